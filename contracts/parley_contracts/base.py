@@ -1,0 +1,50 @@
+"""Base model and field types shared by every contract.
+
+Wire names are camelCase (the seed's clients speak it); Python names are snake_case.
+Validation is strict so a wrong JSON type is refused instead of silently coerced.
+"""
+
+from datetime import datetime, timezone
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+JS_SAFE_MAX = 2**53 - 1
+"""Ids sent to clients must fit a JavaScript number exactly."""
+
+Id = Annotated[int, Field(ge=1, le=JS_SAFE_MAX)]
+Seq = Annotated[int, Field(ge=1, le=JS_SAFE_MAX)]
+LastSeq = Annotated[int, Field(ge=0, le=JS_SAFE_MAX)]
+ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+MAX_CONTENT_CHARS = 4000
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+Content = Annotated[str, Field(min_length=1, max_length=MAX_CONTENT_CHARS), AfterValidator(_not_blank)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Contract(BaseModel):
+    """Base of every wire model."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        strict=True,
+        frozen=True,
+        extra="ignore",
+    )
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()

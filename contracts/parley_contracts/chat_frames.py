@@ -1,0 +1,167 @@
+"""Frames of `/ws/chat`: flat JSON objects discriminated by `type`, as in the seed.
+
+Parley's additions: `clientMsgId` for idempotent sends, `seq` on every event frame,
+`lastSeq` on join for resume, `online` on `joined_channel`, and error codes.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .chat import ChannelMessage, MessageType, Url
+from .errors import ErrorCode
+from .signals import PresenceStatus
+
+# Client → server --------------------------------------------------------------
+
+
+class JoinChannel(Contract):
+    type: Literal["join_channel"]
+    channel_id: Id
+    last_seq: LastSeq | None = None
+
+
+class LeaveChannel(Contract):
+    type: Literal["leave_channel"]
+    channel_id: Id
+
+
+class SendMessage(Contract):
+    type: Literal["send_message"]
+    channel_id: Id
+    content: Content
+    client_msg_id: ClientMsgId | None = None
+    message_type: MessageType = MessageType.TEXT
+    reply_to: Id | None = None
+    mentions: Annotated[list[Id], Field(max_length=50)] = []
+    file_url: Url | None = None
+
+
+class Typing(Contract):
+    type: Literal["typing"]
+    channel_id: Id
+
+
+class StopTyping(Contract):
+    type: Literal["stop_typing"]
+    channel_id: Id
+
+
+class MarkRead(Contract):
+    type: Literal["mark_read"]
+    channel_id: Id
+    message_id: Id
+
+
+ChatClientFrame = Annotated[
+    JoinChannel | LeaveChannel | SendMessage | Typing | StopTyping | MarkRead,
+    Field(discriminator="type"),
+]
+chat_client_frame = TypeAdapter(ChatClientFrame)
+
+# Server → client --------------------------------------------------------------
+
+
+class Connected(Contract):
+    type: Literal["connected"] = "connected"
+    user_id: Id
+    username: str
+
+
+class OnlineUser(Contract):
+    user_id: Id
+    username: str
+
+
+class JoinedChannel(Contract):
+    type: Literal["joined_channel"] = "joined_channel"
+    channel_id: Id
+    online: list[OnlineUser]
+    last_seq: LastSeq
+
+
+class LeftChannel(Contract):
+    type: Literal["left_channel"] = "left_channel"
+    channel_id: Id
+
+
+class UserPresence(Contract):
+    type: Literal["user_presence"] = "user_presence"
+    channel_id: Id
+    user_id: Id
+    username: str
+    status: PresenceStatus
+
+
+class NewMessage(Contract):
+    type: Literal["new_message"] = "new_message"
+    channel_id: Id
+    message: ChannelMessage
+    seq: Seq
+
+
+class MessageEdited(Contract):
+    type: Literal["message_edited"] = "message_edited"
+    channel_id: Id
+    message_id: Id
+    content: str
+    edited_at: datetime
+    seq: Seq
+
+
+class MessageDeleted(Contract):
+    type: Literal["message_deleted"] = "message_deleted"
+    channel_id: Id
+    message_id: Id
+    seq: Seq
+
+
+class UserTyping(Contract):
+    type: Literal["user_typing"] = "user_typing"
+    channel_id: Id
+    user_id: Id
+    username: str
+
+
+class UserStopTyping(Contract):
+    type: Literal["user_stop_typing"] = "user_stop_typing"
+    channel_id: Id
+    user_id: Id
+    username: str
+
+
+class MessageRead(Contract):
+    type: Literal["message_read"] = "message_read"
+    channel_id: Id
+    message_id: Id
+    user_id: Id
+    read_at: datetime
+    seq: Seq
+
+
+class ErrorFrame(Contract):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    client_msg_id: ClientMsgId | None = None
+    channel_id: Id | None = None
+    retry_after_ms: Annotated[int, Field(ge=0)] | None = None
+
+
+ChatServerFrame = Annotated[
+    Connected
+    | JoinedChannel
+    | LeftChannel
+    | UserPresence
+    | NewMessage
+    | MessageEdited
+    | MessageDeleted
+    | UserTyping
+    | UserStopTyping
+    | MessageRead
+    | ErrorFrame,
+    Field(discriminator="type"),
+]
+chat_server_frame = TypeAdapter(ChatServerFrame)

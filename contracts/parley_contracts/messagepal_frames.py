@@ -1,0 +1,182 @@
+"""Frames of `/messagepal`: envelopes `{type, payload, timestamp}` as in the seed.
+
+`timestamp` is milliseconds since the epoch; clients may omit it on what they send.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .dm import ConversationId, DirectMessage
+from .errors import ErrorCode
+
+Timestamp = Annotated[int, Field(ge=0)]
+
+
+class Envelope(Contract):
+    timestamp: Timestamp | None = None
+
+
+# Client → server --------------------------------------------------------------
+
+
+class SendMessagePayload(Contract):
+    recipient_id: Id
+    content: Content
+    client_msg_id: ClientMsgId | None = None
+
+
+class SendMessage(Envelope):
+    type: Literal["send_message"]
+    payload: SendMessagePayload
+
+
+class TypingPayload(Contract):
+    recipient_id: Id
+
+
+class Typing(Envelope):
+    type: Literal["typing"]
+    payload: TypingPayload
+
+
+class MarkReadPayload(Contract):
+    message_id: Id
+
+
+class MarkRead(Envelope):
+    type: Literal["mark_read"]
+    payload: MarkReadPayload
+
+
+class FetchHistoryPayload(Contract):
+    conversation_id: ConversationId
+    before: Seq | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class FetchHistory(Envelope):
+    type: Literal["fetch_history"]
+    payload: FetchHistoryPayload
+
+
+class ConversationPayload(Contract):
+    conversation_id: ConversationId
+    last_seq: LastSeq | None = None
+
+
+class Subscribe(Envelope):
+    type: Literal["subscribe"]
+    payload: ConversationPayload
+
+
+class Unsubscribe(Envelope):
+    type: Literal["unsubscribe"]
+    payload: ConversationPayload
+
+
+MessagePalClientFrame = Annotated[
+    SendMessage | Typing | MarkRead | FetchHistory | Subscribe | Unsubscribe,
+    Field(discriminator="type"),
+]
+messagepal_client_frame = TypeAdapter(MessagePalClientFrame)
+
+# Server → client --------------------------------------------------------------
+
+
+class ConnectedPayload(Contract):
+    user_id: Id
+    username: str
+    role: str
+    server_time: Timestamp
+
+
+class Connected(Envelope):
+    type: Literal["connected"] = "connected"
+    payload: ConnectedPayload
+
+
+class MessageReceived(Envelope):
+    type: Literal["message_received"] = "message_received"
+    payload: DirectMessage
+
+
+class UserTypingPayload(Contract):
+    user_id: Id
+    username: str
+    recipient_id: Id
+
+
+class UserTyping(Envelope):
+    type: Literal["user_typing"] = "user_typing"
+    payload: UserTypingPayload
+
+
+class MessageReadPayload(Contract):
+    message_id: Id
+    conversation_id: ConversationId
+    read_by: Id
+    read_at: datetime
+    seq: Seq
+
+
+class MessageRead(Envelope):
+    type: Literal["message_read"] = "message_read"
+    payload: MessageReadPayload
+
+
+class HistoryResponsePayload(Contract):
+    conversation_id: ConversationId
+    messages: list[DirectMessage]
+
+
+class HistoryResponse(Envelope):
+    type: Literal["history_response"] = "history_response"
+    payload: HistoryResponsePayload
+
+
+class SubscribedPayload(Contract):
+    conversation_id: ConversationId
+    last_seq: LastSeq
+
+
+class Subscribed(Envelope):
+    type: Literal["subscribed"] = "subscribed"
+    payload: SubscribedPayload
+
+
+class UnsubscribedPayload(Contract):
+    conversation_id: ConversationId
+
+
+class Unsubscribed(Envelope):
+    type: Literal["unsubscribed"] = "unsubscribed"
+    payload: UnsubscribedPayload
+
+
+class ErrorPayload(Contract):
+    code: ErrorCode
+    message: str
+    client_msg_id: ClientMsgId | None = None
+    retry_after_ms: Annotated[int, Field(ge=0)] | None = None
+
+
+class Error(Envelope):
+    type: Literal["error"] = "error"
+    payload: ErrorPayload
+
+
+MessagePalServerFrame = Annotated[
+    Connected
+    | MessageReceived
+    | UserTyping
+    | MessageRead
+    | HistoryResponse
+    | Subscribed
+    | Unsubscribed
+    | Error,
+    Field(discriminator="type"),
+]
+messagepal_server_frame = TypeAdapter(MessagePalServerFrame)

@@ -1,0 +1,118 @@
+"""Every NATS subject Parley uses, each bound to the contract model it carries.
+
+Three kinds: commands (request/reply, one queue group per service), events (captured
+by the JetStream `EVENTS` stream) and signals (core NATS only, never stored). Nothing
+is published on a subject that is not declared here.
+"""
+
+import string
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+from . import auth, chat, dm, signals
+from .replies import Empty
+
+Request = TypeVar("Request", bound=BaseModel)
+Response = TypeVar("Response", bound=BaseModel)
+Model = TypeVar("Model", bound=BaseModel)
+
+EVENTS_STREAM = "EVENTS"
+EVENTS_STREAM_SUBJECTS = ("chat.evt.>", "dm.evt.>")
+
+
+@dataclass(frozen=True)
+class Command(Generic[Request, Response]):
+    """A request/reply subject served by one service's queue group."""
+
+    subject: str
+    request: type[Request]
+    reply: type[Response]
+
+    @property
+    def service(self) -> str:
+        return self.subject.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Topic(Generic[Model]):
+    """A published subject; `{name}` parts are filled per message."""
+
+    template: str
+    model: type[Model]
+    durable: bool
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(name for _, name, _, _ in string.Formatter().parse(self.template) if name)
+
+    def subject(self, **values: object) -> str:
+        for name, value in values.items():
+            if "." in str(value) or not str(value):
+                raise ValueError(f"{name}={value!r} cannot be one subject token")
+        return self.template.format(**values)
+
+    def wildcard(self, **values: object) -> str:
+        """The subject with given parts filled and every other part as `*`."""
+        return self.template.format(**{name: values.get(name, "*") for name in self.params})
+
+
+# Commands ----------------------------------------------------------------------
+
+AUTH_REGISTER = Command("auth.register", auth.RegisterUser, auth.User)
+AUTH_LOGIN = Command("auth.login", auth.LogIn, auth.LoggedIn)
+AUTH_LOGOUT = Command("auth.logout", auth.LogOut, Empty)
+AUTH_VALIDATE_SESSION = Command("auth.validate_session", auth.ValidateSession, auth.SessionValid)
+AUTH_GET_USERS = Command("auth.get_users", auth.GetUsers, auth.UserList)
+AUTH_FIND_USER = Command("auth.find_user", auth.FindUser, auth.User)
+
+CHAT_CREATE_WORKSPACE = Command("chat.cmd.create_workspace", chat.CreateWorkspace, chat.Workspace)
+CHAT_GET_WORKSPACE = Command("chat.cmd.get_workspace", chat.GetWorkspace, chat.WorkspaceDetail)
+CHAT_LIST_WORKSPACES = Command("chat.cmd.list_workspaces", chat.ListWorkspaces, chat.WorkspaceList)
+CHAT_ADD_MEMBER = Command("chat.cmd.add_member", chat.AddMember, chat.Member)
+CHAT_REMOVE_MEMBER = Command("chat.cmd.remove_member", chat.RemoveMember, Empty)
+CHAT_SET_ASSISTANT = Command("chat.cmd.set_assistant_enabled", chat.SetAssistantEnabled, chat.Workspace)
+CHAT_CREATE_CHANNEL = Command("chat.cmd.create_channel", chat.CreateChannel, chat.Channel)
+CHAT_LIST_CHANNELS = Command("chat.cmd.list_channels", chat.ListChannels, chat.ChannelList)
+CHAT_OPEN_DM = Command("chat.cmd.open_dm", chat.OpenDirectChannel, chat.Channel)
+CHAT_LIST_DMS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList)
+CHAT_AUTHORIZE_JOIN = Command("chat.cmd.authorize_join", chat.AuthorizeJoin, chat.JoinAuthorized)
+CHAT_POST_MESSAGE = Command("chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted)
+CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage)
+CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty)
+CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty)
+CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History)
+CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch)
+
+DM_SEND = Command("dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted)
+DM_MARK_READ = Command("dm.cmd.mark_read", dm.MarkDirectRead, Empty)
+DM_HISTORY = Command("dm.cmd.history", dm.GetDirectHistory, dm.DirectHistory)
+DM_AUTHORIZE = Command("dm.cmd.authorize", dm.AuthorizeConversation, dm.ConversationAuthorized)
+DM_EVENTS_SINCE = Command("dm.cmd.events_since", dm.GetDirectEventsSince, dm.DirectEventBatch)
+DM_INBOX = Command("dm.cmd.inbox", dm.GetInbox, dm.Inbox)
+DM_BLOCK = Command("dm.cmd.block", dm.BlockUser, Empty)
+DM_UNBLOCK = Command("dm.cmd.unblock", dm.UnblockUser, Empty)
+
+# Events (durable, captured by EVENTS) ------------------------------------------
+
+CHAT_MESSAGE_POSTED = Topic("chat.evt.{channel_id}.message_posted", chat.MessagePosted, durable=True)
+CHAT_MESSAGE_EDITED = Topic("chat.evt.{channel_id}.message_edited", chat.MessageEdited, durable=True)
+CHAT_MESSAGE_DELETED = Topic("chat.evt.{channel_id}.message_deleted", chat.MessageDeleted, durable=True)
+CHAT_MESSAGE_READ = Topic("chat.evt.{channel_id}.message_read", chat.MessageRead, durable=True)
+CHAT_MEMBER_REMOVED = Topic("chat.evt.{channel_id}.member_removed", chat.MemberRemoved, durable=True)
+CHAT_CHANNEL_EVENTS = "chat.evt.{channel_id}.>"
+
+DM_MESSAGE_SENT = Topic("dm.evt.user.{user_id}.direct_message_sent", dm.DirectMessageSent, durable=True)
+DM_MESSAGE_READ = Topic("dm.evt.user.{user_id}.direct_message_read", dm.DirectMessageRead, durable=True)
+
+# Signals (core NATS, never stored) ---------------------------------------------
+
+CHAT_TYPING = Topic("chat.typing.{channel_id}", signals.ChannelTyping, durable=False)
+CHAT_PRESENCE = Topic("chat.presence.{channel_id}", signals.PresenceChanged, durable=False)
+DM_TYPING = Topic("dm.typing.user.{user_id}", signals.DirectTyping, durable=False)
+AUTH_SESSION_ENDED = Topic("auth.evt.session_ended", auth.SessionEnded, durable=False)
+
+COMMANDS: tuple[Command, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Command))
+TOPICS: tuple[Topic, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Topic))
+CHANNEL_EVENT_TOPICS = {t.model.model_fields["type"].default: t for t in TOPICS if t.template.startswith("chat.evt.")}

@@ -1,0 +1,52 @@
+"""Subjects: every one maps to one model, and the naming rules of DESIGN.md hold."""
+
+import pytest
+
+from parley_contracts import chat, dm, subjects
+
+
+def test_command_subjects_are_unique_and_named_for_their_service():
+    names = [c.subject for c in subjects.COMMANDS]
+    assert len(names) == len(set(names))
+    for command in subjects.COMMANDS:
+        assert command.subject.startswith(("auth.", "chat.cmd.", "dm.cmd."))
+        assert command.service in {"auth", "chat", "dm"}
+
+
+def test_durable_topics_are_exactly_those_the_events_stream_captures():
+    for topic in subjects.TOPICS:
+        captured = topic.template.startswith(tuple(s.rstrip(">") for s in subjects.EVENTS_STREAM_SUBJECTS))
+        assert topic.durable == captured, topic.template
+
+
+@pytest.mark.parametrize("event", [chat.MessagePosted, chat.MessageEdited, chat.MessageDeleted, chat.MessageRead,
+                                   chat.MemberRemoved])
+def test_every_channel_event_type_has_its_subject(event):
+    type_name = event.model_fields["type"].default
+    topic = subjects.CHANNEL_EVENT_TOPICS[type_name]
+    assert topic.model is event
+    assert topic.subject(channel_id=42) == f"chat.evt.42.{type_name}"
+
+
+@pytest.mark.parametrize("event", [dm.DirectMessageSent, dm.DirectMessageRead])
+def test_every_conversation_event_type_has_its_subject(event):
+    type_name = event.model_fields["type"].default
+    [topic] = [t for t in subjects.TOPICS if t.model is event]
+    assert topic.subject(user_id=3) == f"dm.evt.user.3.{type_name}"
+
+
+def test_a_value_cannot_break_out_of_its_subject_token():
+    with pytest.raises(ValueError):
+        subjects.CHAT_MESSAGE_POSTED.subject(channel_id="1.>")
+    with pytest.raises(ValueError):
+        subjects.CHAT_TYPING.subject(channel_id="")
+
+
+def test_wildcard_fills_what_is_given():
+    assert subjects.CHAT_MESSAGE_POSTED.wildcard() == "chat.evt.*.message_posted"
+    assert subjects.DM_TYPING.wildcard(user_id=9) == "dm.typing.user.9"
+
+
+def test_conversation_ids_are_ordered_pairs():
+    assert dm.conversation_id(9, 3) == dm.conversation_id(3, 9) == "conv_3_9"
+    assert dm.participants("conv_3_9") == (3, 9)

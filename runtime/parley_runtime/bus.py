@@ -1,0 +1,164 @@
+"""The NATS bus in contract terms: requests, responders, publishes and subscriptions
+that encode and decode pydantic models.
+
+A responder never lets an exception vanish in a callback: a payload that fails
+validation becomes a `bad_request` reply, a `ParleyError` its own reply, and anything
+else an `internal` reply plus a logged traceback.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import nats
+import structlog
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from parley_contracts.errors import ErrorCode
+from parley_contracts.replies import ErrorReply, OkReply
+from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic
+
+from .errors import ParleyError
+from .validation import describe, summary
+
+Request = TypeVar("Request", bound=BaseModel)
+Response = TypeVar("Response", bound=BaseModel)
+Model = TypeVar("Model")
+
+log = structlog.get_logger("parley.bus")
+_reply_envelope = TypeAdapter(OkReply | ErrorReply)
+
+
+def encode(model: BaseModel) -> bytes:
+    return model.model_dump_json(exclude_none=True).encode()
+
+
+class Bus:
+    """One NATS connection used through contract models."""
+
+    def __init__(self, nc: Client, request_timeout_s: float = 5.0):
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.request_timeout_s = request_timeout_s
+
+    @classmethod
+    async def connect(cls, url: str, name: str, request_timeout_s: float = 5.0, **options: Any) -> "Bus":
+        async def on_error(error: Exception) -> None:
+            log.warning("nats_error", error=str(error))
+
+        async def on_disconnect() -> None:
+            log.warning("nats_disconnected")
+
+        async def on_reconnect() -> None:
+            log.info("nats_reconnected")
+
+        nc = await nats.connect(
+            servers=[url],
+            name=name,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            error_cb=on_error,
+            disconnected_cb=on_disconnect,
+            reconnected_cb=on_reconnect,
+            **options,
+        )
+        return cls(nc, request_timeout_s)
+
+    # Request/reply ---------------------------------------------------------------
+
+    async def request(
+        self, command: Command[Request, Response], payload: Request, timeout_s: float | None = None
+    ) -> Response:
+        """Send a command and return its reply model, or raise the `ParleyError` it answered."""
+        try:
+            msg = await self.nc.request(
+                command.subject, encode(payload), timeout=timeout_s or self.request_timeout_s
+            )
+        except (NoRespondersError, NatsTimeout) as exc:
+            raise ParleyError(ErrorCode.UNAVAILABLE, f"{command.service} did not answer") from exc
+        envelope = _reply_envelope.validate_json(msg.data)
+        if isinstance(envelope, ErrorReply):
+            raise ParleyError.from_body(envelope.error)
+        return command.reply.model_validate(envelope.data, strict=False)
+
+    async def serve(
+        self, command: Command[Request, Response], handler: Callable[[Request], Awaitable[Response]]
+    ) -> Subscription:
+        """Answer `command` in the service's queue group so N copies share the load."""
+
+        async def respond(msg: Msg) -> None:
+            reply = await self._handle(command, handler, msg.data)
+            if msg.reply:
+                await msg.respond(reply)
+
+        return await self.nc.subscribe(command.subject, queue=command.service, cb=respond)
+
+    async def _handle(self, command: Command, handler: Callable, data: bytes) -> bytes:
+        try:
+            request = command.request.model_validate_json(data)
+        except ValidationError as exc:
+            error = ParleyError(ErrorCode.BAD_REQUEST, summary(exc), describe(exc))
+            return encode(ErrorReply(error=error.body()))
+        try:
+            result = await handler(request)
+        except ParleyError as exc:
+            return encode(ErrorReply(error=exc.body()))
+        except Exception:
+            log.exception("handler_failed", subject=command.subject)
+            error = ParleyError(ErrorCode.INTERNAL, "the service failed; nothing was changed if it can be helped")
+            return encode(ErrorReply(error=error.body()))
+        # Spliced rather than re-validated: the handler's model is already checked.
+        return b'{"ok":true,"data":' + encode(result) + b"}"
+
+    # Publish/subscribe -----------------------------------------------------------
+
+    async def publish(self, topic: Topic[Model], message: BaseModel, **params: object) -> None:
+        """Core NATS publish for signals: fire and forget, never stored."""
+        await self.nc.publish(topic.subject(**params), encode(message))
+
+    async def publish_event(self, topic: Topic[Model], event: BaseModel, msg_id: str, **params: object) -> bool:
+        """JetStream publish de-duplicated by `msg_id`; returns True when it was a duplicate."""
+        ack = await self.js.publish(topic.subject(**params), encode(event), headers={"Nats-Msg-Id": msg_id})
+        return bool(ack.duplicate)
+
+    async def subscribe(
+        self,
+        subject: str,
+        decoder: type[BaseModel] | TypeAdapter,
+        handler: Callable[[Any, Msg], Awaitable[None]],
+        queue: str = "",
+    ) -> Subscription:
+        """Decode each message with `decoder`; a message that does not decode is logged and skipped."""
+        validate = decoder.validate_json if isinstance(decoder, TypeAdapter) else decoder.model_validate_json
+
+        async def deliver(msg: Msg) -> None:
+            try:
+                value = validate(msg.data)
+            except ValidationError as exc:
+                log.error("undecodable_message", subject=msg.subject, problem=summary(exc))
+                return
+            try:
+                await handler(value, msg)
+            except Exception:
+                log.exception("subscriber_failed", subject=msg.subject)
+
+        return await self.nc.subscribe(subject, queue=queue, cb=deliver)
+
+    async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0) -> None:
+        """Create the EVENTS stream (file storage) if it is missing."""
+        config = StreamConfig(
+            name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s
+        )
+        try:
+            await self.js.stream_info(name)
+        except NotFoundError:
+            await self.js.add_stream(config)
+
+    async def drain(self) -> None:
+        if not self.nc.is_closed:
+            await self.nc.drain()

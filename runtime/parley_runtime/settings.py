@@ -1,0 +1,34 @@
+"""Settings base: every service reads its configuration from `PARLEY_<SERVICE>_*` env vars."""
+
+from enum import StrEnum
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "parley-dev-secret-change-me"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has. Subclasses set `env_prefix`, e.g. `PARLEY_AUTH_`."""
+
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore", frozen=True)
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    production: bool = False
+    log_format: LogFormat | None = None
+    """Default: JSON in production, key-value in development."""
+    log_level: str = "info"
+    health_host: str = "127.0.0.1"
+    health_port: int = 0
+    """0 turns the health endpoint off."""
+    request_timeout_s: float = 5.0
+
+    @property
+    def effective_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.production else LogFormat.CONSOLE

@@ -1,0 +1,95 @@
+"""pytest plugin: real servers for every test, each test isolated.
+
+- `nats_url`: a fresh NATS (JetStream on) per test; `bus` is a connected `Bus` on it.
+- `cassandra_session` (session-wide) and `cassandra_keyspace` (a new keyspace per test).
+- `mongo_client` (session-wide) and `mongo_db` (a new database per test).
+
+A server that cannot be reached or started fails the test run loudly with the reason;
+nothing is skipped.
+"""
+
+import uuid
+
+import pytest
+import pytest_asyncio
+from cassandra.cluster import Cluster
+from motor.motor_asyncio import AsyncIOMotorClient
+
+from parley_runtime.bus import Bus
+
+from .config import InfraSettings
+from .nats_server import EphemeralNats
+from .process import ServerFailed
+from .servers.cassandra import Cassandra, split_host_port
+from .servers.ferretdb import FerretDB
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+def _ensure(server) -> None:
+    try:
+        server.ensure()
+    except ServerFailed as exc:
+        pytest.fail(f"{server.name} is needed and could not be started: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def infra_settings() -> InfraSettings:
+    return InfraSettings()
+
+
+@pytest.fixture
+def nats_url(tmp_path):
+    server = EphemeralNats(tmp_path / "jetstream")
+    try:
+        server.start()
+    except ServerFailed as exc:
+        pytest.fail(f"NATS could not be started: {exc}", pytrace=False)
+    yield server.url
+    server.stop()
+
+
+@pytest_asyncio.fixture
+async def bus(nats_url):
+    connected = await Bus.connect(nats_url, "test")
+    yield connected
+    await connected.nc.close()
+
+
+@pytest.fixture(scope="session")
+def cassandra_session(infra_settings):
+    server = Cassandra(infra_settings)
+    _ensure(server)
+    host, port = split_host_port(server.url())
+    cluster = Cluster([host], port=port, protocol_version=5)
+    session = cluster.connect()
+    yield session
+    cluster.shutdown()
+
+
+@pytest.fixture
+def cassandra_keyspace(cassandra_session):
+    name = unique_name("t")
+    cassandra_session.execute(
+        f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+    )
+    yield name
+    cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {name}")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def mongo_client(infra_settings):
+    server = FerretDB(infra_settings)
+    _ensure(server)
+    client = AsyncIOMotorClient(server.url(), serverSelectionTimeoutMS=5000)
+    yield client
+    client.close()
+
+
+@pytest_asyncio.fixture
+async def mongo_db(mongo_client):
+    name = unique_name("t")
+    yield mongo_client[name]
+    await mongo_client.drop_database(name)

@@ -1,0 +1,11 @@
+"""One module per managed server; `ALL` lists them in start order."""
+
+from ..config import InfraSettings
+from .base import ManagedServer
+from .cassandra import Cassandra
+from .ferretdb import FerretDB
+from .nats import Nats
+
+
+def all_servers(settings: InfraSettings) -> dict[str, ManagedServer]:
+    return {s.name: s for s in (Nats(settings), Cassandra(settings), FerretDB(settings))}
