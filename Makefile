@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install test infra-up infra-down infra-status schemas up
+.PHONY: install lint test infra-up infra-down infra-status schemas up
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -19,7 +19,11 @@ $(UV):
 install: $(UV)
 	$(UV) sync --all-packages --frozen
 
-test: install
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+test: lint
 	$(RUN) parley-infra run -- pytest
 
 infra-up: install

@@ -4,7 +4,7 @@ Wire names are camelCase (the seed's clients speak it); Python names are snake_c
 Validation is strict so a wrong JSON type is refused instead of silently coerced.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -30,7 +30,7 @@ Content = Annotated[str, Field(min_length=1, max_length=MAX_CONTENT_CHARS), Afte
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Contract(BaseModel):

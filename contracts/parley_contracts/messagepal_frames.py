@@ -169,14 +169,7 @@ class Error(Envelope):
 
 
 MessagePalServerFrame = Annotated[
-    Connected
-    | MessageReceived
-    | UserTyping
-    | MessageRead
-    | HistoryResponse
-    | Subscribed
-    | Unsubscribed
-    | Error,
+    Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | Unsubscribed | Error,
     Field(discriminator="type"),
 ]
 messagepal_server_frame = TypeAdapter(MessagePalServerFrame)

@@ -4,10 +4,10 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from parley_testkit.schema_strategies import from_schema
 from pydantic import ValidationError
 
 from parley_contracts.export import MODULES, models_of
+from parley_testkit.schema_strategies import from_schema
 
 ALL_MODELS = [model for module in MODULES for model in models_of(module)]
 
@@ -33,5 +33,12 @@ def test_model_round_trips(model):
 
 def test_all_contract_modules_are_covered():
     assert {m.__name__.rsplit(".", 1)[1] for m in MODULES} == {
-        "auth", "chat", "dm", "signals", "errors", "replies", "chat_frames", "messagepal_frames"
+        "auth",
+        "chat",
+        "dm",
+        "signals",
+        "errors",
+        "replies",
+        "chat_frames",
+        "messagepal_frames",
     }

@@ -11,17 +11,28 @@ CHAT_CLIENT_EXAMPLES = [
     {"type": "join_channel", "channelId": 7, "lastSeq": 41},
     {"type": "leave_channel", "channelId": 7},
     {"type": "send_message", "channelId": 7, "content": "hello"},
-    {"type": "send_message", "channelId": 7, "content": "hi @AI", "clientMsgId": "c-1", "mentions": [3],
-     "replyTo": 12, "messageType": "text"},
-    {"type": "send_message", "channelId": 7, "content": "see file", "messageType": "file",
-     "fileUrl": "https://files.example/x.pdf"},
+    {
+        "type": "send_message",
+        "channelId": 7,
+        "content": "hi @AI",
+        "clientMsgId": "c-1",
+        "mentions": [3],
+        "replyTo": 12,
+        "messageType": "text",
+    },
+    {
+        "type": "send_message",
+        "channelId": 7,
+        "content": "see file",
+        "messageType": "file",
+        "fileUrl": "https://files.example/x.pdf",
+    },
     {"type": "typing", "channelId": 7},
     {"type": "stop_typing", "channelId": 7},
     {"type": "mark_read", "channelId": 7, "messageId": 99},
 ]
 
-MESSAGE = {"id": 99, "channelId": 7, "authorId": 3, "content": "hello", "seq": 5,
-           "createdAt": "2026-11-25T10:00:00Z"}
+MESSAGE = {"id": 99, "channelId": 7, "authorId": 3, "content": "hello", "seq": 5, "createdAt": "2026-11-25T10:00:00Z"}
 
 CHAT_SERVER_EXAMPLES = [
     {"type": "connected", "userId": 3, "username": "ada"},
@@ -29,18 +40,30 @@ CHAT_SERVER_EXAMPLES = [
     {"type": "left_channel", "channelId": 7},
     {"type": "user_presence", "channelId": 7, "userId": 3, "username": "ada", "status": "online"},
     {"type": "new_message", "channelId": 7, "message": MESSAGE, "seq": 5},
-    {"type": "message_edited", "channelId": 7, "messageId": 99, "content": "x", "editedAt": "2026-11-25T10:01:00Z",
-     "seq": 6},
+    {
+        "type": "message_edited",
+        "channelId": 7,
+        "messageId": 99,
+        "content": "x",
+        "editedAt": "2026-11-25T10:01:00Z",
+        "seq": 6,
+    },
     {"type": "message_deleted", "channelId": 7, "messageId": 99, "seq": 7},
     {"type": "user_typing", "channelId": 7, "userId": 3, "username": "ada"},
     {"type": "user_stop_typing", "channelId": 7, "userId": 3, "username": "ada"},
-    {"type": "message_read", "channelId": 7, "messageId": 99, "userId": 4, "readAt": "2026-11-25T10:02:00Z",
-     "seq": 8},
+    {"type": "message_read", "channelId": 7, "messageId": 99, "userId": 4, "readAt": "2026-11-25T10:02:00Z", "seq": 8},
     {"type": "error", "code": "rate_limited", "message": "slow down", "clientMsgId": "c-1", "retryAfterMs": 800},
 ]
 
-DM = {"id": 501, "conversationId": "conv_3_4", "senderId": 3, "recipientId": 4, "content": "hey", "seq": 1,
-      "createdAt": "2026-11-25T10:00:00Z"}
+DM = {
+    "id": 501,
+    "conversationId": "conv_3_4",
+    "senderId": 3,
+    "recipientId": 4,
+    "content": "hey",
+    "seq": 1,
+    "createdAt": "2026-11-25T10:00:00Z",
+}
 
 MESSAGEPAL_CLIENT_EXAMPLES = [
     {"type": "send_message", "payload": {"recipientId": 4, "content": "hey"}, "timestamp": 1764064800000},
@@ -55,12 +78,23 @@ MESSAGEPAL_CLIENT_EXAMPLES = [
 ]
 
 MESSAGEPAL_SERVER_EXAMPLES = [
-    {"type": "connected", "payload": {"userId": 3, "username": "ada", "role": "student",
-                                      "serverTime": 1764064800000}, "timestamp": 1764064800000},
+    {
+        "type": "connected",
+        "payload": {"userId": 3, "username": "ada", "role": "student", "serverTime": 1764064800000},
+        "timestamp": 1764064800000,
+    },
     {"type": "message_received", "payload": DM, "timestamp": 1764064800000},
     {"type": "user_typing", "payload": {"userId": 3, "username": "ada", "recipientId": 4}},
-    {"type": "message_read", "payload": {"messageId": 501, "conversationId": "conv_3_4", "readBy": 4,
-                                         "readAt": "2026-11-25T10:02:00Z", "seq": 2}},
+    {
+        "type": "message_read",
+        "payload": {
+            "messageId": 501,
+            "conversationId": "conv_3_4",
+            "readBy": 4,
+            "readAt": "2026-11-25T10:02:00Z",
+            "seq": 2,
+        },
+    },
     {"type": "history_response", "payload": {"conversationId": "conv_3_4", "messages": [DM]}},
     {"type": "subscribed", "payload": {"conversationId": "conv_3_4", "lastSeq": 2}},
     {"type": "unsubscribed", "payload": {"conversationId": "conv_3_4"}},

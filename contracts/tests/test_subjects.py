@@ -19,8 +19,9 @@ def test_durable_topics_are_exactly_those_the_events_stream_captures():
         assert topic.durable == captured, topic.template
 
 
-@pytest.mark.parametrize("event", [chat.MessagePosted, chat.MessageEdited, chat.MessageDeleted, chat.MessageRead,
-                                   chat.MemberRemoved])
+@pytest.mark.parametrize(
+    "event", [chat.MessagePosted, chat.MessageEdited, chat.MessageDeleted, chat.MessageRead, chat.MemberRemoved]
+)
 def test_every_channel_event_type_has_its_subject(event):
     type_name = event.model_fields["type"].default
     topic = subjects.CHANNEL_EVENT_TOPICS[type_name]

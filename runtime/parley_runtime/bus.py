@@ -6,6 +6,7 @@ validation becomes a `bad_request` reply, a `ParleyError` its own reply, and any
 else an `internal` reply plus a logged traceback.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -14,7 +15,8 @@ import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -47,7 +49,11 @@ class Bus:
         self.request_timeout_s = request_timeout_s
 
     @classmethod
-    async def connect(cls, url: str, name: str, request_timeout_s: float = 5.0, **options: Any) -> "Bus":
+    async def connect(
+        cls, url: str, name: str, request_timeout_s: float = 5.0, connect_deadline_s: float = 10.0, **options: Any
+    ) -> "Bus":
+        """Connect, retrying for at most `connect_deadline_s`; once up, reconnect forever."""
+
         async def on_error(error: Exception) -> None:
             log.warning("nats_error", error=str(error))
 
@@ -57,7 +63,7 @@ class Bus:
         async def on_reconnect() -> None:
             log.info("nats_reconnected")
 
-        nc = await nats.connect(
+        connecting = nats.connect(
             servers=[url],
             name=name,
             max_reconnect_attempts=-1,
@@ -67,6 +73,7 @@ class Bus:
             reconnected_cb=on_reconnect,
             **options,
         )
+        nc = await asyncio.wait_for(connecting, connect_deadline_s)
         return cls(nc, request_timeout_s)
 
     # Request/reply ---------------------------------------------------------------
@@ -76,9 +83,7 @@ class Bus:
     ) -> Response:
         """Send a command and return its reply model, or raise the `ParleyError` it answered."""
         try:
-            msg = await self.nc.request(
-                command.subject, encode(payload), timeout=timeout_s or self.request_timeout_s
-            )
+            msg = await self.nc.request(command.subject, encode(payload), timeout=timeout_s or self.request_timeout_s)
         except (NoRespondersError, NatsTimeout) as exc:
             raise ParleyError(ErrorCode.UNAVAILABLE, f"{command.service} did not answer") from exc
         envelope = _reply_envelope.validate_json(msg.data)
@@ -96,7 +101,9 @@ class Bus:
             if msg.reply:
                 await msg.respond(reply)
 
-        return await self.nc.subscribe(command.subject, queue=command.service, cb=respond)
+        subscription = await self.nc.subscribe(command.subject, queue=command.service, cb=respond)
+        await self.nc.flush()  # the server knows the responder before serve() returns
+        return subscription
 
     async def _handle(self, command: Command, handler: Callable, data: bytes) -> bytes:
         try:
@@ -147,13 +154,13 @@ class Bus:
             except Exception:
                 log.exception("subscriber_failed", subject=msg.subject)
 
-        return await self.nc.subscribe(subject, queue=queue, cb=deliver)
+        subscription = await self.nc.subscribe(subject, queue=queue, cb=deliver)
+        await self.nc.flush()
+        return subscription
 
     async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0) -> None:
         """Create the EVENTS stream (file storage) if it is missing."""
-        config = StreamConfig(
-            name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s
-        )
+        config = StreamConfig(name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s)
         try:
             await self.js.stream_info(name)
         except NotFoundError:

@@ -18,7 +18,7 @@ async def run_checks(checks: dict[str, ReadinessCheck], timeout_s: float = 2.0) 
             return False
 
     results = await asyncio.gather(*(one(check) for check in checks.values()))
-    return dict(zip(checks, results))
+    return dict(zip(checks, results, strict=False))
 
 
 class HealthServer:
@@ -42,10 +42,11 @@ class HealthServer:
             payload = json.dumps(body).encode()
             writer.write(
                 f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload
+                f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
+                + payload
             )
             await writer.drain()
-        except (asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             pass
         finally:
             writer.close()

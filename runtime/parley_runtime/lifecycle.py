@@ -36,7 +36,8 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
             settings.nats_url, name, settings.request_timeout_s, allow_reconnect=True, connect_timeout=5
         )
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
-        raise SystemExit(f"{name}: cannot reach NATS at {settings.nats_url}: {exc}") from exc
+        reason = str(exc) or type(exc).__name__
+        raise SystemExit(f"{name}: cannot reach NATS at {settings.nats_url}: {reason}") from exc
     checks = await startup(bus)
     checks["nats"] = lambda: _nats_ready(bus)
     health = HealthServer(checks)

@@ -12,8 +12,21 @@ import structlog
 from .settings import LogFormat
 
 SECRET_KEYS = frozenset(
-    {"password", "password_hash", "hash", "token", "session_token", "session_id", "cookie", "cookies",
-     "content", "body", "authorization", "secret", "set_cookie"}
+    {
+        "password",
+        "password_hash",
+        "hash",
+        "token",
+        "session_token",
+        "session_id",
+        "cookie",
+        "cookies",
+        "content",
+        "body",
+        "authorization",
+        "secret",
+        "set_cookie",
+    }
 )
 REDACTED = "[redacted]"
 
@@ -26,9 +39,7 @@ def redact_secrets(_logger, _method, event_dict: dict) -> dict:
 
 def configure_logging(fmt: LogFormat, level: str = "info", stream=None) -> None:
     renderer = (
-        structlog.processors.JSONRenderer()
-        if fmt is LogFormat.JSON
-        else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer() if fmt is LogFormat.JSON else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
         processors=[

@@ -103,7 +103,10 @@ def tail(log_file: Path, lines: int = 25) -> str:
 
 
 def run_checked(argv: list[str], what: str, cwd: Path | None = None, env: dict | None = None) -> None:
-    result = subprocess.run(argv, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    try:
+        result = subprocess.run(argv, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise ServerFailed(f"{what}: `{argv[0]}` is not installed on this machine") from exc
     if result.returncode != 0:
         output = (result.stdout + result.stderr)[-3000:]
         raise ServerFailed(f"{what} failed (exit {result.returncode}):\n{output}")

@@ -5,11 +5,11 @@ const/enum, strings with length, pattern or format, bounded integers, arrays). U
 the contract round-trip tests and the socket fuzz tests.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
-EPOCH = datetime(2020, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def from_schema(schema: dict) -> st.SearchStrategy:
@@ -70,6 +70,7 @@ def _string(node: dict) -> st.SearchStrategy:
         return st.from_regex(r"[a-z]{1,10}@[a-z]{1,10}\.(com|org|net)", fullmatch=True)
     low, high = node.get("minLength", 0), min(node.get("maxLength", 40), 40)
     if "pattern" in node:
-        return st.from_regex(node["pattern"], fullmatch=True).filter(lambda s: low <= len(s) <= node.get(
-            "maxLength", 10**9))
+        return st.from_regex(node["pattern"], fullmatch=True).filter(
+            lambda s: low <= len(s) <= node.get("maxLength", 10**9)
+        )
     return st.text(min_size=low, max_size=max(low, high))

@@ -53,8 +53,16 @@ class Cassandra(ManagedServer):
         marker = self.lib_dir / ".complete"
         if not marker.exists():
             run_checked(
-                ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-                 "-DincludeScope=runtime", f"-DoutputDirectory={self.lib_dir}"],
+                [
+                    "mvn",
+                    "-q",
+                    "-B",
+                    "-f",
+                    str(POM),
+                    "dependency:copy-dependencies",
+                    "-DincludeScope=runtime",
+                    f"-DoutputDirectory={self.lib_dir}",
+                ],
                 "fetching Cassandra from Maven Central",
             )
             marker.touch()
@@ -84,21 +92,22 @@ auto_snapshot: false
 
     def argv(self) -> list[str]:
         options = [
-            line.strip()
-            for line in JVM_OPTIONS.read_text().splitlines()
-            if line.strip() and not line.startswith("#")
+            line.strip() for line in JVM_OPTIONS.read_text().splitlines() if line.strip() and not line.startswith("#")
         ]
         conf = self.home / "conf"
         heap = self.settings.cassandra_heap
         return [
-            "java", f"-Xms{heap}", f"-Xmx{heap}",
+            "java",
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
             *[part for option in options for part in option.split(" ", 1)],
             f"-Dcassandra.config=file://{conf / 'cassandra.yaml'}",
             f"-Dlogback.configurationFile={conf / 'logback.xml'}",
             f"-Dcassandra.storagedir={self.data_dir}",
             "-Dcassandra-foreground=yes",
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-            "-cp", f"{self.lib_dir}/*",
+            "-cp",
+            f"{self.lib_dir}/*",
             "org.apache.cassandra.service.CassandraDaemon",
         ]
 

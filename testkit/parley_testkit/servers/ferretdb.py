@@ -35,8 +35,10 @@ class FerretDB(ManagedServer):
     def argv(self) -> list[str]:
         return [
             str(self.binary),
-            "-listen-addr", f"127.0.0.1:{self.settings.mongo_port}",
-            "-sqlite-dir", str(self.data_dir),
+            "-listen-addr",
+            f"127.0.0.1:{self.settings.mongo_port}",
+            "-sqlite-dir",
+            str(self.data_dir),
         ]
 
     def probe(self) -> str:

@@ -59,6 +59,5 @@ class Nats(ManagedServer):
         return f"nats-server {asyncio.run(check())}"
 
 
-
 async def _quiet(_error: Exception) -> None:
     """Refused connections while the server starts are expected; the probe retries."""

@@ -1,0 +1,112 @@
+"""The contract bus over a real NATS server."""
+
+import asyncio
+
+import pytest
+
+from parley_contracts import auth, subjects
+from parley_contracts.errors import ErrorCode
+from parley_contracts.replies import Empty
+from parley_runtime.bus import Bus
+from parley_runtime.errors import ParleyError
+
+FIND = subjects.AUTH_FIND_USER
+USER = {"id": 7, "username": "ada", "name": "Ada", "createdAt": "2026-11-25T10:00:00Z"}
+
+
+async def test_request_reaches_a_responder_and_decodes_the_reply(bus: Bus):
+    async def find(request: auth.FindUser) -> auth.User:
+        return auth.User.model_validate({**USER, "username": request.username}, strict=False)
+
+    await bus.serve(FIND, find)
+    user = await bus.request(FIND, auth.FindUser(username="grace"))
+    assert isinstance(user, auth.User)
+    assert (user.id, user.username) == (7, "grace")
+
+
+async def test_invalid_payload_becomes_a_bad_request_reply_naming_the_field(bus: Bus):
+    async def find(request):  # never reached
+        raise AssertionError
+
+    await bus.serve(FIND, find)
+    reply = await bus.nc.request(FIND.subject, b'{"username": 5}', timeout=2)
+    assert b'"ok":false' in reply.data
+    assert b'"code":"bad_request"' in reply.data
+    assert b"username" in reply.data
+
+
+async def test_refusal_and_crash_are_replies_and_the_responder_keeps_serving(bus: Bus):
+    calls = 0
+
+    async def find(request: auth.FindUser) -> auth.User:
+        nonlocal calls
+        calls += 1
+        if request.username == "nobody":
+            raise ParleyError(ErrorCode.NOT_FOUND, "no such user")
+        if request.username == "boom":
+            raise RuntimeError("bug")
+        return auth.User.model_validate(USER, strict=False)
+
+    await bus.serve(FIND, find)
+    with pytest.raises(ParleyError) as refused:
+        await bus.request(FIND, auth.FindUser(username="nobody"))
+    assert refused.value.code is ErrorCode.NOT_FOUND
+    with pytest.raises(ParleyError) as crashed:
+        await bus.request(FIND, auth.FindUser(username="boom"))
+    assert crashed.value.code is ErrorCode.INTERNAL
+    assert (await bus.request(FIND, auth.FindUser(username="ada"))).id == 7
+    assert calls == 3
+
+
+async def test_no_responder_is_unavailable(bus: Bus):
+    with pytest.raises(ParleyError) as caught:
+        await bus.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="x" * 32), timeout_s=1)
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+
+
+async def test_queue_group_delivers_each_request_to_one_copy(nats_url):
+    copies = [await Bus.connect(nats_url, f"copy{i}") for i in range(2)]
+    client = await Bus.connect(nats_url, "client")
+    handled = {0: 0, 1: 0}
+
+    def handler_for(index):
+        async def logout(_request: auth.LogOut) -> Empty:
+            handled[index] += 1
+            return Empty()
+
+        return logout
+
+    for index, copy in enumerate(copies):
+        await copy.serve(subjects.AUTH_LOGOUT, handler_for(index))
+    for _ in range(40):
+        await client.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="t" * 32))
+    assert sum(handled.values()) == 40
+    assert handled[0] > 0 and handled[1] > 0
+    for b in (*copies, client):
+        await b.nc.close()
+
+
+async def test_jetstream_deduplicates_by_msg_id(bus: Bus):
+    await bus.ensure_events_stream("EVENTS")
+    event = auth.SessionEnded(session_key="k", user_id=1)
+    # Any captured subject will do; the model on it does not matter to JetStream.
+    topic = subjects.Topic("chat.evt.{channel_id}.probe", auth.SessionEnded, durable=True)
+    first = await bus.publish_event(topic, event, "chat:5:1", channel_id=5)
+    second = await bus.publish_event(topic, event, "chat:5:1", channel_id=5)
+    assert (first, second) == (False, True)
+    info = await bus.js.stream_info("EVENTS")
+    assert info.state.messages == 1
+
+
+async def test_subscribe_decodes_and_skips_undecodable_messages(bus: Bus):
+    received: asyncio.Queue = asyncio.Queue()
+
+    async def on_ended(event: auth.SessionEnded, _msg) -> None:
+        await received.put(event)
+
+    await bus.subscribe(subjects.AUTH_SESSION_ENDED.subject(), auth.SessionEnded, on_ended)
+    await bus.nc.publish(subjects.AUTH_SESSION_ENDED.subject(), b"not json")
+    await bus.publish(subjects.AUTH_SESSION_ENDED, auth.SessionEnded(session_key="k", user_id=3))
+    event = await asyncio.wait_for(received.get(), 5)
+    assert event.user_id == 3
+    assert received.empty()

@@ -1,0 +1,51 @@
+"""A service drains on SIGTERM: an in-flight request is still answered, then it exits 0."""
+
+import asyncio
+import signal
+import sys
+import textwrap
+
+from parley_contracts import auth, subjects
+from parley_runtime.bus import Bus
+
+SERVICE = textwrap.dedent(
+    """
+    import asyncio, sys
+    from parley_contracts import auth, subjects
+    from parley_contracts.replies import Empty
+    from parley_runtime.lifecycle import run_service
+    from parley_runtime.settings import ServiceSettings
+
+    async def startup(bus):
+        async def slow_logout(request):
+            print("handling", flush=True)
+            await asyncio.sleep(1.0)  # the work a SIGTERM must not cut short
+            return Empty()
+        await bus.serve(subjects.AUTH_LOGOUT, slow_logout)
+        print("ready", flush=True)
+        return {}
+
+    run_service("probe", ServiceSettings(nats_url=sys.argv[1]), startup)
+    """
+)
+
+
+async def test_sigterm_drains_in_flight_requests(nats_url):
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVICE, nats_url, stdout=asyncio.subprocess.PIPE)
+    assert await asyncio.wait_for(proc.stdout.readline(), 20) == b"ready\n"
+    client = await Bus.connect(nats_url, "client")
+    reply = asyncio.create_task(client.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="t" * 32)))
+    assert await asyncio.wait_for(proc.stdout.readline(), 5) == b"handling\n"
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(reply, 5)
+    assert await asyncio.wait_for(proc.wait(), 10) == 0
+    await client.nc.close()
+
+
+async def test_unreachable_nats_exits_nonzero_with_one_line_reason():
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SERVICE, "nats://127.0.0.1:1", stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode != 0
+    assert b"cannot reach NATS at nats://127.0.0.1:1" in err.splitlines()[-1]
