@@ -9,6 +9,8 @@ RUN := $(UV) run --frozen
 # Use the machine's Python only; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
+# Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
+export UV_SYSTEM_CERTS := true
 
 .PHONY: install lint test infra-up infra-down infra-status schemas up
 
