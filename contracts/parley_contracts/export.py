@@ -13,11 +13,11 @@ from types import ModuleType
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from . import auth, chat, chat_frames, dm, errors, messagepal_frames, replies, signals, subjects
+from . import auth, chat, chat_frames, dm, errors, http, messagepal_frames, replies, signals, subjects
 from .base import Contract
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "schemas"
-MODULES: tuple[ModuleType, ...] = (auth, chat, dm, signals, errors, replies, chat_frames, messagepal_frames)
+MODULES: tuple[ModuleType, ...] = (auth, chat, dm, signals, errors, replies, http, chat_frames, messagepal_frames)
 FRAME_UNIONS = {
     "ChatClientFrame": chat_frames.chat_client_frame,
     "ChatServerFrame": chat_frames.chat_server_frame,

@@ -39,6 +39,7 @@ def test_all_contract_modules_are_covered():
         "signals",
         "errors",
         "replies",
+        "http",
         "chat_frames",
         "messagepal_frames",
     }

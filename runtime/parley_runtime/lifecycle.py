@@ -8,18 +8,32 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import structlog
 
 from .bus import Bus
 from .health import HealthServer, ReadinessCheck
 from .logs import configure_logging
-from .settings import DEFAULT_SECRET, ServiceSettings
+from .settings import ServiceSettings
 
 log = structlog.get_logger("parley.lifecycle")
 
-Startup = Callable[[Bus], Awaitable[dict[str, ReadinessCheck]]]
-"""Wires the service onto the bus; returns readiness checks by name."""
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass
+class Started:
+    """What a service's start-up hands back: its readiness checks and how to close its ports."""
+
+    checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    close: Callable[[], Awaitable[None]] = _nothing
+
+
+Startup = Callable[[Bus], Awaitable[Started]]
+"""Wires the service onto the bus."""
 
 
 async def wait_for_stop_signal() -> None:
@@ -38,9 +52,8 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
         reason = str(exc) or type(exc).__name__
         raise SystemExit(f"{name}: cannot reach NATS at {settings.nats_url}: {reason}") from exc
-    checks = await startup(bus)
-    checks["nats"] = lambda: _nats_ready(bus)
-    health = HealthServer(checks)
+    started = await startup(bus)
+    health = HealthServer({**started.checks, "nats": lambda: _nats_ready(bus)})
     if settings.health_port:
         await health.start(settings.health_host, settings.health_port)
     log.info("service_started", service=name)
@@ -48,16 +61,15 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
     log.info("service_stopping", service=name)
     await health.stop()
     await bus.drain()
+    await started.close()
 
 
 async def _nats_ready(bus: Bus) -> bool:
     return bus.nc.is_connected
 
 
-def run_service(name: str, settings: ServiceSettings, startup: Startup, secret: str | None = None) -> None:
+def run_service(name: str, settings: ServiceSettings, startup: Startup) -> None:
     configure_logging(settings.effective_log_format, settings.log_level)
-    if settings.production and secret == DEFAULT_SECRET:
-        sys.exit(f"{name}: refusing to start in production with the default secret; set a real one")
     try:
         asyncio.run(serve_until_stopped(name, settings, startup))
     except SystemExit:

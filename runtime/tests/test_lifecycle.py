@@ -13,7 +13,7 @@ SERVICE = textwrap.dedent(
     import asyncio, sys
     from parley_contracts import auth, subjects
     from parley_contracts.replies import Empty
-    from parley_runtime.lifecycle import run_service
+    from parley_runtime.lifecycle import Started, run_service
     from parley_runtime.settings import ServiceSettings
 
     async def startup(bus):
@@ -23,7 +23,7 @@ SERVICE = textwrap.dedent(
             return Empty()
         await bus.serve(subjects.AUTH_LOGOUT, slow_logout)
         print("ready", flush=True)
-        return {}
+        return Started()
 
     run_service("probe", ServiceSettings(nats_url=sys.argv[1]), startup)
     """

@@ -83,7 +83,7 @@ def cassandra_keyspace(cassandra_session):
 async def mongo_client(infra_settings):
     server = FerretDB(infra_settings)
     _ensure(server)
-    client = AsyncIOMotorClient(server.url(), serverSelectionTimeoutMS=5000)
+    client = AsyncIOMotorClient(server.url(), tz_aware=True, serverSelectionTimeoutMS=5000)
     yield client
     client.close()
 

@@ -1,0 +1,121 @@
+"""Auth command handlers: plain async functions of a command and the ports they need."""
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from parley_contracts import auth
+from parley_contracts.errors import ErrorCode
+from parley_contracts.replies import Empty
+from parley_runtime.errors import ParleyError
+
+from .passwords import Passwords
+from .settings import AuthSettings
+from .store import AuthStore, EmailTaken, NewUser, SessionRecord, UsernameTaken, UserRecord, now_ms
+from .throttle import LoginThrottle
+
+TOUCH_EVERY = timedelta(minutes=1)
+"""Idle expiry is refreshed at most this often, so validation is rarely a write."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    store: AuthStore
+    passwords: Passwords
+    throttle: LoginThrottle
+    settings: AuthSettings
+
+
+def session_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_view(record: UserRecord) -> auth.User:
+    return auth.User(
+        id=record.id, username=record.username, name=record.name, email=record.email, role=record.role,
+        created_at=record.created_at,
+    )  # fmt: skip
+
+
+async def register(command: auth.RegisterUser, ports: Ports) -> auth.User:
+    password_hash = await asyncio.to_thread(ports.passwords.hash, command.password)
+    new = NewUser(
+        username=command.username, name=command.name, email=command.email, role=command.role,
+        password_hash=password_hash, created_at=now_ms(),
+    )  # fmt: skip
+    try:
+        return user_view(await ports.store.create_user(new))
+    except UsernameTaken as exc:
+        raise ParleyError(ErrorCode.CONFLICT, "that username is taken") from exc
+    except EmailTaken as exc:
+        raise ParleyError(ErrorCode.CONFLICT, "that e-mail is already registered") from exc
+
+
+async def log_in(command: auth.LogIn, ports: Ports) -> auth.LoggedIn:
+    user_key = f"user:{command.username.lower()}"
+    limits = {user_key: ports.settings.login_attempts_per_user}
+    if command.client_address:
+        limits[f"addr:{command.client_address}"] = ports.settings.login_attempts_per_address
+    wait = ports.throttle.retry_after_s(limits)
+    if wait:
+        raise ParleyError(ErrorCode.RATE_LIMITED, "too many failed logins; try later", [{"retryAfterS": wait}])
+    user = await ports.store.user_by_username(command.username)
+    stored_hash = user.password_hash if user else ports.passwords.decoy_hash
+    matches = await asyncio.to_thread(ports.passwords.verify, stored_hash, command.password)
+    if user is None or not matches:
+        ports.throttle.record_failure(list(limits))
+        raise ParleyError(ErrorCode.UNAUTHORIZED, "wrong username or password")
+    ports.throttle.clear(user_key)
+    if ports.passwords.needs_rehash(user.password_hash):
+        await ports.store.set_password_hash(user.id, await asyncio.to_thread(ports.passwords.hash, command.password))
+    return await _new_session(user, ports)
+
+
+async def _new_session(user: UserRecord, ports: Ports) -> auth.LoggedIn:
+    # A fresh random token at every login: a token planted before login is never the session after it.
+    token = secrets.token_urlsafe(32)
+    now = now_ms()
+    expires_at = now + timedelta(seconds=ports.settings.session_absolute_s)
+    await ports.store.create_session(
+        SessionRecord(key=session_key(token), user_id=user.id, created_at=now, last_seen_at=now, expires_at=expires_at)
+    )
+    return auth.LoggedIn(user=user_view(user), session_token=token, expires_at=expires_at)
+
+
+def _expired(last_seen_at: datetime, expires_at: datetime, now: datetime, idle_s: int) -> bool:
+    return now >= expires_at or now >= last_seen_at + timedelta(seconds=idle_s)
+
+
+async def validate_session(command: auth.ValidateSession, ports: Ports) -> auth.SessionValid:
+    key = session_key(command.session_token)
+    session = await ports.store.session(key)
+    now = now_ms()
+    if session is None or _expired(session.last_seen_at, session.expires_at, now, ports.settings.session_idle_s):
+        if session is not None:
+            await ports.store.delete_session(key)
+        raise ParleyError(ErrorCode.UNAUTHORIZED, "no valid session; log in again")
+    user = await ports.store.user_by_id(session.user_id)
+    if user is None:
+        raise ParleyError(ErrorCode.UNAUTHORIZED, "no valid session; log in again")
+    if now - session.last_seen_at >= TOUCH_EVERY:
+        await ports.store.touch_session(key, now)
+    return auth.SessionValid(user=user_view(user), session_key=key)
+
+
+async def log_out(command: auth.LogOut, ports: Ports) -> tuple[Empty, list[auth.SessionEnded]]:
+    ended = await ports.store.delete_session(session_key(command.session_token))
+    events = [auth.SessionEnded(session_key=ended.key, user_id=ended.user_id)] if ended else []
+    return Empty(), events
+
+
+async def get_users(command: auth.GetUsers, ports: Ports) -> auth.UserList:
+    return auth.UserList(users=[user_view(u) for u in await ports.store.users_by_ids(command.ids)])
+
+
+async def find_user(command: auth.FindUser, ports: Ports) -> auth.User:
+    user = await ports.store.user_by_username(command.username)
+    if user is None:
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such user")
+    return user_view(user)

@@ -1,0 +1,34 @@
+"""Auth settings: `PARLEY_AUTH_*` env vars."""
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from parley_runtime.settings import ServiceSettings
+
+
+class StoreKind(StrEnum):
+    SQLITE = "sqlite"
+    MONGO = "mongo"
+
+
+class AuthSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_AUTH_", extra="ignore", frozen=True)
+
+    store: StoreKind = StoreKind.SQLITE
+    sqlite_path: Path = Path(".parley/data/auth.sqlite3")
+    mongo_url: str = "mongodb://127.0.0.1:27017/"
+    mongo_database: str = "parley_auth"
+
+    session_idle_s: int = 7 * 24 * 3600
+    session_absolute_s: int = 30 * 24 * 3600
+
+    # argon2id at or above OWASP's minimum (m=19 MiB, t=2, p=1).
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+
+    login_attempts_per_user: int = 5
+    login_attempts_per_address: int = 20
+    login_window_s: int = 300

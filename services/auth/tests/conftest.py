@@ -1,0 +1,24 @@
+"""Auth test fixtures: the auth store on every adapter, real servers included."""
+
+import pytest
+import pytest_asyncio
+
+from parley_auth.store_mongo import MongoAuthStore
+from parley_auth.store_sqlite import SqliteAuthStore
+
+
+@pytest_asyncio.fixture
+async def sqlite_store(tmp_path):
+    store = await SqliteAuthStore.open(tmp_path / "auth.sqlite3")
+    yield store
+    await store.close()
+
+
+@pytest_asyncio.fixture
+async def mongo_store(mongo_db):
+    return await MongoAuthStore.open(mongo_db)
+
+
+@pytest.fixture(params=["sqlite", "mongo"])
+def store(request):
+    return request.getfixturevalue(f"{request.param}_store")
