@@ -12,15 +12,15 @@ import uuid
 
 import pytest
 import pytest_asyncio
-from cassandra.cluster import Cluster
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from parley_runtime.bus import Bus
+from parley_storage.cassandra import connect
 
 from .config import InfraSettings
 from .nats_server import EphemeralNats
 from .process import ServerFailed
-from .servers.cassandra import Cassandra, split_host_port
+from .servers.cassandra import Cassandra
 from .servers.ferretdb import FerretDB
 
 
@@ -62,9 +62,7 @@ async def bus(nats_url):
 def cassandra_session(infra_settings):
     server = Cassandra(infra_settings)
     _ensure(server)
-    host, port = split_host_port(server.url())
-    cluster = Cluster([host], port=port, protocol_version=5)
-    session = cluster.connect()
+    cluster, session = connect(server.url())
     yield session
     cluster.shutdown()
 

@@ -11,6 +11,8 @@ import pymongo
 from motor.motor_asyncio import AsyncIOMotorDatabase
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from parley_storage.mongo import advance_counter, ensure_counter_index
+
 from .store import EmailTaken, NewUser, SessionRecord, UsernameTaken, UserRecord
 
 
@@ -34,11 +36,12 @@ class MongoAuthStore:
         self._users = db["users"]
         self._emails = db["user_emails"]
         self._sessions = db["sessions"]
-        self._counters = db["counters"]
+        self._counters = db["id_blocks"]
 
     @classmethod
     async def open(cls, db: AsyncIOMotorDatabase) -> "MongoAuthStore":
         store = cls(db)
+        await ensure_counter_index(store._counters)
         await store._users.create_index([("username_lower", pymongo.ASCENDING)], unique=True)
         try:
             await store._sessions.create_index([("expires_at", pymongo.ASCENDING)], expireAfterSeconds=0)
@@ -46,18 +49,8 @@ class MongoAuthStore:
             pass  # no TTL support on this server: expiry is enforced on read anyway
         return store
 
-    async def _next_id(self) -> int:
-        while True:
-            try:
-                doc = await self._counters.find_one_and_update(
-                    {"_id": "users"}, {"$inc": {"value": 1}}, upsert=True, return_document=pymongo.ReturnDocument.AFTER
-                )
-                return doc["value"]
-            except DuplicateKeyError:
-                continue  # two first-ever upserts raced to create the counter; the loser retries
-
     async def create_user(self, user: NewUser) -> UserRecord:
-        user_id = await self._next_id()
+        user_id = await advance_counter(self._counters, "users")
         email_key = user.email.lower() if user.email else None
         if email_key:
             try:

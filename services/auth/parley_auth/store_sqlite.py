@@ -5,6 +5,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from parley_storage.sqlite import Database
+
 from .store import EmailTaken, NewUser, SessionRecord, UsernameTaken, UserRecord
 
 SCHEMA = """
@@ -45,26 +47,18 @@ def _session(row) -> SessionRecord:
 
 
 class SqliteAuthStore:
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self._db = db
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteAuthStore":
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit: every write here is one statement, and one shared connection must
-        # not let a rollback in one request undo another request's write.
-        db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA busy_timeout=5000")
-        await db.executescript(SCHEMA)
-        return cls(db)
+        return cls(await Database.open(path, SCHEMA))
 
     async def create_user(self, user: NewUser) -> UserRecord:
         try:
-            cursor = await self._db.execute(
+            row = await self._db.one(
                 "INSERT INTO users (username, username_lower, name, email, email_lower, role, password_hash,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (user.username, user.username.lower(), user.name, user.email,
                  user.email.lower() if user.email else None, user.role, user.password_hash,
                  user.created_at.isoformat()),
@@ -73,25 +67,23 @@ class SqliteAuthStore:
             if "email_lower" in str(exc):
                 raise EmailTaken from exc
             raise UsernameTaken from exc
-        return UserRecord(id=cursor.lastrowid, **user.__dict__)
+        return UserRecord(id=row[0], **user.__dict__)
 
     async def user_by_id(self, user_id: int) -> UserRecord | None:
-        async with self._db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.one(f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return _user(row) if row else None
 
     async def users_by_ids(self, user_ids: list[int]) -> list[UserRecord]:
         if not user_ids:
             return []
         marks = ",".join("?" * len(user_ids))
-        async with self._db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({marks})", user_ids) as cursor:
-            found = {row[0]: _user(row) for row in await cursor.fetchall()}
+        rows = await self._db.all(f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({marks})", tuple(user_ids))
+        found = {row[0]: _user(row) for row in rows}
         return [found[i] for i in dict.fromkeys(user_ids) if i in found]
 
     async def user_by_username(self, username: str) -> UserRecord | None:
         query = f"SELECT {USER_COLUMNS} FROM users WHERE username_lower = ?"
-        async with self._db.execute(query, (username.lower(),)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.one(query, (username.lower(),))
         return _user(row) if row else None
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
@@ -106,8 +98,7 @@ class SqliteAuthStore:
 
     async def session(self, key: str) -> SessionRecord | None:
         query = "SELECT key, user_id, created_at, last_seen_at, expires_at FROM sessions WHERE key = ?"
-        async with self._db.execute(query, (key,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.one(query, (key,))
         return _session(row) if row else None
 
     async def touch_session(self, key: str, last_seen_at: datetime) -> None:
@@ -115,13 +106,11 @@ class SqliteAuthStore:
 
     async def delete_session(self, key: str) -> SessionRecord | None:
         query = "DELETE FROM sessions WHERE key = ? RETURNING key, user_id, created_at, last_seen_at, expires_at"
-        async with self._db.execute(query, (key,)) as cursor:
-            row = await cursor.fetchone()
+        row = await self._db.one(query, (key,))
         return _session(row) if row else None
 
     async def ping(self) -> bool:
-        async with self._db.execute("SELECT 1") as cursor:
-            return (await cursor.fetchone()) == (1,)
+        return await self._db.one("SELECT 1") == (1,)
 
     async def close(self) -> None:
         await self._db.close()

@@ -87,3 +87,8 @@ async def test_session_lifecycle(store):
 
 async def test_ping(store):
     assert await store.ping() is True
+
+
+async def test_concurrent_registrations_get_distinct_ids(store):
+    users = await asyncio.gather(*(store.create_user(new_user(f"many{i}")) for i in range(10)))
+    assert len({u.id for u in users}) == 10

@@ -4,7 +4,7 @@ launched on Java 17 with a generated single-node configuration."""
 import re
 from pathlib import Path
 
-from cassandra.cluster import Cluster
+from parley_storage.cassandra import connect
 
 from ..config import REPO_ROOT
 from ..process import ServerFailed, run_checked
@@ -27,13 +27,6 @@ def cassandra_version() -> str:
     if not match:
         raise ServerFailed(f"no cassandra.version in {POM}")
     return match.group(1)
-
-
-def split_host_port(url: str, default_port: int = 9042) -> tuple[str, int]:
-    """Accepts `host`, `host:port` or `cassandra://host:port`."""
-    bare = url.split("://", 1)[-1].rstrip("/")
-    host, _, port = bare.partition(":")
-    return host, int(port) if port else default_port
 
 
 class Cassandra(ManagedServer):
@@ -112,10 +105,8 @@ auto_snapshot: false
         ]
 
     def probe(self) -> str:
-        host, port = split_host_port(self.url())
-        cluster = Cluster([host], port=port, connect_timeout=3, protocol_version=5)
+        cluster, session = connect(self.url())
         try:
-            session = cluster.connect()
             row = session.execute("SELECT bootstrapped, release_version FROM system.local").one()
             if row.bootstrapped != "COMPLETED":
                 raise ServerFailed(f"bootstrapped={row.bootstrapped}")

@@ -1,0 +1,45 @@
+"""Who may do what in a channel or workspace: every refusal in one place."""
+
+from parley_contracts.chat import Channel, ChannelType, WorkspaceRole
+from parley_contracts.errors import ErrorCode
+from parley_runtime.errors import ParleyError
+
+from .directory import Directory
+
+MANAGERS = (WorkspaceRole.OWNER, WorkspaceRole.ADMIN)
+
+
+async def channel_for(directory: Directory, channel_id: int, actor_id: int) -> tuple[Channel, WorkspaceRole]:
+    """The channel and the actor's role in it, or a refusal. DM participants count as members."""
+    channel = await directory.channel(channel_id)
+    if channel is None:
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such channel")
+    if channel.type is ChannelType.DM:
+        if actor_id not in (channel.member_ids or []):
+            raise ParleyError(ErrorCode.FORBIDDEN, "you are not in this conversation")
+        return channel, WorkspaceRole.MEMBER
+    role = await directory.role_of(channel.workspace_id, actor_id)
+    if role is None:
+        raise ParleyError(ErrorCode.FORBIDDEN, "you are not a member of this channel's workspace")
+    return channel, role
+
+
+async def workspace_role(directory: Directory, workspace_id: int, actor_id: int) -> WorkspaceRole:
+    if await directory.workspace(workspace_id) is None:
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such workspace")
+    role = await directory.role_of(workspace_id, actor_id)
+    if role is None:
+        raise ParleyError(ErrorCode.FORBIDDEN, "you are not a member of this workspace")
+    return role
+
+
+async def require_manager(directory: Directory, workspace_id: int, actor_id: int) -> WorkspaceRole:
+    role = await workspace_role(directory, workspace_id, actor_id)
+    if role not in MANAGERS:
+        raise ParleyError(ErrorCode.FORBIDDEN, "only the workspace's owner and admins may do that")
+    return role
+
+
+def require_may_post(channel: Channel, role: WorkspaceRole) -> None:
+    if channel.type is ChannelType.ANNOUNCEMENT and role not in MANAGERS:
+        raise ParleyError(ErrorCode.FORBIDDEN, "only admins post in an announcement channel")

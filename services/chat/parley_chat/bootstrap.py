@@ -1,0 +1,102 @@
+"""Wires the chat service: picks the adapters, binds each handler to its subject, and
+runs the republisher."""
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from datetime import timedelta
+
+from motor.motor_asyncio import AsyncIOMotorClient
+
+from parley_contracts import auth, subjects
+from parley_runtime.bus import Bus
+from parley_runtime.lifecycle import Started
+from parley_storage.cassandra import connect
+
+from . import handlers
+from .directory import Directory
+from .directory_mongo import MongoDirectory
+from .directory_sqlite import SqliteDirectory
+from .handlers import Ports
+from .ids import IdBlocks
+from .publishing import Publisher
+from .settings import ChatSettings, DirectoryKind, StreamKind
+from .streams import Streams
+from .streams_cassandra import CassandraStreams, create_schema
+from .streams_sqlite import SqliteStreams
+
+ROUTES: list[tuple[subjects.Command, Callable]] = [
+    (subjects.CHAT_CREATE_WORKSPACE, handlers.create_workspace),
+    (subjects.CHAT_GET_WORKSPACE, handlers.get_workspace),
+    (subjects.CHAT_LIST_WORKSPACES, handlers.list_workspaces),
+    (subjects.CHAT_ADD_MEMBER, handlers.add_member),
+    (subjects.CHAT_REMOVE_MEMBER, handlers.remove_member),
+    (subjects.CHAT_SET_ASSISTANT, handlers.set_assistant_enabled),
+    (subjects.CHAT_CREATE_CHANNEL, handlers.create_channel),
+    (subjects.CHAT_LIST_CHANNELS, handlers.list_channels),
+    (subjects.CHAT_OPEN_DM, handlers.open_dm),
+    (subjects.CHAT_LIST_DMS, handlers.list_dms),
+    (subjects.CHAT_AUTHORIZE_JOIN, handlers.authorize_join),
+    (subjects.CHAT_POST_MESSAGE, handlers.post_message),
+    (subjects.CHAT_EDIT_MESSAGE, handlers.edit_message),
+    (subjects.CHAT_DELETE_MESSAGE, handlers.delete_message),
+    (subjects.CHAT_MARK_READ, handlers.mark_read),
+    (subjects.CHAT_HISTORY, handlers.history),
+    (subjects.CHAT_EVENTS_SINCE, handlers.events_since),
+]
+
+
+async def open_directory(settings: ChatSettings) -> Directory:
+    if settings.directory_store is DirectoryKind.MONGO:
+        client = AsyncIOMotorClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        return await MongoDirectory.open(client[settings.mongo_database])
+    return await SqliteDirectory.open(settings.sqlite_path)
+
+
+async def open_streams(settings: ChatSettings) -> Streams:
+    if settings.stream_store is StreamKind.CASSANDRA:
+        _, session = await asyncio.to_thread(connect, settings.cassandra_hosts)
+        await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
+        return CassandraStreams(session, settings.cassandra_keyspace)
+    return await SqliteStreams.open(settings.sqlite_path)
+
+
+def user_lookup(bus: Bus):
+    async def known_users(user_ids: list[int]) -> set[int]:
+        found = await bus.request(subjects.AUTH_GET_USERS, auth.GetUsers(ids=user_ids))
+        return {user.id for user in found.users}
+
+    return known_users
+
+
+async def start(bus: Bus, settings: ChatSettings) -> Started:
+    directory = await open_directory(settings)
+    streams = await open_streams(settings)
+    ports = Ports(directory, streams, IdBlocks(directory.reserve_ids), user_lookup(bus))
+    publisher = Publisher(bus, streams)
+    await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
+
+    def bind(handler: Callable) -> Callable:
+        async def handle(command):
+            reply, events = await handler(command, ports)
+            if events and settings.failpoint == "after_persist":
+                os.kill(os.getpid(), signal.SIGKILL)
+            await publisher.deliver(events)
+            return reply
+
+        return handle
+
+    await publisher.republish(grace=timedelta(0))  # whatever a dead predecessor left behind
+    for command, handler in ROUTES:
+        await bus.serve(command, bind(handler))
+    republisher = asyncio.create_task(
+        publisher.run(settings.republish_interval_s, timedelta(seconds=settings.republish_grace_s))
+    )
+
+    async def close() -> None:
+        republisher.cancel()
+        await streams.close()
+        await directory.close()
+
+    return Started(checks={"directory": directory.ping, "streams": streams.ping}, close=close)

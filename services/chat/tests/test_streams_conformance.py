@@ -1,0 +1,88 @@
+"""The stream contract, run against SQLite and Cassandra."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from parley_chat.handlers import now
+from parley_chat.streams import IdempotencyKey
+from parley_contracts import chat
+
+
+def posted(channel_id: int, message_id: int, content: str = "hi", client_msg_id: str | None = None):
+    def build(seq: int) -> chat.MessagePosted:
+        message = chat.ChannelMessage(id=message_id, channel_id=channel_id, author_id=1, content=content, seq=seq,
+                                      created_at=now(), client_msg_id=client_msg_id)  # fmt: skip
+        return chat.MessagePosted(channel_id=channel_id, seq=seq, occurred_at=now(), message=message)
+
+    return build
+
+
+def edited(channel_id: int, message_id: int, content: str):
+    return lambda seq: chat.MessageEdited(
+        channel_id=channel_id, seq=seq, occurred_at=now(), message_id=message_id, content=content, edited_at=now()
+    )
+
+
+async def test_appends_get_consecutive_seqs_per_channel(streams):
+    seqs = [(await streams.append(10, posted(10, i))).event.seq for i in range(1, 4)]
+    assert seqs == [1, 2, 3]
+    assert (await streams.append(11, posted(11, 99))).event.seq == 1
+    assert await streams.head(10) == 3 and await streams.head(11) == 1 and await streams.head(12) == 0
+
+
+async def test_concurrent_appends_have_no_gap_and_no_duplicate(streams):
+    results = await asyncio.gather(*(streams.append(20, posted(20, i)) for i in range(1, 41)))
+    assert sorted(r.event.seq for r in results) == list(range(1, 41))
+    assert [e.seq for e in await streams.events(20, 0, 100)] == list(range(1, 41))
+
+
+async def test_an_idempotency_key_returns_the_original(streams):
+    key = IdempotencyKey(30, 1, "c-1")
+    first = await streams.append(30, posted(30, 1, "first", "c-1"), key)
+    second = await streams.append(30, posted(30, 2, "second", "c-1"), key)
+    assert not first.duplicate and second.duplicate
+    assert second.event == first.event
+    assert await streams.head(30) == 1
+
+
+async def test_events_pages_forward(streams):
+    for i in range(1, 8):
+        await streams.append(40, posted(40, i))
+    page = await streams.events(40, 2, 3)
+    assert [e.seq for e in page] == [3, 4, 5]
+    assert await streams.events(40, 7, 10) == []
+
+
+async def test_settle_builds_history_and_newer_events_win(streams):
+    for i in range(1, 6):
+        await streams.settle((await streams.append(50, posted(50, 100 + i, f"m{i}"))).event)
+    edit_late = (await streams.append(50, edited(50, 101, "second edit"))).event
+    edit_early_built = edited(50, 101, "first edit")
+    # The newer edit is settled first; the older one arriving late must not win.
+    await streams.settle(edit_late)
+    await streams.settle(edit_early_built(edit_late.seq - 1))
+    assert (await streams.message(50, 101)).content == "second edit"
+    await streams.settle(edit_late)  # settling twice changes nothing
+    assert [m.content for m in await streams.history(50, None, None, 3)] == ["m3", "m4", "m5"]
+    assert [m.content for m in await streams.history(50, 3, None, 10)] == ["second edit", "m2"]
+    assert [m.seq for m in await streams.history(50, None, 3, 10)] == [4, 5]
+    deleted = (await streams.append(50, lambda seq: chat.MessageDeleted(
+        channel_id=50, seq=seq, occurred_at=now(), message_id=102))).event  # fmt: skip
+    await streams.settle(deleted)
+    gone = await streams.message(50, 102)
+    assert gone.deleted and gone.content == ""
+    assert await streams.message(50, 999) is None
+
+
+async def test_outbox_hands_back_what_was_not_published(streams):
+    a = (await streams.append(60, posted(60, 1))).event
+    b = (await streams.append(60, posted(60, 2))).event
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert [e.seq for e in await streams.unsettled(later, 10)] == [1, 2]
+    assert await streams.unsettled(datetime.now(UTC) - timedelta(minutes=1), 10) == []
+    await streams.mark_published(a.channel_id, a.seq)
+    assert [e.seq for e in await streams.unsettled(later, 10)] == [b.seq]
+
+
+async def test_ping(streams):
+    assert await streams.ping()

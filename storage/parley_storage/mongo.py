@@ -1,0 +1,27 @@
+"""Integer ids from MongoDB, safe on FerretDB too.
+
+`find_one_and_update` with `$inc` is atomic on MongoDB but not on FerretDB 1.x, where
+two concurrent calls can return the same value (our conformance tests caught it). So a
+block of ids is claimed by inserting a document whose `_id` names where the block
+starts: the unique `_id` lets exactly one claimant have each block on either server.
+"""
+
+import pymongo
+from motor.motor_asyncio import AsyncIOMotorCollection
+from pymongo.errors import DuplicateKeyError
+
+
+async def ensure_counter_index(blocks: AsyncIOMotorCollection) -> None:
+    await blocks.create_index([("name", pymongo.ASCENDING), ("last", pymongo.DESCENDING)])
+
+
+async def advance_counter(blocks: AsyncIOMotorCollection, name: str, by: int = 1) -> int:
+    """Reserve the next `by` ids of counter `name`; return the last id of the block."""
+    while True:
+        newest = await blocks.find_one({"name": name}, sort=[("last", pymongo.DESCENDING)])
+        start = newest["last"] if newest else 0
+        try:
+            await blocks.insert_one({"_id": f"{name}:{start}", "name": name, "last": start + by})
+            return start + by
+        except DuplicateKeyError:
+            continue  # another claimant took the block after `start`; read again
