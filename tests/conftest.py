@@ -3,26 +3,30 @@
 import pytest
 
 from parley_testkit.process import ServerFailed
-from parley_testkit.services import auth_service, edge_service
+from parley_testkit.services import service, wait_all
 
 
 @pytest.fixture
 def auth_process(nats_url, tmp_path):
-    service = auth_service(nats_url, tmp_path).spawn()
-    yield service
-    service.stop()
+    auth = service("auth", nats_url, tmp_path).spawn()
+    yield auth
+    auth.stop()
 
 
 @pytest.fixture
-def edge(nats_url, tmp_path, auth_process):
-    """The edge's base URL, with the auth service behind it; both boot at once."""
-    service, base_url = edge_service(nats_url, tmp_path)
-    service.spawn()
+def chat_process(nats_url, tmp_path):
+    chat = service("chat", nats_url, tmp_path).spawn()
+    yield chat
+    chat.stop()
+
+
+@pytest.fixture
+def edge(nats_url, tmp_path, auth_process, chat_process):
+    """The edge's base URL, with auth and chat behind it; all three boot at once."""
+    edge_process = service("edge", nats_url, tmp_path).spawn()
     try:
-        auth_process.wait_ready()
-        service.wait_ready()
+        wait_all(auth_process, chat_process, edge_process)
     except ServerFailed as exc:
-        service.stop()
         pytest.fail(str(exc), pytrace=False)
-    yield base_url
-    service.stop()
+    yield edge_process.base_url
+    edge_process.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from parley_contracts import auth, subjects
 from parley_edge.cookies import COOKIE_NAME, sign, unsign
-from parley_testkit.services import auth_service, edge_service
+from parley_testkit.services import service
 from parley_testkit.waiting import until
 
 PASSWORD = "correct horse battery"
@@ -128,9 +128,9 @@ async def test_invalid_json_is_400_not_500(edge):
 
 
 async def test_login_is_throttled_per_username_with_retry_after(nats_url, tmp_path):
-    auth_proc = auth_service(nats_url, tmp_path, login_attempts_per_user="3").start()
-    edge_proc, base = edge_service(nats_url, tmp_path)
-    edge_proc.start()
+    auth_proc = service("auth", nats_url, tmp_path, login_attempts_per_user="3").start()
+    edge_proc = service("edge", nats_url, tmp_path).start()
+    base = edge_proc.base_url
     try:
         async with httpx.AsyncClient(base_url=base) as client:
             await register(client)
@@ -149,9 +149,9 @@ async def test_login_is_throttled_per_username_with_retry_after(nats_url, tmp_pa
 
 
 async def test_idle_session_expires(nats_url, tmp_path):
-    auth_proc = auth_service(nats_url, tmp_path, session_idle_s="1").start()
-    edge_proc, base = edge_service(nats_url, tmp_path)
-    edge_proc.start()
+    auth_proc = service("auth", nats_url, tmp_path, session_idle_s="1").start()
+    edge_proc = service("edge", nats_url, tmp_path).start()
+    base = edge_proc.base_url
     try:
         async with httpx.AsyncClient(base_url=base) as client:
             await register(client)

@@ -1,10 +1,11 @@
 """Bodies of the public HTTP API that are not already a command's shape."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import Contract
+from . import chat
+from .base import ClientMsgId, Content, Contract, Id
 from .errors import ErrorBody
 
 
@@ -21,3 +22,38 @@ class ErrorResponse(Contract):
 
 class Ok(Contract):
     ok: bool = True
+
+
+class CreateWorkspaceBody(Contract):
+    name: chat.Name
+    description: Annotated[str, Field(max_length=500)] | None = None
+
+
+class AddMemberBody(Contract):
+    user_id: Id
+    role: Literal[chat.WorkspaceRole.ADMIN, chat.WorkspaceRole.MEMBER] = chat.WorkspaceRole.MEMBER
+
+
+class CreateChannelBody(Contract):
+    name: chat.Name
+    type: Literal[chat.ChannelType.TEXT, chat.ChannelType.ANNOUNCEMENT] = chat.ChannelType.TEXT
+
+
+class PostMessageBody(Contract):
+    """`POST /api/messages`: the same command a socket's `send_message` becomes."""
+
+    channel_id: Id
+    content: Content
+    client_msg_id: ClientMsgId | None = None
+    message_type: chat.MessageType = chat.MessageType.TEXT
+    reply_to: Id | None = None
+    mentions: Annotated[list[Id], Field(max_length=50)] = []
+    file_url: chat.Url | None = None
+
+
+class MarkReadBody(Contract):
+    channel_id: Id
+
+
+class OpenDirectBody(Contract):
+    user_id: Id

@@ -114,11 +114,13 @@ class Bus:
         try:
             result = await handler(request)
         except ParleyError as exc:
+            log.debug("refused", subject=command.subject, code=exc.code.value)
             return encode(ErrorReply(error=exc.body()))
         except Exception:
             log.exception("handler_failed", subject=command.subject)
             error = ParleyError(ErrorCode.INTERNAL, "the service failed; nothing was changed if it can be helped")
             return encode(ErrorReply(error=error.body()))
+        log.debug("handled", subject=command.subject)
         # Spliced rather than re-validated: the handler's model is already checked.
         return b'{"ok":true,"data":' + encode(result) + b"}"
 

@@ -22,6 +22,7 @@ class ServiceProcess:
         self.env = env
         self.log_file = log_file
         self.ready_url = ready_url
+        self.base_url = ""
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 30.0) -> "ServiceProcess":
@@ -65,25 +66,32 @@ class ServiceProcess:
         return self.log_file.read_text(errors="replace")
 
 
-def auth_service(nats_url: str, folder: Path, **settings: str) -> ServiceProcess:
-    port = free_port()
-    env = {
-        "PARLEY_AUTH_NATS_URL": nats_url,
-        "PARLEY_AUTH_SQLITE_PATH": str(folder / "auth.sqlite3"),
-        "PARLEY_AUTH_HEALTH_PORT": str(port),
-        "PARLEY_AUTH_LOG_LEVEL": "debug",
-        **{f"PARLEY_AUTH_{k.upper()}": v for k, v in settings.items()},
-    }
-    return ServiceProcess("parley_auth", env, folder / "auth.log", f"http://127.0.0.1:{port}/readyz")
+PACKAGES = {"auth": "parley_auth", "chat": "parley_chat", "edge": "parley_edge"}
 
 
-def edge_service(nats_url: str, folder: Path, **settings: str) -> tuple[ServiceProcess, str]:
+def service(name: str, nats_url: str, folder: Path, log_name: str | None = None, **settings: str) -> ServiceProcess:
+    """`name` is auth, chat or edge; `settings` become its `PARLEY_<NAME>_*` env vars."""
+    prefix = f"PARLEY_{name.upper()}_"
     port = free_port()
+    port_var = "PORT" if name == "edge" else "HEALTH_PORT"
     env = {
-        "PARLEY_EDGE_NATS_URL": nats_url,
-        "PARLEY_EDGE_PORT": str(port),
-        "PARLEY_EDGE_LOG_LEVEL": "debug",
-        **{f"PARLEY_EDGE_{k.upper()}": v for k, v in settings.items()},
+        f"{prefix}NATS_URL": nats_url,
+        f"{prefix}{port_var}": str(port),
+        f"{prefix}LOG_LEVEL": "debug",
+        f"{prefix}SQLITE_PATH": str(folder / f"{name}.sqlite3"),
+        **{f"{prefix}{key.upper()}": value for key, value in settings.items()},
     }
-    base = f"http://127.0.0.1:{port}"
-    return ServiceProcess("parley_edge", env, folder / "edge.log", f"{base}/readyz"), base
+    process = ServiceProcess(PACKAGES[name], env, folder / f"{log_name or name}.log", f"http://127.0.0.1:{port}/readyz")
+    process.base_url = f"http://127.0.0.1:{port}"
+    return process
+
+
+def wait_all(*processes: ServiceProcess) -> None:
+    """Wait until every process is ready; on the first failure stop them all and re-raise."""
+    try:
+        for process in processes:
+            process.wait_ready()
+    except ServerFailed:
+        for process in processes:
+            process.stop()
+        raise

@@ -11,7 +11,7 @@ from parley_runtime.bus import Bus
 from parley_runtime.errors import ParleyError
 from parley_runtime.health import run_checks
 
-from . import http_errors, routes_auth
+from . import http_errors, routes_auth, routes_chat
 from .settings import EdgeSettings
 
 
@@ -26,6 +26,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     app.state.settings = settings
     http_errors.install(app)
     app.include_router(routes_auth.router)
+    app.include_router(routes_chat.router)
 
     @app.get("/healthz")
     async def healthz() -> dict:

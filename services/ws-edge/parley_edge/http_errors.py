@@ -4,11 +4,13 @@ status; validation errors name the field without echoing what was sent."""
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from parley_contracts.errors import ErrorBody, ErrorCode
 from parley_contracts.http import ErrorResponse
 from parley_runtime.errors import ParleyError
+from parley_runtime.validation import describe, summary
 
 STATUS = {
     ErrorCode.BAD_REQUEST: 400,
@@ -50,6 +52,10 @@ def install(app: FastAPI) -> None:
         ]
         message = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
         return error_response(ParleyError(ErrorCode.BAD_REQUEST, message, details))
+
+    @app.exception_handler(ValidationError)
+    async def on_invalid_command(_request: Request, exc: ValidationError) -> JSONResponse:
+        return error_response(ParleyError(ErrorCode.BAD_REQUEST, summary(exc), describe(exc)))
 
     @app.exception_handler(HTTPException)
     async def on_http(_request: Request, exc: HTTPException) -> JSONResponse:

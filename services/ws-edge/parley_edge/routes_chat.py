@@ -1,0 +1,110 @@
+"""The chat part of the public HTTP API (the seed's paths): each route is one chat
+command with the acting user taken from the session."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from parley_contracts import auth, chat, subjects
+from parley_contracts.base import JS_SAFE_MAX
+from parley_contracts.http import (
+    AddMemberBody,
+    CreateChannelBody,
+    CreateWorkspaceBody,
+    MarkReadBody,
+    Ok,
+    OpenDirectBody,
+    PostMessageBody,
+)
+
+from .sessions import current_session
+
+router = APIRouter()
+Session = Annotated[auth.SessionValid, Depends(current_session)]
+IdPath = Annotated[int, Path(ge=1, le=JS_SAFE_MAX)]
+
+
+async def ask(request: Request, command: subjects.Command, payload):
+    return await request.app.state.bus.request(command, payload)
+
+
+@router.post("/api/workspaces", status_code=201, response_model_exclude_none=True)
+async def create_workspace(body: CreateWorkspaceBody, session: Session, request: Request) -> chat.Workspace:
+    command = chat.CreateWorkspace(actor_id=session.user.id, name=body.name, description=body.description)
+    return await ask(request, subjects.CHAT_CREATE_WORKSPACE, command)
+
+
+@router.get("/api/workspaces", response_model_exclude_none=True)
+async def list_workspaces(session: Session, request: Request) -> list[chat.Workspace]:
+    found = await ask(request, subjects.CHAT_LIST_WORKSPACES, chat.ListWorkspaces(actor_id=session.user.id))
+    return found.workspaces
+
+
+@router.get("/api/workspaces/{workspace_id}", response_model_exclude_none=True)
+async def get_workspace(workspace_id: IdPath, session: Session, request: Request) -> chat.WorkspaceDetail:
+    command = chat.GetWorkspace(actor_id=session.user.id, workspace_id=workspace_id)
+    return await ask(request, subjects.CHAT_GET_WORKSPACE, command)
+
+
+@router.post("/api/workspaces/{workspace_id}/members", status_code=201)
+async def add_member(workspace_id: IdPath, body: AddMemberBody, session: Session, request: Request) -> chat.Member:
+    command = chat.AddMember(actor_id=session.user.id, workspace_id=workspace_id, user_id=body.user_id, role=body.role)
+    return await ask(request, subjects.CHAT_ADD_MEMBER, command)
+
+
+@router.delete("/api/workspaces/{workspace_id}/members/{user_id}")
+async def remove_member(workspace_id: IdPath, user_id: IdPath, session: Session, request: Request) -> Ok:
+    command = chat.RemoveMember(actor_id=session.user.id, workspace_id=workspace_id, user_id=user_id)
+    await ask(request, subjects.CHAT_REMOVE_MEMBER, command)
+    return Ok()
+
+
+@router.post("/api/workspaces/{workspace_id}/channels", status_code=201, response_model_exclude_none=True)
+async def create_channel(
+    workspace_id: IdPath, body: CreateChannelBody, session: Session, request: Request
+) -> chat.Channel:
+    command = chat.CreateChannel(actor_id=session.user.id, workspace_id=workspace_id, name=body.name, type=body.type)
+    return await ask(request, subjects.CHAT_CREATE_CHANNEL, command)
+
+
+@router.get("/api/workspaces/{workspace_id}/channels", response_model_exclude_none=True)
+async def list_channels(workspace_id: IdPath, session: Session, request: Request) -> list[chat.Channel]:
+    command = chat.ListChannels(actor_id=session.user.id, workspace_id=workspace_id)
+    return (await ask(request, subjects.CHAT_LIST_CHANNELS, command)).channels
+
+
+@router.get("/api/channels/{channel_id}/messages", response_model_exclude_none=True)
+async def history(
+    channel_id: IdPath,
+    session: Session,
+    request: Request,
+    before: Annotated[int | None, Query(ge=1, le=JS_SAFE_MAX)] = None,
+    after: Annotated[int | None, Query(ge=0, le=JS_SAFE_MAX)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[chat.ChannelMessage]:
+    command = chat.GetHistory(actor_id=session.user.id, channel_id=channel_id, before=before, after=after, limit=limit)
+    return (await ask(request, subjects.CHAT_HISTORY, command)).messages
+
+
+@router.post("/api/messages", status_code=201, response_model_exclude_none=True)
+async def post_message(body: PostMessageBody, session: Session, request: Request) -> chat.ChannelMessage:
+    command = chat.PostMessage(actor_id=session.user.id, **body.model_dump())
+    return (await ask(request, subjects.CHAT_POST_MESSAGE, command)).message
+
+
+@router.post("/api/messages/{message_id}/read")
+async def mark_read(message_id: IdPath, body: MarkReadBody, session: Session, request: Request) -> Ok:
+    command = chat.MarkRead(actor_id=session.user.id, channel_id=body.channel_id, message_id=message_id)
+    await ask(request, subjects.CHAT_MARK_READ, command)
+    return Ok()
+
+
+@router.post("/api/channels/dm", status_code=201, response_model_exclude_none=True)
+async def open_dm(body: OpenDirectBody, session: Session, request: Request) -> chat.Channel:
+    command = chat.OpenDirectChannel(actor_id=session.user.id, other_user_id=body.user_id)
+    return await ask(request, subjects.CHAT_OPEN_DM, command)
+
+
+@router.get("/api/users/me/dms", response_model_exclude_none=True)
+async def list_dms(session: Session, request: Request) -> list[chat.Channel]:
+    return (await ask(request, subjects.CHAT_LIST_DMS, chat.ListDirectChannels(actor_id=session.user.id))).channels

@@ -1,0 +1,106 @@
+"""Channel streams under pressure: two chat processes appending at once, and a process
+killed between persisting an event and publishing it. Real NATS, real stores."""
+
+import asyncio
+
+import pytest
+
+from parley_chat.streams_cassandra import create_schema
+from parley_contracts import chat, subjects
+from parley_contracts.errors import ErrorCode
+from parley_runtime.errors import ParleyError
+from parley_testkit.servers import Cassandra, FerretDB
+from parley_testkit.services import service, wait_all
+
+OWNER = 1
+
+
+@pytest.fixture(params=["sqlite", "cassandra"])
+def store_settings(request, tmp_path):
+    """Settings for chat processes sharing one store: SQLite, or MongoDB + Cassandra."""
+    if request.param == "sqlite":
+        return {"sqlite_path": str(tmp_path / "shared.sqlite3")}
+    session, keyspace = request.getfixturevalue("cassandra_session"), request.getfixturevalue("cassandra_keyspace")
+    create_schema(session, keyspace)
+    mongo_db = request.getfixturevalue("mongo_db")
+    infra = request.getfixturevalue("infra_settings")
+    return {
+        "stream_store": "cassandra",
+        "cassandra_hosts": Cassandra(infra).url(),
+        "cassandra_keyspace": keyspace,
+        "directory_store": "mongo",
+        "mongo_url": FerretDB(infra).url(),
+        "mongo_database": mongo_db.name,
+    }
+
+
+async def new_channel(bus) -> int:
+    workspace = await bus.request(subjects.CHAT_CREATE_WORKSPACE, chat.CreateWorkspace(actor_id=OWNER, name="Load"))
+    command = chat.CreateChannel(actor_id=OWNER, workspace_id=workspace.id, name="busy")
+    return (await bus.request(subjects.CHAT_CREATE_CHANNEL, command)).id
+
+
+async def stored_events(bus, channel_id: int) -> list:
+    batch = await bus.request(
+        subjects.CHAT_EVENTS_SINCE, chat.GetEventsSince(actor_id=OWNER, channel_id=channel_id, after_seq=0, limit=1000)
+    )
+    return batch.events
+
+
+async def published_count(bus, subject: str) -> int:
+    info = await bus.js.stream_info("EVENTS", subjects_filter=subject)
+    return sum((info.state.subjects or {}).values())
+
+
+async def test_two_processes_appending_at_once_get_gap_free_seqs(nats_url, tmp_path, bus, store_settings):
+    copies = [service("chat", nats_url, tmp_path, log_name=f"chat{i}", **store_settings).spawn() for i in range(2)]
+    wait_all(*copies)
+    try:
+        channel_id = await new_channel(bus)
+        limit = asyncio.Semaphore(64)
+
+        async def post(writer: int, n: int) -> int:
+            async with limit:
+                command = chat.PostMessage(actor_id=OWNER, channel_id=channel_id, content=f"{writer}-{n}")
+                return (await bus.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=30)).message.seq
+
+        seqs = await asyncio.gather(*(post(writer, n) for writer in range(2) for n in range(500)))
+        assert sorted(seqs) == list(range(1, 1001))
+        assert [e.seq for e in await stored_events(bus, channel_id)] == list(range(1, 1001))
+        assert await published_count(bus, f"chat.evt.{channel_id}.>") == 1000
+        for copy in copies:  # both copies really appended
+            assert "handled" in copy.logs() and "chat.cmd.post_message" in copy.logs()
+            assert "handler_failed" not in copy.logs()
+    finally:
+        for copy in copies:
+            copy.stop()
+
+
+async def test_killed_between_persist_and_publish_is_published_once_after_restart(nats_url, tmp_path, bus):
+    chat_proc = service("chat", nats_url, tmp_path).start()
+    channel_id = await new_channel(bus)
+    chat_proc.stop()
+
+    doomed = service("chat", nats_url, tmp_path, failpoint="after_persist").start()
+    command = chat.PostMessage(actor_id=OWNER, channel_id=channel_id, content="survives", client_msg_id="k-1")
+    with pytest.raises(ParleyError) as lost:
+        await bus.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=3)
+    assert lost.value.code is ErrorCode.UNAVAILABLE
+    assert doomed.proc.wait(10) == -9  # SIGKILL: nothing ran after the persist
+    subject = f"chat.evt.{channel_id}.message_posted"
+    assert await published_count(bus, subject) == 0
+
+    restarted = service("chat", nats_url, tmp_path, log_name="chat-restarted").start()
+    try:
+        await assert_restart_published_once(bus, command, channel_id, subject)
+    finally:
+        restarted.stop()
+
+
+async def assert_restart_published_once(bus, command: chat.PostMessage, channel_id: int, subject: str) -> None:
+    assert await published_count(bus, subject) == 1
+    retried = await bus.request(subjects.CHAT_POST_MESSAGE, command)
+    assert retried.duplicate and retried.message.content == "survives" and retried.message.seq == 1
+    history = await bus.request(subjects.CHAT_HISTORY, chat.GetHistory(actor_id=OWNER, channel_id=channel_id))
+    assert [m.content for m in history.messages] == ["survives"]
+    assert await published_count(bus, subject) == 1
