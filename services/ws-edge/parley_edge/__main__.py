@@ -3,6 +3,7 @@
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from parley_runtime.logs import configure_logging
 from parley_runtime.settings import DEFAULT_SECRET
@@ -11,13 +12,28 @@ from .app import create_app
 from .settings import EdgeSettings
 
 
+class EdgeServer(uvicorn.Server):
+    """Closes sockets with 1001 (go away: reconnect elsewhere) before uvicorn's own shutdown."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI):
+        super().__init__(config)
+        self.edge_app = app
+
+    async def shutdown(self, sockets=None) -> None:
+        edge = getattr(self.edge_app.state, "edge", None)
+        if edge is not None:
+            await edge.close_sockets()
+        await super().shutdown(sockets)
+
+
 def main() -> None:
     settings = EdgeSettings()
     configure_logging(settings.effective_log_format, settings.log_level)
     if settings.production and settings.session_secret == DEFAULT_SECRET:
         sys.exit("edge: refusing to start in production with the default PARLEY_EDGE_SESSION_SECRET")
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         ssl_certfile=settings.tls_certfile,
@@ -25,7 +41,12 @@ def main() -> None:
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=10,
+        ws_max_size=settings.max_frame_bytes,
+        ws_ping_interval=settings.ping_interval_s,
+        ws_ping_timeout=settings.ping_timeout_s,
+        ws_per_message_deflate=False,
     )
+    EdgeServer(config, app).run()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""The edge's ASGI app: routes, error handling, health, and the NATS bus for its lifetime."""
+"""The edge's ASGI app: HTTP routes, socket paths, health and metrics, and the edge's
+live state for its lifetime."""
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from parley_contracts import auth, subjects
 from parley_contracts.errors import ErrorCode
@@ -12,21 +14,29 @@ from parley_runtime.errors import ParleyError
 from parley_runtime.health import run_checks
 
 from . import http_errors, routes_auth, routes_chat
+from .chat_socket import ChatProtocol
 from .settings import EdgeSettings
+from .socket_loop import serve_socket
+from .state import EdgeState
 
 
 def create_app(settings: EdgeSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.bus = await Bus.connect(settings.nats_url, "edge", settings.request_timeout_s)
+        app.state.edge = await EdgeState.start(settings)
+        app.state.bus = app.state.edge.bus
         yield
-        await app.state.bus.drain()
+        await app.state.edge.stop()
 
     app = FastAPI(title="Parley", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     http_errors.install(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_chat.router)
+
+    @app.websocket("/ws/chat")
+    async def chat_socket(websocket: WebSocket) -> None:
+        await serve_socket(websocket, "/ws/chat", ChatProtocol)
 
     @app.get("/healthz")
     async def healthz() -> dict:
@@ -38,6 +48,10 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         results = await run_checks({"nats": lambda: _connected(bus), "auth": lambda: _auth_answers(bus)})
         ready = all(results.values())
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

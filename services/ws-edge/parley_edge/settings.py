@@ -16,6 +16,25 @@ class EdgeSettings(ServiceSettings):
     tls_keyfile: str | None = None
     cookie_max_age_s: int = 30 * 24 * 3600
 
+    allowed_origins: str = "http://localhost:8000,http://127.0.0.1:8000"
+    """Comma-separated origins allowed to open sockets; `*` allows any. A request with
+    no Origin header (not a browser) is always allowed: the check is against cross-site
+    WebSocket hijacking, which only browsers can be tricked into."""
+    max_frame_bytes: int = 64 * 1024
+    ping_interval_s: float = 30.0
+    ping_timeout_s: float = 20.0
+    send_queue_frames: int = 256
+    sends_per_5s: int = 5
+    typing_per_5s: int = 10
+    joins_per_10s: int = 20
+    abuse_refusals_per_10s: int = 30
+    presence_bucket: str = "presence"
+    presence_ttl_s: float = 60.0
+
+    @property
+    def origins(self) -> set[str]:
+        return {origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()}
+
     @property
     def tls(self) -> bool:
         return bool(self.tls_certfile and self.tls_keyfile)

@@ -1,0 +1,80 @@
+"""One WebSocket that sends and receives JSON frames, keeping what it received so a
+caller can wait for the frame it cares about."""
+
+import asyncio
+import json
+from collections.abc import Callable
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+
+def socket_url(base_url: str, path: str) -> str:
+    return base_url.replace("http://", "ws://").replace("https://", "wss://").rstrip("/") + path
+
+
+class FrameSocket:
+    def __init__(self, connection: ClientConnection):
+        self.connection = connection
+        self.received: list[dict] = []
+        self._arrived = asyncio.Condition()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(
+        cls, base_url: str, path: str = "/ws/chat", cookie: str | None = None, origin: str | None = None, **options
+    ) -> "FrameSocket":
+        headers = {"Cookie": cookie} if cookie else {}
+        connection = await connect(socket_url(base_url, path), additional_headers=headers, origin=origin, **options)
+        return cls(connection)
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.connection:
+                async with self._arrived:
+                    self.received.append(json.loads(raw))
+                    self._arrived.notify_all()
+        except ConnectionClosed:
+            pass
+        finally:
+            async with self._arrived:
+                self._arrived.notify_all()
+
+    async def send(self, frame: dict | str) -> None:
+        await self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def wait_for(self, match: Callable[[dict], bool], timeout: float = 5.0) -> dict:
+        """The first received frame that matches, waiting for it if need be."""
+
+        async def find() -> dict:
+            async with self._arrived:
+                while True:
+                    for frame in self.received:
+                        if match(frame):
+                            return frame
+                    if self._reader.done():
+                        raise ConnectionError(f"socket closed ({self.close_code}) before a matching frame")
+                    await self._arrived.wait()
+
+        return await asyncio.wait_for(find(), timeout)
+
+    async def next(self, frame_type: str, timeout: float = 5.0, **fields) -> dict:
+        """The first received frame of this type with these fields."""
+        return await self.wait_for(
+            lambda f: f.get("type") == frame_type and all(f.get(k) == v for k, v in fields.items()), timeout
+        )
+
+    def of_type(self, frame_type: str) -> list[dict]:
+        return [frame for frame in self.received if frame.get("type") == frame_type]
+
+    @property
+    def close_code(self) -> int | None:
+        return self.connection.close_code
+
+    async def wait_closed(self, timeout: float = 10.0) -> int | None:
+        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        return self.connection.close_code
+
+    async def close(self) -> None:
+        await self.connection.close()
+        await asyncio.wait_for(asyncio.shield(self._reader), 5)

@@ -1,0 +1,31 @@
+"""Letting a socket in: the Origin allowlist (browsers do not apply CORS to WebSockets),
+then the session cookie. A socket from a bad origin is refused before the upgrade; one
+without a valid session is accepted and closed with 4001, as the seed does."""
+
+from starlette.websockets import WebSocket
+
+from parley_contracts import auth
+from parley_runtime.errors import ParleyError
+
+from .connection import CLOSE_POLICY, CLOSE_UNAUTHORIZED
+from .cookies import COOKIE_NAME
+from .sessions import validate_cookie
+from .settings import EdgeSettings
+
+
+def origin_allowed(origin: str | None, settings: EdgeSettings) -> bool:
+    return origin is None or "*" in settings.origins or origin in settings.origins
+
+
+async def admit(websocket: WebSocket, settings: EdgeSettings) -> auth.SessionValid | None:
+    if not origin_allowed(websocket.headers.get("origin"), settings):
+        await websocket.close(CLOSE_POLICY)
+        return None
+    await websocket.accept()
+    try:
+        return await validate_cookie(
+            websocket.app.state.bus, websocket.cookies.get(COOKIE_NAME), settings.session_secret
+        )
+    except ParleyError:
+        await websocket.close(CLOSE_UNAUTHORIZED, "unauthorized")
+        return None

@@ -1,0 +1,121 @@
+"""`/ws/chat`: the seed's flat frames, turned into chat commands and channel fan-out."""
+
+from pydantic import ValidationError
+
+from parley_contracts import chat, chat_frames, signals, subjects
+from parley_contracts.errors import ErrorCode
+from parley_runtime.errors import ParleyError
+
+from . import frames, metrics
+from .socket_loop import SocketProtocol
+
+
+class ChatProtocol(SocketProtocol):
+    async def opened(self) -> None:
+        user = self.connection.user
+        self.connection.push(frames.text(chat_frames.Connected(user_id=user.id, username=user.username)))
+
+    def error_frame(self, error: ParleyError, context: dict) -> str:
+        return frames.error_frame(error, **context)
+
+    async def handle(self, text: str) -> None:
+        try:
+            frame = chat_frames.chat_client_frame.validate_json(text)
+        except ValidationError as exc:
+            await self.refuse(frames.refusal(exc), {})
+            return
+        metrics.FRAMES_IN.labels(frame.type).inc()
+        context = {"channel_id": frame.channel_id}
+        if isinstance(frame, chat_frames.SendMessage):
+            context["client_msg_id"] = frame.client_msg_id
+        try:
+            await getattr(self, f"_on_{frame.type}")(frame)
+        except ParleyError as error:
+            await self.refuse(error, context)
+
+    def _require_joined(self, channel_id: int) -> None:
+        if self.state.hub.member(self.connection, channel_id) is None:
+            raise ParleyError(ErrorCode.FORBIDDEN, "join the channel first")
+
+    def _other_local_socket(self, channel_id: int) -> bool:
+        """Does this user have another socket in the channel on this edge?"""
+        return any(
+            self.state.hub.member(other, channel_id) is not None
+            for other in self.state.registry.of_user(self.connection.user_id)
+            if other is not self.connection
+        )
+
+    async def _on_join_channel(self, frame: chat_frames.JoinChannel) -> None:
+        self.limit(self.join_limit, "joins")
+        user = self.connection.user
+        command = chat.AuthorizeJoin(actor_id=user.id, channel_id=frame.channel_id)
+        authorized = await self.state.bus.request(subjects.CHAT_AUTHORIZE_JOIN, command)
+        rejoin = self.state.hub.member(self.connection, frame.channel_id) is not None
+        announce = False
+        if not rejoin and not self._other_local_socket(frame.channel_id):
+            announce = await self.state.presence.arrive(frame.channel_id, user.id, user.username)
+        online = await self.state.presence.online(frame.channel_id)
+        joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=authorized.last_seq)
+        self.connection.push(frames.text(joined))
+        await self.state.hub.join(self.connection, frame.channel_id, authorized.last_seq, frame.last_seq)
+        if announce:
+            await self._announce(frame.channel_id, signals.PresenceStatus.ONLINE)
+
+    async def _on_leave_channel(self, frame: chat_frames.LeaveChannel) -> None:
+        if not await self._leave(frame.channel_id):
+            raise ParleyError(ErrorCode.NOT_FOUND, "not in that channel")
+        self.connection.push(frames.text(chat_frames.LeftChannel(channel_id=frame.channel_id)))
+
+    async def _leave(self, channel_id: int) -> bool:
+        if not await self.state.hub.leave(self.connection, channel_id):
+            return False
+        if not self._other_local_socket(channel_id):
+            if await self.state.presence.depart(channel_id, self.connection.user_id):
+                await self._announce(channel_id, signals.PresenceStatus.OFFLINE)
+        return True
+
+    async def _announce(self, channel_id: int, status: signals.PresenceStatus) -> None:
+        user = self.connection.user
+        signal = signals.PresenceChanged(channel_id=channel_id, user_id=user.id, username=user.username, status=status)
+        await self.state.bus.publish(subjects.CHAT_PRESENCE, signal, channel_id=channel_id)
+
+    async def _on_send_message(self, frame: chat_frames.SendMessage) -> None:
+        self._require_joined(frame.channel_id)
+        self.limit(self.send_limit, "sends")
+        command = chat.PostMessage(
+            actor_id=self.connection.user_id, channel_id=frame.channel_id, content=frame.content,
+            client_msg_id=frame.client_msg_id, message_type=frame.message_type, reply_to=frame.reply_to,
+            mentions=frame.mentions, file_url=frame.file_url,
+        )  # fmt: skip
+        accepted = await self.state.bus.request(subjects.CHAT_POST_MESSAGE, command)
+        member = self.state.hub.member(self.connection, frame.channel_id)
+        if accepted.duplicate and member is not None and accepted.message.seq <= member.start_seq:
+            # A retried send whose original this socket never saw: acknowledge it here,
+            # since fan-out will not bring it again.
+            new = chat_frames.NewMessage(
+                channel_id=frame.channel_id, message=accepted.message, seq=accepted.message.seq
+            )
+            self.connection.push(frames.text(new))
+
+    async def _on_typing(self, frame: chat_frames.Typing) -> None:
+        await self._signal_typing(frame.channel_id, typing=True)
+
+    async def _on_stop_typing(self, frame: chat_frames.StopTyping) -> None:
+        await self._signal_typing(frame.channel_id, typing=False)
+
+    async def _signal_typing(self, channel_id: int, typing: bool) -> None:
+        self._require_joined(channel_id)
+        self.limit(self.typing_limit, "typing signals")
+        user = self.connection.user
+        signal = signals.ChannelTyping(channel_id=channel_id, user_id=user.id, username=user.username, typing=typing)
+        await self.state.bus.publish(subjects.CHAT_TYPING, signal, channel_id=channel_id)
+
+    async def _on_mark_read(self, frame: chat_frames.MarkRead) -> None:
+        command = chat.MarkRead(
+            actor_id=self.connection.user_id, channel_id=frame.channel_id, message_id=frame.message_id
+        )
+        await self.state.bus.request(subjects.CHAT_MARK_READ, command)
+
+    async def closed(self) -> None:
+        for channel_id in self.state.hub.channels_of(self.connection):
+            await self._leave(channel_id)

@@ -1,0 +1,30 @@
+"""This edge's open sockets, found by session (to end them at logout) and by user."""
+
+from collections import defaultdict
+
+from .connection import Connection
+
+
+class Registry:
+    def __init__(self):
+        self._by_session: dict[str, set[Connection]] = defaultdict(set)
+        self._by_user: dict[int, set[Connection]] = defaultdict(set)
+
+    def add(self, connection: Connection) -> None:
+        self._by_session[connection.session_key].add(connection)
+        self._by_user[connection.user_id].add(connection)
+
+    def remove(self, connection: Connection) -> None:
+        for index, key in ((self._by_session, connection.session_key), (self._by_user, connection.user_id)):
+            index[key].discard(connection)
+            if not index[key]:
+                del index[key]
+
+    def of_session(self, session_key: str) -> list[Connection]:
+        return list(self._by_session.get(session_key, ()))
+
+    def of_user(self, user_id: int) -> list[Connection]:
+        return list(self._by_user.get(user_id, ()))
+
+    def all(self) -> list[Connection]:
+        return [c for connections in self._by_user.values() for c in connections]

@@ -1,0 +1,90 @@
+"""What every socket path shares: admission, the read loop, per-socket rate limits,
+refusals as error frames, and clean-up. A path supplies only its protocol."""
+
+import time
+from abc import ABC, abstractmethod
+
+import structlog
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from parley_contracts.errors import ErrorCode
+from parley_runtime.errors import ParleyError
+
+from . import metrics
+from .admission import admit
+from .connection import CLOSE_POLICY, Connection
+from .rate_limit import AbuseMeter, TokenBucket
+from .state import EdgeState
+
+log = structlog.get_logger("parley.edge.socket")
+
+
+class SocketProtocol(ABC):
+    """One socket's conversation on one path."""
+
+    def __init__(self, state: EdgeState, connection: Connection):
+        settings = state.settings
+        self.state = state
+        self.connection = connection
+        clock = time.monotonic
+        self.send_limit = TokenBucket(settings.sends_per_5s, 5.0, clock)
+        self.typing_limit = TokenBucket(settings.typing_per_5s, 5.0, clock)
+        self.join_limit = TokenBucket(settings.joins_per_10s, 10.0, clock)
+        self._abuse = AbuseMeter(settings.abuse_refusals_per_10s, 10.0, clock)
+
+    @abstractmethod
+    async def opened(self) -> None:
+        """Greets the client."""
+
+    @abstractmethod
+    async def handle(self, text: str) -> None:
+        """One client frame; a refusal is raised as ParleyError."""
+
+    @abstractmethod
+    async def closed(self) -> None:
+        """Releases what the socket held (channels, presence)."""
+
+    @abstractmethod
+    def error_frame(self, error: ParleyError, context: dict) -> str: ...
+
+    def limit(self, bucket: TokenBucket, kind: str) -> None:
+        wait_ms = bucket.take()
+        if wait_ms:
+            metrics.RATE_LIMITED.labels(kind).inc()
+            raise ParleyError(ErrorCode.RATE_LIMITED, f"too many {kind}; slow down", [{"retryAfterMs": wait_ms}])
+
+    async def refuse(self, error: ParleyError, context: dict) -> None:
+        self.connection.push(self.error_frame(error, context))
+        if error.code is ErrorCode.RATE_LIMITED and self._abuse.hit():
+            await self.connection.close(CLOSE_POLICY, "rate limits ignored")
+
+
+async def serve_socket(websocket: WebSocket, path: str, protocol_type: type[SocketProtocol]) -> None:
+    state: EdgeState = websocket.app.state.edge
+    session = await admit(websocket, state.settings)
+    if session is None:
+        return
+    connection = Connection(websocket, session, state.settings.send_queue_frames)
+    state.registry.add(connection)
+    metrics.OPEN_SOCKETS.labels(path).inc()
+    protocol = protocol_type(state, connection)
+    try:
+        await protocol.opened()
+        while not connection.closed.is_set():
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            if message.get("text") is None:
+                await protocol.refuse(ParleyError(ErrorCode.BAD_REQUEST, "send JSON in text frames"), {})
+                continue
+            await protocol.handle(message["text"])
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client went away, or we closed the socket
+    finally:
+        state.registry.remove(connection)
+        metrics.OPEN_SOCKETS.labels(path).dec()
+        try:
+            await protocol.closed()
+        except Exception:
+            log.exception("socket_cleanup_failed", connection=connection.id)
+        await connection.close(1000)

@@ -1,0 +1,53 @@
+"""The edge's live parts, made once at start-up: bus, fan-out hub, presence board and
+the socket registry; and what happens to sockets when a session ends or the edge stops."""
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+
+from parley_contracts import auth, subjects
+from parley_runtime.bus import Bus
+
+from .channel_hub import ChannelHub
+from .connection import CLOSE_GOING_AWAY, CLOSE_POLICY
+from .presence import PresenceBoard
+from .registry import Registry
+from .settings import EdgeSettings
+
+
+@dataclass
+class EdgeState:
+    settings: EdgeSettings
+    bus: Bus
+    hub: ChannelHub
+    presence: PresenceBoard
+    registry: Registry
+    background: list[asyncio.Task]
+
+    @classmethod
+    async def start(cls, settings: EdgeSettings) -> "EdgeState":
+        bus = await Bus.connect(settings.nats_url, "edge", settings.request_timeout_s)
+        presence = await PresenceBoard.open(
+            bus.js, settings.presence_bucket, f"edge-{uuid.uuid4().hex[:12]}", settings.presence_ttl_s
+        )
+        state = cls(settings, bus, ChannelHub(bus), presence, Registry(), [])
+        state.background.append(asyncio.create_task(presence.refresh_forever()))
+        await bus.subscribe(subjects.AUTH_SESSION_ENDED.subject(), auth.SessionEnded, state._on_session_ended)
+        return state
+
+    async def _on_session_ended(self, event: auth.SessionEnded, _msg) -> None:
+        for connection in self.registry.of_session(event.session_key):
+            await connection.close(CLOSE_POLICY, "session ended")
+
+    async def close_sockets(self) -> None:
+        """Tell every client to reconnect elsewhere (1001) before the edge goes away."""
+        await asyncio.gather(*(c.close(CLOSE_GOING_AWAY, "edge shutting down") for c in self.registry.all()))
+
+    async def stop(self) -> None:
+        await self.close_sockets()
+        for task in self.background:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self.presence.forget_all()
+        await self.bus.drain()

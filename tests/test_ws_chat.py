@@ -1,0 +1,148 @@
+"""`/ws/chat` end to end: real sockets to a real edge, with auth and chat behind it."""
+
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from parley_client import FrameSocket
+from parley_testkit.teams import make_team
+
+
+@pytest.fixture
+async def team(edge):
+    made = await make_team(edge)
+    yield made
+    await made.close()
+
+
+async def joined(team, person, channel_id=None, **extra) -> FrameSocket:
+    socket = await FrameSocket.open(team.base_url, cookie=person.cookie)
+    await socket.next("connected")
+    cid = channel_id or team.channel_id
+    await socket.send({"type": "join_channel", "channelId": cid, **extra})
+    await socket.next("joined_channel", channelId=cid)
+    return socket
+
+
+async def test_unauthenticated_socket_is_closed_with_4001(edge):
+    socket = await FrameSocket.open(edge)
+    assert await socket.wait_closed() == 4001
+
+
+async def test_foreign_origin_is_refused_before_the_upgrade(team):
+    with pytest.raises(InvalidStatus) as refused:
+        await FrameSocket.open(team.base_url, cookie=team.owner.cookie, origin="https://evil.example")
+    assert refused.value.response.status_code == 403
+    allowed = await FrameSocket.open(team.base_url, cookie=team.owner.cookie, origin="http://localhost:8000")
+    assert (await allowed.next("connected"))["userId"] == team.owner.id
+    await allowed.close()
+
+
+async def test_the_seed_conversation(team):
+    owner = await joined(team, team.owner)
+    first = owner.of_type("joined_channel")[0]
+    assert [u["userId"] for u in first["online"]] == [team.owner.id]
+    member = await joined(team, team.member)
+    online = member.of_type("joined_channel")[0]["online"]
+    assert {u["userId"] for u in online} == {team.owner.id, team.member.id}
+    presence = await owner.next("user_presence", userId=team.member.id)
+    assert presence["status"] == "online"
+
+    await member.send({"type": "send_message", "channelId": team.channel_id, "content": "hi all", "clientMsgId": "c1"})
+    mine = await member.next("new_message")
+    theirs = await owner.next("new_message")
+    assert mine == theirs and mine["message"]["clientMsgId"] == "c1" and mine["seq"] == 1
+
+    await member.send({"type": "typing", "channelId": team.channel_id})
+    assert (await owner.next("user_typing"))["userId"] == team.member.id
+    await member.send({"type": "stop_typing", "channelId": team.channel_id})
+    assert (await owner.next("user_stop_typing"))["userId"] == team.member.id
+
+    await owner.send({"type": "mark_read", "channelId": team.channel_id, "messageId": mine["message"]["id"]})
+    read = await member.next("message_read")
+    assert (read["userId"], read["messageId"]) == (team.owner.id, mine["message"]["id"])
+
+    await member.send({"type": "leave_channel", "channelId": team.channel_id})
+    await member.next("left_channel")
+    assert (await owner.next("user_presence", userId=team.member.id, status="offline"))["status"] == "offline"
+    assert len(owner.of_type("new_message")) == len(member.of_type("new_message")) == 1
+    assert not member.of_type("user_typing")  # nobody is told of their own typing
+    await owner.close()
+    await member.close()
+
+
+async def test_bad_frames_get_error_frames_and_the_socket_stays(team):
+    socket = await joined(team, team.owner)
+    cases = [
+        ("{not json", "invalid_json"),
+        ('{"type": "dance"}', "unknown_type"),
+        ("[1, 2]", "unknown_type"),
+        ('{"type": "send_message", "channelId": "general", "content": "x"}', "bad_request"),
+        ('{"type": "send_message", "channelId": 1}', "bad_request"),
+    ]
+    for raw, code in cases:
+        await socket.send(raw)
+        error = await socket.wait_for(lambda f, n=len(socket.of_type("error")): len(socket.of_type("error")) > n)
+        assert socket.of_type("error")[-1]["code"] == code, raw
+        assert error
+    await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "still here"})
+    assert (await socket.next("new_message"))["message"]["content"] == "still here"
+    await socket.close()
+
+
+async def test_sending_to_a_channel_not_joined_and_joining_a_foreign_one_are_refused(team):
+    socket = await FrameSocket.open(team.base_url, cookie=team.outsider.cookie)
+    await socket.next("connected")
+    await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "x", "clientMsgId": "o1"})
+    refused = await socket.next("error")
+    assert (refused["code"], refused["clientMsgId"]) == ("forbidden", "o1")
+    await socket.send({"type": "join_channel", "channelId": team.channel_id})
+    assert (await socket.next("error", channelId=team.channel_id, code="forbidden"))["message"]
+    await socket.close()
+
+
+async def test_oversized_frame_closes_with_1009(team):
+    socket = await joined(team, team.owner)
+    await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "x" * 70_000})
+    assert await socket.wait_closed() == 1009
+
+
+async def test_invalid_utf8_closes_with_1007(team):
+    socket = await joined(team, team.owner)
+    await socket.connection.send(b'{"type": "typing", "x": "\xff\xfe"}', text=True)
+    assert await socket.wait_closed() == 1007
+
+
+async def test_send_rate_limit_answers_with_retry_after_and_keeps_the_socket(team):
+    socket = await joined(team, team.owner)
+    for n in range(6):
+        await socket.send(
+            {"type": "send_message", "channelId": team.channel_id, "content": f"m{n}", "clientMsgId": f"r{n}"}
+        )
+    limited = await socket.next("error", code="rate_limited")
+    assert limited["clientMsgId"] == "r5" and limited["retryAfterMs"] > 0
+    await socket.wait_for(lambda _: len(socket.of_type("new_message")) == 5)
+    assert socket.close_code is None
+    await socket.close()
+
+
+async def test_logout_closes_that_sessions_sockets_with_1008(team):
+    socket = await joined(team, team.member)
+    await team.member.client.post("/api/auth/logout")
+    assert await socket.wait_closed() == 1008
+
+
+async def test_a_removed_member_is_unsubscribed_at_once(team):
+    member = await joined(team, team.member)
+    owner = await joined(team, team.owner)
+    await team.owner.client.delete(f"/api/workspaces/{team.workspace_id}/members/{team.member.id}")
+    await member.next("left_channel", channelId=team.channel_id)
+    await owner.send({"type": "send_message", "channelId": team.channel_id, "content": "secret"})
+    await owner.next("new_message")
+    # Had the edge still fanned out to the member, "secret" would sit in its queue ahead
+    # of the answer to this frame, which comes through the same queue.
+    await member.send({"type": "typing", "channelId": team.channel_id})
+    await member.next("error", code="forbidden")
+    assert not member.of_type("new_message")
+    await owner.close()
+    await member.close()
