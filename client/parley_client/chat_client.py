@@ -107,10 +107,10 @@ class ChatClient:
     async def _consume(self, socket: FrameSocket) -> None:
         seen = 0
         while True:
-            await socket.wait_for(lambda _frame: len(socket.received) > seen, timeout=3600)
-            for frame in socket.received[seen:]:
+            fresh = await socket.frames_after(seen, timeout=3600)
+            seen += len(fresh)
+            for frame in fresh:
                 await self._on_frame(frame)
-            seen = len(socket.received)
 
     async def _on_frame(self, frame: dict) -> None:
         if frame.get("type") == "joined_channel" and self.last_seq.get(frame["channelId"], -1) < 0:

@@ -64,6 +64,11 @@ class FrameSocket:
             lambda f: f.get("type") == frame_type and all(f.get(k) == v for k, v in fields.items()), timeout
         )
 
+    async def frames_after(self, index: int, timeout: float = 5.0) -> list[dict]:
+        """The frames received after the first `index`, waiting until there is one."""
+        await self.wait_for(lambda _frame: len(self.received) > index, timeout)
+        return self.received[index:]
+
     def of_type(self, frame_type: str) -> list[dict]:
         return [frame for frame in self.received if frame.get("type") == frame_type]
 

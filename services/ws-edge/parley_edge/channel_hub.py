@@ -109,6 +109,7 @@ class ChannelHub:
             if event.seq <= feed.head:
                 return  # delivered already, through a gap fill
             if event.seq > feed.head + 1 and feed.members:
+                metrics.GAP_FILLS.inc()
                 await self._catch_up(feed, next(iter(feed.members)).user_id, event.seq - 1)
             self._deliver(feed, event)
 
@@ -175,7 +176,7 @@ class ChannelHub:
                     user_id=signal.user_id,
                     username=signal.username,
                     status=signal.status,
-                )  # fmt: skip
+                )
             )
         for connection in feed.members:
             if connection.user_id != signal.user_id:

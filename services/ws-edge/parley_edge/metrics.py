@@ -7,6 +7,7 @@ FRAMES_IN = Counter("parley_edge_frames_in_total", "Frames received from clients
 FRAMES_OUT = Counter("parley_edge_frames_out_total", "Event frames queued to sockets", ["type"])
 QUEUE_DROPS = Counter("parley_edge_queue_drops_total", "Typing/presence frames dropped for slow sockets")
 SLOW_CLOSES = Counter("parley_edge_slow_socket_closes_total", "Sockets closed with 1013 for not keeping up")
+GAP_FILLS = Counter("parley_edge_gap_fills_total", "Live seq jumps filled from chat's store")
 RATE_LIMITED = Counter("parley_edge_rate_limited_total", "Frames refused by a rate limit", ["kind"])
 FANOUT_LATENCY = Histogram(
     "parley_edge_fanout_latency_seconds",
