@@ -1,18 +1,6 @@
-"""Stored form of events and messages: their contract JSON."""
+"""Stored form of messages in the projection: their contract JSON."""
 
-from pydantic import TypeAdapter
-
-from parley_contracts.chat import ChannelEvent, ChannelMessage
-
-_event = TypeAdapter(ChannelEvent)
-
-
-def dump_event(event: ChannelEvent) -> str:
-    return event.model_dump_json(exclude_none=True)
-
-
-def load_event(text: str) -> ChannelEvent:
-    return _event.validate_json(text)
+from parley_contracts.chat import ChannelMessage
 
 
 def dump_message(message: ChannelMessage) -> str:

@@ -12,11 +12,12 @@ from parley_contracts import chat
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.errors import ParleyError
+from parley_storage.event_log import KeyInFlight
 
 from . import access
 from .directory import Directory, NameTaken
 from .ids import IdBlocks
-from .streams import IdempotencyKey, KeyInFlight, Streams
+from .streams import Streams, post_key
 
 Outcome = tuple[object, list[chat.ChannelEvent]]
 
@@ -148,7 +149,7 @@ async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
         )  # fmt: skip
         return chat.MessagePosted(channel_id=channel.id, seq=seq, occurred_at=posted_at, message=message)
 
-    key = IdempotencyKey(channel.id, command.actor_id, command.client_msg_id) if command.client_msg_id else None
+    key = post_key(command.actor_id, command.client_msg_id) if command.client_msg_id else None
     try:
         appended = await ports.streams.append(channel.id, build, key)
     except KeyInFlight as exc:

@@ -2,43 +2,28 @@
 yet published, and the message projection that history reads.
 Adapters: `streams_sqlite`, `streams_cassandra`.
 
-Writing an event is two steps. `append` claims the next `seq` atomically (and, for a
-post with a `clientMsgId`, the idempotency key) and leaves an outbox mark. `settle`
-then folds the event into the projection and, once published, clears the mark. A
-crash between them leaves the mark, and `unsettled` hands the event back.
+The event log itself (seq claims, idempotency, outbox) is `parley_storage.event_log`;
+a stream adapter adds the message projection, which `settle` keeps.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage
+from parley_storage.event_log import Appended
 
 BuildEvent = Callable[[int], ChannelEvent]
 """Makes the event once its `seq` is known."""
 
 
-@dataclass(frozen=True)
-class IdempotencyKey:
-    channel_id: int
-    author_id: int
-    client_msg_id: str
-
-
-@dataclass(frozen=True)
-class Appended:
-    event: ChannelEvent
-    duplicate: bool
-    """True when the idempotency key was already used: `event` is the original."""
-
-
-class KeyInFlight(Exception):
-    """Another request with the same idempotency key has not finished yet."""
+def post_key(author_id: int, client_msg_id: str) -> str:
+    """The idempotency key of a post within its channel."""
+    return f"{author_id}:{client_msg_id}"
 
 
 class Streams(Protocol):
-    async def append(self, channel_id: int, build: BuildEvent, key: IdempotencyKey | None = None) -> Appended: ...
+    async def append(self, channel_id: int, build: BuildEvent, key: str | None = None) -> Appended[ChannelEvent]: ...
 
     async def settle(self, event: ChannelEvent) -> None:
         """Apply the event to the projection (idempotent, last seq wins)."""

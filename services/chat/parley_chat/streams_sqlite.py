@@ -1,32 +1,23 @@
-"""SQLite adapter of the stream port: the embedded default.
+"""SQLite adapter of the stream port: the embedded default. The event log is
+`parley_storage`'s; this adds the message projection in the same file."""
 
-`append` runs in one `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock,
-so copies of the service sharing the file still get gap-free, unique `seq`s.
-"""
-
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from parley_contracts.chat import ChannelEvent, ChannelMessage
-from parley_storage.sqlite import Database, Statements
+from parley_storage.event_log import Appended
+from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
+from parley_storage.sqlite import Database
 
 from . import projection
-from .codec import dump_event, dump_message, load_event, load_message
-from .streams import Appended, BuildEvent, IdempotencyKey
+from .codec import dump_message, load_message
+from .streams import BuildEvent
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS channel_events (
-    channel_id INTEGER NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
-    PRIMARY KEY (channel_id, seq)
-);
-CREATE TABLE IF NOT EXISTS post_keys (
-    channel_id INTEGER NOT NULL, author_id INTEGER NOT NULL, client_msg_id TEXT NOT NULL, seq INTEGER NOT NULL,
-    PRIMARY KEY (channel_id, author_id, client_msg_id)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    channel_id INTEGER NOT NULL, seq INTEGER NOT NULL, marked_at TEXT NOT NULL,
-    PRIMARY KEY (channel_id, seq)
-);
+SCHEMA = (
+    event_log_schema("channel")
+    + """
 CREATE TABLE IF NOT EXISTS messages (
     channel_id INTEGER NOT NULL, seq INTEGER NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL,
     last_seq INTEGER NOT NULL,
@@ -34,45 +25,20 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
 """
+)
 
 
 class SqliteStreams:
     def __init__(self, db: Database):
         self._db = db
+        self._log = SqliteEventLog(db, "channel", TypeAdapter(ChannelEvent))
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteStreams":
         return cls(await Database.open(path, SCHEMA))
 
-    async def append(self, channel_id: int, build: BuildEvent, key: IdempotencyKey | None = None) -> Appended:
-        async with self._db.transaction() as tx:
-            return await self._append(tx, channel_id, build, key)
-
-    async def _append(self, tx: Statements, channel_id: int, build: BuildEvent, key: IdempotencyKey | None) -> Appended:
-        if key:
-            row = await tx.one(
-                "SELECT e.body FROM post_keys k JOIN channel_events e ON e.channel_id = k.channel_id AND e.seq = k.seq"
-                " WHERE k.channel_id = ? AND k.author_id = ? AND k.client_msg_id = ?",
-                (key.channel_id, key.author_id, key.client_msg_id),
-            )
-            if row:
-                return Appended(load_event(row[0]), duplicate=True)
-        (head,) = await tx.one("SELECT COALESCE(MAX(seq), 0) FROM channel_events WHERE channel_id = ?", (channel_id,))
-        event = build(head + 1)
-        await tx.execute(
-            "INSERT INTO channel_events (channel_id, seq, body) VALUES (?, ?, ?)",
-            (channel_id, event.seq, dump_event(event)),
-        )
-        await tx.execute(
-            "INSERT INTO outbox (channel_id, seq, marked_at) VALUES (?, ?, ?)",
-            (channel_id, event.seq, datetime.now(UTC).isoformat()),
-        )
-        if key:
-            await tx.execute(
-                "INSERT INTO post_keys (channel_id, author_id, client_msg_id, seq) VALUES (?, ?, ?, ?)",
-                (key.channel_id, key.author_id, key.client_msg_id, event.seq),
-            )
-        return Appended(event, duplicate=False)
+    async def append(self, channel_id: int, build: BuildEvent, key: str | None = None) -> Appended[ChannelEvent]:
+        return await self._log.append(str(channel_id), build, key)
 
     async def settle(self, event: ChannelEvent) -> None:
         message_id = projection.message_id_of(event)
@@ -93,28 +59,16 @@ class SqliteStreams:
                 )
 
     async def mark_published(self, channel_id: int, seq: int) -> None:
-        await self._db.execute("DELETE FROM outbox WHERE channel_id = ? AND seq = ?", (channel_id, seq))
+        await self._log.mark_published(str(channel_id), seq)
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[ChannelEvent]:
-        rows = await self._db.all(
-            "SELECT e.body FROM outbox o JOIN channel_events e ON e.channel_id = o.channel_id AND e.seq = o.seq"
-            " WHERE o.marked_at < ? ORDER BY o.channel_id, o.seq LIMIT ?",
-            (older_than.isoformat(), limit),
-        )
-        return [load_event(body) for (body,) in rows]
+        return await self._log.unsettled(older_than, limit)
 
     async def events(self, channel_id: int, after_seq: int, limit: int) -> list[ChannelEvent]:
-        rows = await self._db.all(
-            "SELECT body FROM channel_events WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (channel_id, after_seq, limit),
-        )
-        return [load_event(body) for (body,) in rows]
+        return await self._log.events(str(channel_id), after_seq, limit)
 
     async def head(self, channel_id: int) -> int:
-        (head,) = await self._db.one(
-            "SELECT COALESCE(MAX(seq), 0) FROM channel_events WHERE channel_id = ?", (channel_id,)
-        )
-        return head
+        return await self._log.head(str(channel_id))
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         row = await self._db.one("SELECT body FROM messages WHERE channel_id = ? AND id = ?", (channel_id, message_id))
@@ -136,7 +90,7 @@ class SqliteStreams:
         return [load_message(body) for (body,) in reversed(rows)]
 
     async def ping(self) -> bool:
-        return await self._db.one("SELECT 1", ()) == (1,)
+        return await self._db.one("SELECT 1") == (1,)
 
     async def close(self) -> None:
         await self._db.close()

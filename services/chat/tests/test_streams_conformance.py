@@ -4,7 +4,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from parley_chat.handlers import now
-from parley_chat.streams import IdempotencyKey
 from parley_contracts import chat
 
 
@@ -37,7 +36,7 @@ async def test_concurrent_appends_have_no_gap_and_no_duplicate(streams):
 
 
 async def test_an_idempotency_key_returns_the_original(streams):
-    key = IdempotencyKey(30, 1, "c-1")
+    key = "1:c-1"
     first = await streams.append(30, posted(30, 1, "first", "c-1"), key)
     second = await streams.append(30, posted(30, 2, "second", "c-1"), key)
     assert not first.duplicate and second.duplicate

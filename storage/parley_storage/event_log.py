@@ -1,0 +1,42 @@
+"""The event log every Parley stream is written to: per-stream gap-free `seq`,
+idempotency keys, and an outbox of events not yet published. Adapters:
+`event_log_sqlite`, `event_log_cassandra`; services add their projections on top.
+
+`append` claims the next `seq` atomically (and the idempotency key, if given) and
+leaves an outbox mark; the service publishes and then calls `mark_published`. A crash
+in between leaves the mark, and `unsettled` hands the event back.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+Event = TypeVar("Event")
+
+
+@dataclass(frozen=True)
+class Appended(Generic[Event]):
+    event: Event
+    duplicate: bool
+    """True when the idempotency key was used before: `event` is the original."""
+
+
+class KeyInFlight(Exception):
+    """Another request with the same idempotency key has not finished yet."""
+
+
+class EventLog(Protocol[Event]):
+    async def append(self, stream: str, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+        """`build` makes the event once its `seq` is known."""
+
+    async def mark_published(self, stream: str, seq: int) -> None: ...
+
+    async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
+        """Events appended before `older_than` whose publication is not recorded."""
+
+    async def events(self, stream: str, after_seq: int, limit: int) -> list[Event]:
+        """Oldest first."""
+
+    async def head(self, stream: str) -> int:
+        """The last `seq` of the stream; 0 when empty."""

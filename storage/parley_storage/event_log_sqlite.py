@@ -1,0 +1,87 @@
+"""SQLite adapter of the event log. `append` runs in one `BEGIN IMMEDIATE`
+transaction, which takes SQLite's write lock, so service copies sharing the file still
+get gap-free, unique `seq`s."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Generic
+
+from pydantic import TypeAdapter
+
+from .event_log import Appended, Event
+from .sqlite import Database, Statements
+
+
+def event_log_schema(name: str) -> str:
+    return f"""
+CREATE TABLE IF NOT EXISTS {name}_events (
+    stream TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (stream, seq)
+);
+CREATE TABLE IF NOT EXISTS {name}_keys (
+    stream TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (stream, key)
+);
+CREATE TABLE IF NOT EXISTS {name}_outbox (
+    stream TEXT NOT NULL, seq INTEGER NOT NULL, marked_at TEXT NOT NULL, PRIMARY KEY (stream, seq)
+);
+"""
+
+
+class SqliteEventLog(Generic[Event]):
+    def __init__(self, db: Database, name: str, codec: TypeAdapter):
+        """`name` prefixes the tables; the database must have `event_log_schema(name)`."""
+        self._db = db
+        self._t = name
+        self._codec = codec
+
+    def _dump(self, event) -> str:
+        return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
+
+    async def append(self, stream: str, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+        async with self._db.transaction() as tx:
+            return await self._append(tx, stream, build, key)
+
+    async def _append(self, tx: Statements, stream: str, build: Callable[[int], Event], key: str | None) -> Appended:
+        t = self._t
+        if key is not None:
+            row = await tx.one(
+                f"SELECT e.body FROM {t}_keys k JOIN {t}_events e ON e.stream = k.stream AND e.seq = k.seq"
+                " WHERE k.stream = ? AND k.key = ?",
+                (stream, key),
+            )
+            if row:
+                return Appended(self._codec.validate_json(row[0]), duplicate=True)
+        (head,) = await tx.one(f"SELECT COALESCE(MAX(seq), 0) FROM {t}_events WHERE stream = ?", (stream,))
+        event = build(head + 1)
+        await tx.execute(
+            f"INSERT INTO {t}_events (stream, seq, body) VALUES (?, ?, ?)", (stream, head + 1, self._dump(event))
+        )
+        await tx.execute(
+            f"INSERT INTO {t}_outbox (stream, seq, marked_at) VALUES (?, ?, ?)",
+            (stream, head + 1, datetime.now(UTC).isoformat()),
+        )
+        if key is not None:
+            await tx.execute(f"INSERT INTO {t}_keys (stream, key, seq) VALUES (?, ?, ?)", (stream, key, head + 1))
+        return Appended(event, duplicate=False)
+
+    async def mark_published(self, stream: str, seq: int) -> None:
+        await self._db.execute(f"DELETE FROM {self._t}_outbox WHERE stream = ? AND seq = ?", (stream, seq))
+
+    async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
+        t = self._t
+        rows = await self._db.all(
+            f"SELECT e.body FROM {t}_outbox o JOIN {t}_events e ON e.stream = o.stream AND e.seq = o.seq"
+            " WHERE o.marked_at < ? ORDER BY o.stream, o.seq LIMIT ?",
+            (older_than.isoformat(), limit),
+        )
+        return [self._codec.validate_json(body) for (body,) in rows]
+
+    async def events(self, stream: str, after_seq: int, limit: int) -> list[Event]:
+        rows = await self._db.all(
+            f"SELECT body FROM {self._t}_events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (stream, after_seq, limit),
+        )
+        return [self._codec.validate_json(body) for (body,) in rows]
+
+    async def head(self, stream: str) -> int:
+        (head,) = await self._db.one(f"SELECT COALESCE(MAX(seq), 0) FROM {self._t}_events WHERE stream = ?", (stream,))
+        return head
