@@ -2,25 +2,25 @@
 runs the republisher."""
 
 import asyncio
-import os
-import signal
 from collections.abc import Callable
 from datetime import timedelta
 
 from motor.motor_asyncio import AsyncIOMotorClient
 
-from parley_contracts import auth, subjects
+from parley_contracts import subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
+from parley_runtime.outbox_relay import serve_handlers
+from parley_runtime.users import user_lookup
 from parley_storage.cassandra import connect
+from parley_storage.id_blocks import IdBlocks
 
 from . import handlers
 from .directory import Directory
 from .directory_mongo import MongoDirectory
 from .directory_sqlite import SqliteDirectory
 from .handlers import Ports
-from .ids import IdBlocks
-from .publishing import Publisher
+from .publishing import relay
 from .settings import ChatSettings, DirectoryKind, StreamKind
 from .streams import Streams
 from .streams_cassandra import CassandraStreams, create_schema
@@ -62,34 +62,15 @@ async def open_streams(settings: ChatSettings) -> Streams:
     return await SqliteStreams.open(settings.sqlite_path)
 
 
-def user_lookup(bus: Bus):
-    async def known_users(user_ids: list[int]) -> set[int]:
-        found = await bus.request(subjects.AUTH_GET_USERS, auth.GetUsers(ids=user_ids))
-        return {user.id for user in found.users}
-
-    return known_users
-
-
 async def start(bus: Bus, settings: ChatSettings) -> Started:
     directory = await open_directory(settings)
     streams = await open_streams(settings)
     ports = Ports(directory, streams, IdBlocks(directory.reserve_ids), user_lookup(bus))
-    publisher = Publisher(bus, streams)
+    publisher = relay(bus, streams)
     await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
 
-    def bind(handler: Callable) -> Callable:
-        async def handle(command):
-            reply, events = await handler(command, ports)
-            if events and settings.failpoint == "after_persist":
-                os.kill(os.getpid(), signal.SIGKILL)
-            await publisher.deliver(events)
-            return reply
-
-        return handle
-
     await publisher.republish(grace=timedelta(0))  # whatever a dead predecessor left behind
-    for command, handler in ROUTES:
-        await bus.serve(command, bind(handler))
+    await serve_handlers(bus, ROUTES, ports, publisher, kill_after_persist=settings.failpoint == "after_persist")
     republisher = asyncio.create_task(
         publisher.run(settings.republish_interval_s, timedelta(seconds=settings.republish_grace_s))
     )

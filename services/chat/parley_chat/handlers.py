@@ -13,10 +13,10 @@ from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.errors import ParleyError
 from parley_storage.event_log import KeyInFlight
+from parley_storage.id_blocks import IdBlocks
 
 from . import access
 from .directory import Directory, NameTaken
-from .ids import IdBlocks
 from .streams import Streams, post_key
 
 Outcome = tuple[object, list[chat.ChannelEvent]]

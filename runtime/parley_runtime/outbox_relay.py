@@ -1,0 +1,89 @@
+"""From persisted event to subscribers, for any service with an event log: settle the
+projection, publish, then clear the outbox mark.
+
+The relay's republisher runs the same steps for events whose mark outlived a grace
+period (their writer died in between), and once at start-up for all of them. Events
+are published with a message id derived from their stream and `seq`, so JetStream's
+de-duplication makes a second publish of the same event harmless.
+"""
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+import structlog
+
+Event = TypeVar("Event")
+log = structlog.get_logger("parley.outbox")
+
+
+class Outbox(Protocol[Event]):
+    async def settle(self, event: Event) -> None: ...
+
+    async def mark_published(self, stream, seq: int) -> None: ...
+
+    async def unsettled(self, older_than: datetime, limit: int) -> list[Event]: ...
+
+
+class OutboxRelay(Generic[Event]):
+    def __init__(
+        self,
+        outbox: Outbox[Event],
+        publish: Callable[[Event], Awaitable[None]],
+        stream_of: Callable[[Event], object],
+    ):
+        self._outbox = outbox
+        self._publish = publish
+        self._stream_of = stream_of
+
+    async def deliver(self, events: list[Event]) -> None:
+        for event in events:
+            await self._outbox.settle(event)
+            await self._publish(event)
+            await self._outbox.mark_published(self._stream_of(event), event.seq)
+
+    async def republish(self, grace: timedelta, batch: int = 500) -> int:
+        """Delivers events left unpublished for longer than `grace`; returns how many."""
+        delivered = 0
+        while True:
+            events = await self._outbox.unsettled(datetime.now(UTC) - grace, batch)
+            await self.deliver(events)
+            delivered += len(events)
+            if len(events) < batch:
+                return delivered
+
+    async def run(self, interval_s: float, grace: timedelta) -> None:
+        """The republisher: forever, every `interval_s`."""
+        while True:
+            try:
+                count = await self.republish(grace)
+                if count:
+                    log.warning("republished_events", count=count)
+            except Exception:
+                log.exception("republish_failed")
+            await asyncio.sleep(interval_s)
+
+
+Handler = Callable[[object, object], Awaitable[tuple[object, list]]]
+"""A command handler: (command, ports) -> (reply, events it appended)."""
+
+
+async def serve_handlers(bus, routes, ports, relay: OutboxRelay, kill_after_persist: bool = False) -> None:
+    """Answer each command with its handler; its events are delivered before the reply.
+
+    `kill_after_persist` is a failpoint for tests: the process SIGKILLs itself between
+    persisting events and publishing them, the window the outbox exists for.
+    """
+    for command, handler in routes:
+
+        async def handle(request, handler: Handler = handler):
+            reply, events = await handler(request, ports)
+            if events and kill_after_persist:
+                os.kill(os.getpid(), signal.SIGKILL)
+            await relay.deliver(events)
+            return reply
+
+        await bus.serve(command, handle)

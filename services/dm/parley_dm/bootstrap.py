@@ -1,0 +1,68 @@
+"""Wires the DM service: the store adapter, the handlers on their subjects, the relay
+that publishes each event to both participants, and the republisher."""
+
+import asyncio
+from datetime import timedelta
+
+from parley_contracts import dm, subjects
+from parley_runtime.bus import Bus
+from parley_runtime.lifecycle import Started
+from parley_runtime.outbox_relay import OutboxRelay, serve_handlers
+from parley_runtime.users import user_lookup
+from parley_storage.cassandra import connect
+from parley_storage.id_blocks import IdBlocks
+
+from . import handlers
+from .handlers import Ports
+from .settings import DmSettings, StoreKind
+from .store import DmStore
+from .store_cassandra import CassandraDmStore, create_schema
+from .store_sqlite import SqliteDmStore
+
+ROUTES = [
+    (subjects.DM_SEND, handlers.send),
+    (subjects.DM_MARK_READ, handlers.mark_read),
+    (subjects.DM_HISTORY, handlers.history),
+    (subjects.DM_AUTHORIZE, handlers.authorize),
+    (subjects.DM_EVENTS_SINCE, handlers.events_since),
+    (subjects.DM_INBOX, handlers.inbox),
+    (subjects.DM_BLOCK, handlers.block),
+    (subjects.DM_UNBLOCK, handlers.unblock),
+]
+TOPICS = {"direct_message_sent": subjects.DM_MESSAGE_SENT, "direct_message_read": subjects.DM_MESSAGE_READ}
+
+
+async def open_store(settings: DmSettings) -> DmStore:
+    if settings.store is StoreKind.CASSANDRA:
+        _, session = await asyncio.to_thread(connect, settings.cassandra_hosts)
+        await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
+        return CassandraDmStore(session, settings.cassandra_keyspace)
+    return await SqliteDmStore.open(settings.sqlite_path)
+
+
+def relay(bus: Bus, store: DmStore) -> OutboxRelay[dm.ConversationEvent]:
+    async def publish(event: dm.ConversationEvent) -> None:
+        for user_id in dm.participants(event.conversation_id):
+            msg_id = f"dm:{event.conversation_id}:{event.seq}:{user_id}"
+            await bus.publish_event(TOPICS[event.type], event, msg_id, user_id=user_id)
+
+    return OutboxRelay(store, publish, stream_of=lambda event: event.conversation_id)
+
+
+async def start(bus: Bus, settings: DmSettings) -> Started:
+    store = await open_store(settings)
+
+    ports = Ports(store, IdBlocks(store.reserve_ids), user_lookup(bus))
+    publisher = relay(bus, store)
+    await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
+    await publisher.republish(grace=timedelta(0))
+    await serve_handlers(bus, ROUTES, ports, publisher)
+    republisher = asyncio.create_task(
+        publisher.run(settings.republish_interval_s, timedelta(seconds=settings.republish_grace_s))
+    )
+
+    async def close() -> None:
+        republisher.cancel()
+        await store.close()
+
+    return Started(checks={"store": store.ping}, close=close)

@@ -1,0 +1,121 @@
+"""DM command handlers: plain async functions of a command and the ports they need.
+Each returns its reply and the conversation events it appended."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from parley_contracts import dm
+from parley_contracts.errors import ErrorCode
+from parley_contracts.replies import Empty
+from parley_runtime.errors import ParleyError
+from parley_storage.event_log import KeyInFlight
+from parley_storage.id_blocks import IdBlocks
+
+from .store import DmStore
+
+Outcome = tuple[object, list[dm.ConversationEvent]]
+
+
+def now() -> datetime:
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class Ports:
+    store: DmStore
+    ids: IdBlocks
+    known_users: Callable[[list[int]], Awaitable[set[int]]]
+
+
+def require_participant(conversation_id: str, actor_id: int) -> int:
+    """The other participant; refuses anyone who is not one of the two."""
+    low, high = dm.participants(conversation_id)
+    if actor_id not in (low, high):
+        raise ParleyError(ErrorCode.FORBIDDEN, "you are not in this conversation")
+    return high if actor_id == low else low
+
+
+async def send(command: dm.SendDirectMessage, ports: Ports) -> Outcome:
+    if command.recipient_id == command.actor_id:
+        raise ParleyError(ErrorCode.BAD_REQUEST, "a direct message needs another user")
+    if command.recipient_id not in await ports.known_users([command.recipient_id]):
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such user")
+    if await ports.store.is_blocked(command.recipient_id, command.actor_id):
+        raise ParleyError(ErrorCode.BLOCKED, "this user does not accept your messages")
+    conversation_id = dm.conversation_id(command.actor_id, command.recipient_id)
+    message_id = await ports.ids.next()
+    sent_at = now()
+
+    def build(seq: int) -> dm.DirectMessageSent:
+        message = dm.DirectMessage(
+            id=message_id, conversation_id=conversation_id, sender_id=command.actor_id,
+            recipient_id=command.recipient_id, content=command.content, client_msg_id=command.client_msg_id,
+            seq=seq, created_at=sent_at,
+        )  # fmt: skip
+        return dm.DirectMessageSent(conversation_id=conversation_id, seq=seq, occurred_at=sent_at, message=message)
+
+    key = f"{command.actor_id}:{command.client_msg_id}" if command.client_msg_id else None
+    try:
+        appended = await ports.store.append(conversation_id, build, key)
+    except KeyInFlight as exc:
+        raise ParleyError(ErrorCode.CONFLICT, "a send with this clientMsgId is still in progress; retry") from exc
+    reply = dm.DirectMessageAccepted(message=appended.event.message, duplicate=appended.duplicate)
+    return reply, [] if appended.duplicate else [appended.event]
+
+
+async def mark_read(command: dm.MarkDirectRead, ports: Ports) -> Outcome:
+    message = await ports.store.message(command.message_id)
+    if message is None:
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such message")
+    require_participant(message.conversation_id, command.actor_id)
+    if message.recipient_id != command.actor_id:
+        raise ParleyError(ErrorCode.BAD_REQUEST, "only the recipient marks a message read")
+    read_at = now()
+    appended = await ports.store.append(
+        message.conversation_id,
+        lambda seq: dm.DirectMessageRead(
+            conversation_id=message.conversation_id,
+            seq=seq,
+            occurred_at=read_at,
+            message_id=message.id,
+            read_by=command.actor_id,
+            read_at=read_at,
+        ),  # fmt: skip
+    )
+    return Empty(), [appended.event]
+
+
+async def history(command: dm.GetDirectHistory, ports: Ports) -> Outcome:
+    require_participant(command.conversation_id, command.actor_id)
+    messages = await ports.store.history(command.conversation_id, command.before, command.after, command.limit)
+    return dm.DirectHistory(conversation_id=command.conversation_id, messages=messages), []
+
+
+async def authorize(command: dm.AuthorizeConversation, ports: Ports) -> Outcome:
+    require_participant(command.conversation_id, command.actor_id)
+    head = await ports.store.head(command.conversation_id)
+    return dm.ConversationAuthorized(conversation_id=command.conversation_id, last_seq=head), []
+
+
+async def events_since(command: dm.GetDirectEventsSince, ports: Ports) -> Outcome:
+    require_participant(command.conversation_id, command.actor_id)
+    events = await ports.store.events(command.conversation_id, command.after_seq, command.limit)
+    return dm.DirectEventBatch(events=events, last_seq=await ports.store.head(command.conversation_id)), []
+
+
+async def inbox(command: dm.GetInbox, ports: Ports) -> Outcome:
+    return dm.Inbox(conversations=await ports.store.inbox(command.actor_id)), []
+
+
+async def block(command: dm.BlockUser, ports: Ports) -> Outcome:
+    if command.user_id == command.actor_id:
+        raise ParleyError(ErrorCode.BAD_REQUEST, "you cannot block yourself")
+    await ports.store.set_blocked(command.actor_id, command.user_id, True)
+    return Empty(), []
+
+
+async def unblock(command: dm.UnblockUser, ports: Ports) -> Outcome:
+    await ports.store.set_blocked(command.actor_id, command.user_id, False)
+    return Empty(), []

@@ -1,0 +1,204 @@
+"""Cassandra adapter of the DM store: production.
+
+Messages live in buckets of the conversation's `seq` like every stream; each inbox is
+one partition per user. Projection cells are written with the event's `seq` as their
+write timestamp, so settling an event again, or an older one late, never undoes a
+newer state.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from cassandra.cluster import Session
+from pydantic import TypeAdapter
+
+from parley_contracts.dm import (
+    ConversationEvent,
+    DirectMessage,
+    DirectMessageRead,
+    DirectMessageSent,
+    InboxEntry,
+)
+from parley_storage.cassandra import execute
+from parley_storage.event_log import Appended
+from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
+
+from .store import UNREAD_CAP
+
+PROJECTION_TABLES = [
+    """CREATE TABLE IF NOT EXISTS dm_messages (
+        conversation_id text, bucket int, seq bigint, recipient_id bigint, body text,
+        PRIMARY KEY ((conversation_id, bucket), seq))""",
+    """CREATE TABLE IF NOT EXISTS dm_message_index (message_id bigint PRIMARY KEY, conversation_id text, seq bigint)""",
+    """CREATE TABLE IF NOT EXISTS dm_inbox (
+        user_id bigint, conversation_id text, other_user_id bigint, last_at timestamp, last_body text,
+        read_upto bigint, PRIMARY KEY ((user_id), conversation_id))""",
+    """CREATE TABLE IF NOT EXISTS dm_blocks (blocker_id bigint, blocked_id bigint, PRIMARY KEY ((blocker_id), blocked_id))""",
+    """CREATE TABLE IF NOT EXISTS dm_id_blocks (name text PRIMARY KEY, last bigint)""",
+]
+
+
+def create_schema(session: Session, keyspace: str) -> None:
+    for statement in [*event_log_tables("conversation"), *PROJECTION_TABLES]:
+        session.execute(qualified(keyspace)(statement))
+
+
+class CassandraDmStore:
+    def __init__(self, session: Session, keyspace: str):
+        self._session = session
+        self._log = CassandraEventLog(session, keyspace, "conversation", TypeAdapter(ConversationEvent))
+
+        def prepare(cql: str):
+            return session.prepare(qualified(keyspace)(cql))
+
+        self._write_message = prepare(
+            "INSERT INTO dm_messages (conversation_id, bucket, seq, recipient_id, body) VALUES (?, ?, ?, ?, ?)"
+            " USING TIMESTAMP ?"
+        )
+        self._index = prepare("INSERT INTO dm_message_index (message_id, conversation_id, seq) VALUES (?, ?, ?)")
+        self._find = prepare("SELECT conversation_id, seq FROM dm_message_index WHERE message_id = ?")
+        self._message_at = prepare("SELECT body FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq = ?")
+        self._messages_after = prepare(
+            "SELECT body, recipient_id FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq > ?"
+            " ORDER BY seq ASC LIMIT ?"
+        )
+        self._messages_before = prepare(
+            "SELECT body FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+        )
+        self._inbox_last = prepare(
+            "UPDATE dm_inbox USING TIMESTAMP ? SET other_user_id = ?, last_at = ?, last_body = ?"
+            " WHERE user_id = ? AND conversation_id = ?"
+        )
+        self._inbox_read = prepare(
+            "UPDATE dm_inbox USING TIMESTAMP ? SET read_upto = ? WHERE user_id = ? AND conversation_id = ?"
+        )
+        self._inbox = prepare(
+            "SELECT conversation_id, other_user_id, last_at, last_body, read_upto FROM dm_inbox WHERE user_id = ?"
+        )
+        self._block = prepare("INSERT INTO dm_blocks (blocker_id, blocked_id) VALUES (?, ?)")
+        self._unblock = prepare("DELETE FROM dm_blocks WHERE blocker_id = ? AND blocked_id = ?")
+        self._blocked = prepare("SELECT blocked_id FROM dm_blocks WHERE blocker_id = ? AND blocked_id = ?")
+        self._ids_now = prepare("SELECT last FROM dm_id_blocks WHERE name = 'messages'")
+        self._ids_first = prepare("INSERT INTO dm_id_blocks (name, last) VALUES ('messages', ?) IF NOT EXISTS")
+        self._ids_next = prepare("UPDATE dm_id_blocks SET last = ? WHERE name = 'messages' IF last = ?")
+
+    async def append(
+        self, conversation_id: str, build: Callable[[int], ConversationEvent], key: str | None = None
+    ) -> Appended[ConversationEvent]:
+        return await self._log.append(conversation_id, build, key)
+
+    async def settle(self, event: ConversationEvent) -> None:
+        if isinstance(event, DirectMessageSent):
+            await self._settle_sent(event)
+        elif isinstance(event, DirectMessageRead):
+            await self._settle_read(event)
+
+    async def _settle_sent(self, event: DirectMessageSent) -> None:
+        message = event.message
+        body = message.model_dump_json()
+        conv = message.conversation_id
+        await execute(
+            self._session,
+            self._write_message,
+            (conv, bucket_of(message.seq), message.seq, message.recipient_id, body, event.seq),
+        )
+        await execute(self._session, self._index, (message.id, conv, message.seq))
+        for user_id, other_id in ((message.sender_id, message.recipient_id), (message.recipient_id, message.sender_id)):
+            await execute(
+                self._session, self._inbox_last, (event.seq, other_id, message.created_at, body, user_id, conv)
+            )
+
+    async def _settle_read(self, event: DirectMessageRead) -> None:
+        message = await self.message(event.message_id)
+        if message is None:
+            return
+        read = message.model_copy(update={"read_at": event.read_at})
+        params = (read.conversation_id, bucket_of(read.seq), read.seq, read.recipient_id, read.model_dump_json())
+        await execute(self._session, self._write_message, (*params, event.seq))
+        # The timestamp is the message's seq: the furthest message read wins.
+        await execute(self._session, self._inbox_read, (read.seq, read.seq, event.read_by, read.conversation_id))
+
+    async def mark_published(self, conversation_id: str, seq: int) -> None:
+        await self._log.mark_published(conversation_id, seq)
+
+    async def unsettled(self, older_than: datetime, limit: int) -> list[ConversationEvent]:
+        return await self._log.unsettled(older_than, limit)
+
+    async def events(self, conversation_id: str, after_seq: int, limit: int) -> list[ConversationEvent]:
+        return await self._log.events(conversation_id, after_seq, limit)
+
+    async def head(self, conversation_id: str) -> int:
+        return await self._log.head(conversation_id)
+
+    async def message(self, message_id: int) -> DirectMessage | None:
+        found = await execute(self._session, self._find, (message_id,))
+        if not found:
+            return None
+        conv, seq = found[0].conversation_id, found[0].seq
+        rows = await execute(self._session, self._message_at, (conv, bucket_of(seq), seq))
+        return DirectMessage.model_validate_json(rows[0].body) if rows else None
+
+    async def _after(self, conversation_id: str, after_seq: int, limit: int) -> list:
+        head = await self.head(conversation_id)
+        rows: list = []
+        bucket = bucket_of(after_seq + 1)
+        while len(rows) < limit and bucket <= bucket_of(head):
+            params = (conversation_id, bucket, after_seq, limit - len(rows))
+            rows.extend(await execute(self._session, self._messages_after, params))
+            bucket += 1
+        return rows
+
+    async def history(
+        self, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[DirectMessage]:
+        if after_seq is not None:
+            rows = await self._after(conversation_id, after_seq, limit)
+            return [DirectMessage.model_validate_json(row.body) for row in rows]
+        head = await self.head(conversation_id)
+        before = min(before_seq if before_seq is not None else head + 1, head + 1)
+        found: list[DirectMessage] = []
+        bucket = bucket_of(before - 1) if before > 1 else -1
+        while len(found) < limit and bucket >= 0:
+            params = (conversation_id, bucket, before, limit - len(found))
+            rows = await execute(self._session, self._messages_before, params)
+            found.extend(DirectMessage.model_validate_json(row.body) for row in rows)
+            bucket -= 1
+        return list(reversed(found))
+
+    async def inbox(self, user_id: int) -> list[InboxEntry]:
+        entries = []
+        for row in await execute(self._session, self._inbox, (user_id,)):
+            if row.last_body is None:
+                continue  # read before any message arrived here: nothing to show yet
+            later = await self._after(row.conversation_id, row.read_upto or 0, UNREAD_CAP * 2)
+            unread = min(UNREAD_CAP, sum(1 for message in later if message.recipient_id == user_id))
+            entries.append(
+                InboxEntry(conversation_id=row.conversation_id, other_user_id=row.other_user_id,
+                           last_message=DirectMessage.model_validate_json(row.last_body), unread=unread)
+            )  # fmt: skip
+        return sorted(entries, key=lambda e: e.last_message.created_at, reverse=True)
+
+    async def set_blocked(self, blocker_id: int, blocked_id: int, blocked: bool) -> None:
+        await execute(self._session, self._block if blocked else self._unblock, (blocker_id, blocked_id))
+
+    async def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
+        return bool(await execute(self._session, self._blocked, (blocker_id, blocked_id)))
+
+    async def reserve_ids(self, count: int) -> int:
+        while True:
+            rows = await execute(self._session, self._ids_now)
+            if not rows:
+                [first] = await execute(self._session, self._ids_first, (count,))
+                if first.applied:
+                    return count
+                continue
+            last = rows[0].last
+            [claimed] = await execute(self._session, self._ids_next, (last + count, last))
+            if claimed.applied:
+                return last + count
+
+    async def ping(self) -> bool:
+        return bool(await execute(self._session, "SELECT release_version FROM system.local"))
+
+    async def close(self) -> None:
+        self._session.cluster.shutdown()

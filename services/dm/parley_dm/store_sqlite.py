@@ -1,0 +1,181 @@
+"""SQLite adapter of the DM store: the embedded default."""
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from parley_contracts.dm import (
+    ConversationEvent,
+    DirectMessage,
+    DirectMessageRead,
+    DirectMessageSent,
+    InboxEntry,
+)
+from parley_storage.event_log import Appended
+from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
+from parley_storage.sqlite import Database, Statements
+
+from .store import UNREAD_CAP
+
+SCHEMA = (
+    event_log_schema("conversation")
+    + """
+CREATE TABLE IF NOT EXISTS dm_messages (
+    conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, id INTEGER NOT NULL UNIQUE,
+    recipient_id INTEGER NOT NULL, body TEXT NOT NULL, last_seq INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+);
+CREATE TABLE IF NOT EXISTS dm_inbox (
+    user_id INTEGER NOT NULL, conversation_id TEXT NOT NULL, other_user_id INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0, last_at TEXT, last_body TEXT, read_upto INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, conversation_id)
+);
+CREATE TABLE IF NOT EXISTS dm_blocks (
+    blocker_id INTEGER NOT NULL, blocked_id INTEGER NOT NULL, PRIMARY KEY (blocker_id, blocked_id)
+);
+CREATE TABLE IF NOT EXISTS dm_id_blocks (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
+"""
+)
+
+
+def _load(body: str) -> DirectMessage:
+    return DirectMessage.model_validate_json(body)
+
+
+class SqliteDmStore:
+    def __init__(self, db: Database):
+        self._db = db
+        self._log = SqliteEventLog(db, "conversation", TypeAdapter(ConversationEvent))
+
+    @classmethod
+    async def open(cls, path: Path | str) -> "SqliteDmStore":
+        return cls(await Database.open(path, SCHEMA))
+
+    async def append(
+        self, conversation_id: str, build: Callable[[int], ConversationEvent], key: str | None = None
+    ) -> Appended[ConversationEvent]:
+        return await self._log.append(conversation_id, build, key)
+
+    async def settle(self, event: ConversationEvent) -> None:
+        async with self._db.transaction() as tx:
+            if isinstance(event, DirectMessageSent):
+                await self._settle_sent(tx, event)
+            elif isinstance(event, DirectMessageRead):
+                await self._settle_read(tx, event)
+
+    async def _settle_sent(self, tx: Statements, event: DirectMessageSent) -> None:
+        message = event.message
+        await tx.execute(
+            "INSERT INTO dm_messages (conversation_id, seq, id, recipient_id, body, last_seq) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (message.conversation_id, message.seq, message.id, message.recipient_id, message.model_dump_json(),
+             event.seq),
+        )  # fmt: skip
+        for user_id, other_id in ((message.sender_id, message.recipient_id), (message.recipient_id, message.sender_id)):
+            await tx.execute(
+                "INSERT INTO dm_inbox (user_id, conversation_id, other_user_id, last_seq, last_at, last_body)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, conversation_id) DO UPDATE SET"
+                " last_seq = excluded.last_seq, last_at = excluded.last_at, last_body = excluded.last_body"
+                " WHERE excluded.last_seq > dm_inbox.last_seq",
+                (user_id, message.conversation_id, other_id, message.seq, message.created_at.isoformat(),
+                 message.model_dump_json()),
+            )  # fmt: skip
+
+    async def _settle_read(self, tx: Statements, event: DirectMessageRead) -> None:
+        row = await tx.one("SELECT body, last_seq FROM dm_messages WHERE id = ?", (event.message_id,))
+        if row is None:
+            return
+        message = _load(row[0])
+        if row[1] < event.seq:
+            read = message.model_copy(update={"read_at": event.read_at})
+            await tx.execute(
+                "UPDATE dm_messages SET body = ?, last_seq = ? WHERE id = ?",
+                (read.model_dump_json(), event.seq, read.id),
+            )
+        await tx.execute(
+            "UPDATE dm_inbox SET read_upto = MAX(read_upto, ?) WHERE user_id = ? AND conversation_id = ?",
+            (message.seq, event.read_by, event.conversation_id),
+        )
+
+    async def mark_published(self, conversation_id: str, seq: int) -> None:
+        await self._log.mark_published(conversation_id, seq)
+
+    async def unsettled(self, older_than: datetime, limit: int) -> list[ConversationEvent]:
+        return await self._log.unsettled(older_than, limit)
+
+    async def events(self, conversation_id: str, after_seq: int, limit: int) -> list[ConversationEvent]:
+        return await self._log.events(conversation_id, after_seq, limit)
+
+    async def head(self, conversation_id: str) -> int:
+        return await self._log.head(conversation_id)
+
+    async def message(self, message_id: int) -> DirectMessage | None:
+        row = await self._db.one("SELECT body FROM dm_messages WHERE id = ?", (message_id,))
+        return _load(row[0]) if row else None
+
+    async def history(
+        self, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[DirectMessage]:
+        if after_seq is not None:
+            rows = await self._db.all(
+                "SELECT body FROM dm_messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (conversation_id, after_seq, limit),
+            )
+            return [_load(body) for (body,) in rows]
+        rows = await self._db.all(
+            "SELECT body FROM dm_messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (conversation_id, before_seq if before_seq is not None else 2**62, limit),
+        )
+        return [_load(body) for (body,) in reversed(rows)]
+
+    async def inbox(self, user_id: int) -> list[InboxEntry]:
+        rows = await self._db.all(
+            "SELECT conversation_id, other_user_id, last_body, read_upto FROM dm_inbox WHERE user_id = ?"
+            " ORDER BY last_at DESC",
+            (user_id,),
+        )
+        entries = []
+        for conversation_id, other_id, last_body, read_upto in rows:
+            (unread,) = await self._db.one(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM dm_messages WHERE conversation_id = ? AND recipient_id = ?"
+                " AND seq > ? LIMIT ?)",
+                (conversation_id, user_id, read_upto, UNREAD_CAP),
+            )
+            entries.append(
+                InboxEntry(conversation_id=conversation_id, other_user_id=other_id,
+                           last_message=_load(last_body) if last_body else None, unread=unread)
+            )  # fmt: skip
+        return entries
+
+    async def set_blocked(self, blocker_id: int, blocked_id: int, blocked: bool) -> None:
+        if blocked:
+            await self._db.execute(
+                "INSERT INTO dm_blocks (blocker_id, blocked_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (blocker_id, blocked_id),
+            )
+        else:
+            await self._db.execute(
+                "DELETE FROM dm_blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
+            )
+
+    async def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
+        row = await self._db.one(
+            "SELECT 1 FROM dm_blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
+        )
+        return row is not None
+
+    async def reserve_ids(self, count: int) -> int:
+        row = await self._db.one(
+            "INSERT INTO dm_id_blocks (name, last) VALUES ('messages', ?) ON CONFLICT (name) DO UPDATE"
+            " SET last = last + excluded.last RETURNING last",
+            (count,),
+        )
+        return row[0]
+
+    async def ping(self) -> bool:
+        return await self._db.one("SELECT 1") == (1,)
+
+    async def close(self) -> None:
+        await self._db.close()
