@@ -82,7 +82,7 @@ async def mark_read(command: dm.MarkDirectRead, ports: Ports) -> Outcome:
             message_id=message.id,
             read_by=command.actor_id,
             read_at=read_at,
-        ),  # fmt: skip
+        ),
     )
     return Empty(), [appended.event]
 

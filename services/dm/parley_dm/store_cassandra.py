@@ -33,7 +33,8 @@ PROJECTION_TABLES = [
     """CREATE TABLE IF NOT EXISTS dm_inbox (
         user_id bigint, conversation_id text, other_user_id bigint, last_at timestamp, last_body text,
         read_upto bigint, PRIMARY KEY ((user_id), conversation_id))""",
-    """CREATE TABLE IF NOT EXISTS dm_blocks (blocker_id bigint, blocked_id bigint, PRIMARY KEY ((blocker_id), blocked_id))""",
+    """CREATE TABLE IF NOT EXISTS dm_blocks (
+        blocker_id bigint, blocked_id bigint, PRIMARY KEY ((blocker_id), blocked_id))""",
     """CREATE TABLE IF NOT EXISTS dm_id_blocks (name text PRIMARY KEY, last bigint)""",
 ]
 
@@ -63,7 +64,8 @@ class CassandraDmStore:
             " ORDER BY seq ASC LIMIT ?"
         )
         self._messages_before = prepare(
-            "SELECT body FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+            "SELECT body FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq < ?"
+            " ORDER BY seq DESC LIMIT ?"
         )
         self._inbox_last = prepare(
             "UPDATE dm_inbox USING TIMESTAMP ? SET other_user_id = ?, last_at = ?, last_body = ?"
