@@ -21,11 +21,18 @@ def chat_process(nats_url, tmp_path):
 
 
 @pytest.fixture
-def edge(nats_url, tmp_path, auth_process, chat_process):
-    """The edge's base URL, with auth and chat behind it; all three boot at once."""
+def dm_process(nats_url, tmp_path):
+    dm = service("dm", nats_url, tmp_path).spawn()
+    yield dm
+    dm.stop()
+
+
+@pytest.fixture
+def edge(nats_url, tmp_path, auth_process, chat_process, dm_process):
+    """The edge's base URL, with auth, chat and dm behind it; all boot at once."""
     edge_process = service("edge", nats_url, tmp_path).spawn()
     try:
-        wait_all(auth_process, chat_process, edge_process)
+        wait_all(auth_process, chat_process, dm_process, edge_process)
     except ServerFailed as exc:
         pytest.fail(str(exc), pytrace=False)
     yield edge_process.base_url

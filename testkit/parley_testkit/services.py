@@ -66,11 +66,11 @@ class ServiceProcess:
         return self.log_file.read_text(errors="replace")
 
 
-PACKAGES = {"auth": "parley_auth", "chat": "parley_chat", "edge": "parley_edge"}
+PACKAGES = {"auth": "parley_auth", "chat": "parley_chat", "dm": "parley_dm", "edge": "parley_edge"}
 
 
 def service(name: str, nats_url: str, folder: Path, log_name: str | None = None, **settings: str) -> ServiceProcess:
-    """`name` is auth, chat or edge; `settings` become its `PARLEY_<NAME>_*` env vars."""
+    """`name` is auth, chat, dm or edge; `settings` become its `PARLEY_<NAME>_*` env vars."""
     prefix = f"PARLEY_{name.upper()}_"
     port = free_port()
     port_var = "PORT" if name == "edge" else "HEALTH_PORT"

@@ -13,8 +13,9 @@ from parley_runtime.bus import Bus
 from parley_runtime.errors import ParleyError
 from parley_runtime.health import run_checks
 
-from . import http_errors, routes_auth, routes_chat
+from . import http_errors, routes_auth, routes_chat, routes_dm
 from .chat_socket import ChatProtocol
+from .messagepal_socket import MessagePalProtocol
 from .settings import EdgeSettings
 from .socket_loop import serve_socket
 from .state import EdgeState
@@ -33,10 +34,15 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     http_errors.install(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_chat.router)
+    app.include_router(routes_dm.router)
 
     @app.websocket("/ws/chat")
     async def chat_socket(websocket: WebSocket) -> None:
         await serve_socket(websocket, "/ws/chat", ChatProtocol)
+
+    @app.websocket("/messagepal")
+    async def messagepal_socket(websocket: WebSocket) -> None:
+        await serve_socket(websocket, "/messagepal", MessagePalProtocol)
 
     @app.get("/healthz")
     async def healthz() -> dict:

@@ -1,9 +1,11 @@
-"""Outgoing `/ws/chat` frames built from events, and incoming ones parsed with the
-refusal a client can act on. An event's frame is built once and shared by every socket."""
+"""Outgoing socket frames built from events, and incoming ones parsed with the refusal
+a client can act on. An event's frame is built once and shared by every socket."""
+
+import time
 
 from pydantic import ValidationError
 
-from parley_contracts import chat, chat_frames
+from parley_contracts import chat, chat_frames, dm, messagepal_frames
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.validation import summary
@@ -48,3 +50,29 @@ def refusal(exc: ValidationError) -> ParleyError:
     if kinds & {"union_tag_invalid", "union_tag_not_found", "model_attributes_type", "model_type", "dict_type"}:
         return ParleyError(ErrorCode.UNKNOWN_TYPE, f"unknown or missing frame type: {summary(exc)}")
     return ParleyError(ErrorCode.BAD_REQUEST, summary(exc))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def dm_event_frame(event: dm.ConversationEvent) -> str:
+    """The `/messagepal` envelope a conversation event becomes."""
+    match event:
+        case dm.DirectMessageSent():
+            frame = messagepal_frames.MessageReceived(payload=event.message, timestamp=now_ms())
+        case dm.DirectMessageRead():
+            payload = messagepal_frames.MessageReadPayload(
+                message_id=event.message_id, conversation_id=event.conversation_id, read_by=event.read_by,
+                read_at=event.read_at, seq=event.seq,
+            )  # fmt: skip
+            frame = messagepal_frames.MessageRead(payload=payload, timestamp=now_ms())
+    return text(frame)
+
+
+def envelope_error(error: ParleyError, **context) -> str:
+    retry_after = next((d["retryAfterMs"] for d in error.details or [] if "retryAfterMs" in d), None)
+    payload = messagepal_frames.ErrorPayload(
+        code=error.code, message=error.message, retry_after_ms=retry_after, **context
+    )
+    return text(messagepal_frames.Error(payload=payload, timestamp=now_ms()))

@@ -14,6 +14,7 @@ from .connection import CLOSE_GOING_AWAY, CLOSE_POLICY
 from .presence import PresenceBoard
 from .registry import Registry
 from .settings import EdgeSettings
+from .user_hub import UserHub
 
 
 @dataclass
@@ -21,6 +22,7 @@ class EdgeState:
     settings: EdgeSettings
     bus: Bus
     hub: ChannelHub
+    users: UserHub
     presence: PresenceBoard
     registry: Registry
     background: list[asyncio.Task]
@@ -31,7 +33,7 @@ class EdgeState:
         presence = await PresenceBoard.open(
             bus.js, settings.presence_bucket, f"edge-{uuid.uuid4().hex[:12]}", settings.presence_ttl_s
         )
-        state = cls(settings, bus, ChannelHub(bus), presence, Registry(), [])
+        state = cls(settings, bus, ChannelHub(bus), UserHub(bus), presence, Registry(), [])
         state.background.append(asyncio.create_task(presence.refresh_forever()))
         await bus.subscribe(subjects.AUTH_SESSION_ENDED.subject(), auth.SessionEnded, state._on_session_ended)
         return state
