@@ -158,8 +158,9 @@ class JoinAuthorized(Contract):
     last_seq: LastSeq
 
 
-class PostMessage(Contract):
-    actor_id: Id
+class MessageDraft(Contract):
+    """What an author writes: the socket frame, the HTTP body and the command share it."""
+
     channel_id: Id
     content: Content
     client_msg_id: ClientMsgId | None = None
@@ -167,6 +168,14 @@ class PostMessage(Contract):
     reply_to: Id | None = None
     mentions: Annotated[list[Id], Field(max_length=50)] = []
     file_url: Url | None = None
+
+
+class PostMessage(MessageDraft):
+    actor_id: Id
+
+    @classmethod
+    def from_draft(cls, actor_id: int, draft: MessageDraft) -> "PostMessage":
+        return cls(actor_id=actor_id, **{name: getattr(draft, name) for name in MessageDraft.model_fields})
 
 
 class MessageAccepted(Contract):

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
-from .chat import ChannelMessage, MessageType, Url
+from .base import ClientMsgId, Contract, Id, LastSeq, Seq
+from .chat import ChannelMessage, MessageDraft
 from .errors import ErrorCode
 from .signals import PresenceStatus
 
@@ -28,15 +28,8 @@ class LeaveChannel(Contract):
     channel_id: Id
 
 
-class SendMessage(Contract):
+class SendMessage(MessageDraft):
     type: Literal["send_message"]
-    channel_id: Id
-    content: Content
-    client_msg_id: ClientMsgId | None = None
-    message_type: MessageType = MessageType.TEXT
-    reply_to: Id | None = None
-    mentions: Annotated[list[Id], Field(max_length=50)] = []
-    file_url: Url | None = None
 
 
 class Typing(Contract):

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from . import chat
-from .base import ClientMsgId, Content, Contract, Id
+from .base import Contract, Id
 from .errors import ErrorBody
 
 
@@ -39,16 +39,8 @@ class CreateChannelBody(Contract):
     type: Literal[chat.ChannelType.TEXT, chat.ChannelType.ANNOUNCEMENT] = chat.ChannelType.TEXT
 
 
-class PostMessageBody(Contract):
+class PostMessageBody(chat.MessageDraft):
     """`POST /api/messages`: the same command a socket's `send_message` becomes."""
-
-    channel_id: Id
-    content: Content
-    client_msg_id: ClientMsgId | None = None
-    message_type: chat.MessageType = chat.MessageType.TEXT
-    reply_to: Id | None = None
-    mentions: Annotated[list[Id], Field(max_length=50)] = []
-    file_url: chat.Url | None = None
 
 
 class MarkReadBody(Contract):

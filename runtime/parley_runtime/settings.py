@@ -32,3 +32,14 @@ class ServiceSettings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return LogFormat.JSON if self.production else LogFormat.CONSOLE
+
+
+class EventSourcedSettings(ServiceSettings):
+    """Fields of a service that appends events and relays them into the EVENTS stream."""
+
+    events_stream: str = "EVENTS"
+    events_duplicate_window_s: float = 3600.0
+    """JetStream drops a re-published event with the same id within this window."""
+    republish_interval_s: float = 2.0
+    republish_grace_s: float = 5.0
+    """An outbox mark younger than this may belong to a request still in flight."""

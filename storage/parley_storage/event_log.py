@@ -40,3 +40,25 @@ class EventLog(Protocol[Event]):
 
     async def head(self, stream: str) -> int:
         """The last `seq` of the stream; 0 when empty."""
+
+
+class OnEventLog(Generic[Event]):
+    """The stream methods of a store whose events live in an event log (`self._log`).
+    A store's stream ids (a channel's number, a conversation's name) become strings."""
+
+    _log: EventLog[Event]
+
+    async def append(self, stream: object, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+        return await self._log.append(str(stream), build, key)
+
+    async def mark_published(self, stream: object, seq: int) -> None:
+        await self._log.mark_published(str(stream), seq)
+
+    async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
+        return await self._log.unsettled(older_than, limit)
+
+    async def events(self, stream: object, after_seq: int, limit: int) -> list[Event]:
+        return await self._log.events(str(stream), after_seq, limit)
+
+    async def head(self, stream: object) -> int:
+        return await self._log.head(str(stream))

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from parley_contracts import auth
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
+from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
 
 from .passwords import Passwords
 from .settings import AuthSettings
-from .store import AuthStore, EmailTaken, NewUser, SessionRecord, UsernameTaken, UserRecord, now_ms
+from .store import AuthStore, EmailTaken, NewUser, SessionRecord, UsernameTaken, UserRecord
 from .throttle import LoginThrottle
 
 TOUCH_EVERY = timedelta(minutes=1)
@@ -43,7 +44,7 @@ async def register(command: auth.RegisterUser, ports: Ports) -> auth.User:
     password_hash = await asyncio.to_thread(ports.passwords.hash, command.password)
     new = NewUser(
         username=command.username, name=command.name, email=command.email, role=command.role,
-        password_hash=password_hash, created_at=now_ms(),
+        password_hash=password_hash, created_at=now(),
     )  # fmt: skip
     try:
         return user_view(await ports.store.create_user(new))
@@ -76,10 +77,12 @@ async def log_in(command: auth.LogIn, ports: Ports) -> auth.LoggedIn:
 async def _new_session(user: UserRecord, ports: Ports) -> auth.LoggedIn:
     # A fresh random token at every login: a token planted before login is never the session after it.
     token = secrets.token_urlsafe(32)
-    now = now_ms()
-    expires_at = now + timedelta(seconds=ports.settings.session_absolute_s)
+    started = now()
+    expires_at = started + timedelta(seconds=ports.settings.session_absolute_s)
     await ports.store.create_session(
-        SessionRecord(key=session_key(token), user_id=user.id, created_at=now, last_seen_at=now, expires_at=expires_at)
+        SessionRecord(
+            key=session_key(token), user_id=user.id, created_at=started, last_seen_at=started, expires_at=expires_at
+        )
     )
     return auth.LoggedIn(user=user_view(user), session_token=token, expires_at=expires_at)
 
@@ -91,16 +94,16 @@ def _expired(last_seen_at: datetime, expires_at: datetime, now: datetime, idle_s
 async def validate_session(command: auth.ValidateSession, ports: Ports) -> auth.SessionValid:
     key = session_key(command.session_token)
     session = await ports.store.session(key)
-    now = now_ms()
-    if session is None or _expired(session.last_seen_at, session.expires_at, now, ports.settings.session_idle_s):
+    checked_at = now()
+    if session is None or _expired(session.last_seen_at, session.expires_at, checked_at, ports.settings.session_idle_s):
         if session is not None:
             await ports.store.delete_session(key)
         raise ParleyError(ErrorCode.UNAUTHORIZED, "no valid session; log in again")
     user = await ports.store.user_by_id(session.user_id)
     if user is None:
         raise ParleyError(ErrorCode.UNAUTHORIZED, "no valid session; log in again")
-    if now - session.last_seen_at >= TOUCH_EVERY:
-        await ports.store.touch_session(key, now)
+    if checked_at - session.last_seen_at >= TOUCH_EVERY:
+        await ports.store.touch_session(key, checked_at)
     return auth.SessionValid(user=user_view(user), session_key=key)
 
 

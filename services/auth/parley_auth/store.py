@@ -1,16 +1,9 @@
 """The auth store port: users and sessions. Adapters: `store_sqlite`, `store_mongo`.
-
-Times are UTC with millisecond precision, the finest every adapter keeps.
-"""
+Times come from `parley_runtime.clock`, so they read back equal from every adapter."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
-
-
-def now_ms() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from parley_auth.store import EmailTaken, NewUser, SessionRecord, UsernameTaken, now_ms
+from parley_auth.store import EmailTaken, NewUser, SessionRecord, UsernameTaken
+from parley_runtime.clock import now
 
 
 def new_user(username: str, email: str | None = None) -> NewUser:
     return NewUser(username=username, name=username.title(), email=email, role="member",
-                   password_hash="$argon2id$fake", created_at=now_ms())  # fmt: skip
+                   password_hash="$argon2id$fake", created_at=now())  # fmt: skip
 
 
 async def test_created_user_reads_back_by_id_and_name_case_insensitively(store):
@@ -71,12 +72,12 @@ async def test_password_hash_can_be_replaced(store):
 
 async def test_session_lifecycle(store):
     user = await store.create_user(new_user("sess"))
-    now = now_ms()
-    session = SessionRecord(key="k" * 64, user_id=user.id, created_at=now, last_seen_at=now,
-                            expires_at=now + timedelta(days=30))  # fmt: skip
+    created = now()
+    session = SessionRecord(key="k" * 64, user_id=user.id, created_at=created, last_seen_at=created,
+                            expires_at=created + timedelta(days=30))  # fmt: skip
     await store.create_session(session)
     assert await store.session("k" * 64) == session
-    later = now + timedelta(minutes=5)
+    later = created + timedelta(minutes=5)
     await store.touch_session("k" * 64, later)
     assert (await store.session("k" * 64)).last_seen_at == later
     deleted = await store.delete_session("k" * 64)

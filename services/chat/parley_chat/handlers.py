@@ -6,11 +6,11 @@ publishes those events before it replies (see `publishing`).
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from parley_contracts import chat
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
+from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
 from parley_storage.event_log import KeyInFlight
 from parley_storage.id_blocks import IdBlocks
@@ -20,11 +20,6 @@ from .directory import Directory, NameTaken
 from .streams import Streams, post_key
 
 Outcome = tuple[object, list[chat.ChannelEvent]]
-
-
-def now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,16 @@
 `parley_storage`'s; this adds the message projection, bucketed like the events so no
 partition grows without limit."""
 
-from datetime import datetime
-
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
 from parley_storage.cassandra import execute
-from parley_storage.event_log import Appended
+from parley_storage.event_log import OnEventLog
 from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
 
 from . import projection
 from .codec import dump_message, load_message
-from .streams import BuildEvent
 
 PROJECTION_TABLES = [
     """CREATE TABLE IF NOT EXISTS messages (
@@ -29,7 +26,7 @@ def create_schema(session: Session, keyspace: str) -> None:
         session.execute(qualified(keyspace)(statement))
 
 
-class CassandraStreams:
+class CassandraStreams(OnEventLog[ChannelEvent]):
     def __init__(self, session: Session, keyspace: str):
         self._session = session
         self._log = CassandraEventLog(session, keyspace, "channel", TypeAdapter(ChannelEvent))
@@ -49,9 +46,6 @@ class CassandraStreams:
         self._messages_after = prepare(
             "SELECT body FROM messages WHERE channel_id = ? AND bucket = ? AND seq > ? ORDER BY seq ASC LIMIT ?"
         )
-
-    async def append(self, channel_id: int, build: BuildEvent, key: str | None = None) -> Appended[ChannelEvent]:
-        return await self._log.append(str(channel_id), build, key)
 
     async def settle(self, event: ChannelEvent) -> None:
         message_id = projection.message_id_of(event)
@@ -77,18 +71,6 @@ class CassandraStreams:
     async def _message_row(self, channel_id: int, seq: int) -> ChannelMessage | None:
         rows = await execute(self._session, self._message_at, (channel_id, bucket_of(seq), seq))
         return load_message(rows[0].body) if rows else None
-
-    async def mark_published(self, channel_id: int, seq: int) -> None:
-        await self._log.mark_published(str(channel_id), seq)
-
-    async def unsettled(self, older_than: datetime, limit: int) -> list[ChannelEvent]:
-        return await self._log.unsettled(older_than, limit)
-
-    async def events(self, channel_id: int, after_seq: int, limit: int) -> list[ChannelEvent]:
-        return await self._log.events(str(channel_id), after_seq, limit)
-
-    async def head(self, channel_id: int) -> int:
-        return await self._log.head(str(channel_id))
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         rows = await execute(self._session, self._message_seq, (channel_id, message_id))

@@ -1,19 +1,17 @@
 """SQLite adapter of the stream port: the embedded default. The event log is
 `parley_storage`'s; this adds the message projection in the same file."""
 
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage
-from parley_storage.event_log import Appended
+from parley_storage.event_log import OnEventLog
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
 from parley_storage.sqlite import Database
 
 from . import projection
 from .codec import dump_message, load_message
-from .streams import BuildEvent
 
 SCHEMA = (
     event_log_schema("channel")
@@ -28,7 +26,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
 )
 
 
-class SqliteStreams:
+class SqliteStreams(OnEventLog[ChannelEvent]):
     def __init__(self, db: Database):
         self._db = db
         self._log = SqliteEventLog(db, "channel", TypeAdapter(ChannelEvent))
@@ -36,9 +34,6 @@ class SqliteStreams:
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteStreams":
         return cls(await Database.open(path, SCHEMA))
-
-    async def append(self, channel_id: int, build: BuildEvent, key: str | None = None) -> Appended[ChannelEvent]:
-        return await self._log.append(str(channel_id), build, key)
 
     async def settle(self, event: ChannelEvent) -> None:
         message_id = projection.message_id_of(event)
@@ -57,18 +52,6 @@ class SqliteStreams:
                     " ON CONFLICT (channel_id, seq) DO UPDATE SET body = excluded.body, last_seq = excluded.last_seq",
                     (event.channel_id, updated.seq, updated.id, dump_message(updated), event.seq),
                 )
-
-    async def mark_published(self, channel_id: int, seq: int) -> None:
-        await self._log.mark_published(str(channel_id), seq)
-
-    async def unsettled(self, older_than: datetime, limit: int) -> list[ChannelEvent]:
-        return await self._log.unsettled(older_than, limit)
-
-    async def events(self, channel_id: int, after_seq: int, limit: int) -> list[ChannelEvent]:
-        return await self._log.events(str(channel_id), after_seq, limit)
-
-    async def head(self, channel_id: int) -> int:
-        return await self._log.head(str(channel_id))
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         row = await self._db.one("SELECT body FROM messages WHERE channel_id = ? AND id = ?", (channel_id, message_id))

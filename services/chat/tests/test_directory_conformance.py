@@ -5,8 +5,8 @@ import asyncio
 import pytest
 
 from parley_chat.directory import NameTaken
-from parley_chat.handlers import now
 from parley_contracts.chat import ChannelType, WorkspaceRole
+from parley_runtime.clock import now
 
 
 async def test_workspace_has_its_owner_as_first_member(directory):

@@ -3,8 +3,8 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from parley_chat.handlers import now
 from parley_contracts import chat
+from parley_runtime.clock import now
 
 
 def posted(channel_id: int, message_id: int, content: str = "hi", client_msg_id: str | None = None):

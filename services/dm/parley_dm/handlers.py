@@ -3,11 +3,11 @@ Each returns its reply and the conversation events it appended."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from parley_contracts import dm
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
+from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
 from parley_storage.event_log import KeyInFlight
 from parley_storage.id_blocks import IdBlocks
@@ -15,11 +15,6 @@ from parley_storage.id_blocks import IdBlocks
 from .store import DmStore
 
 Outcome = tuple[object, list[dm.ConversationEvent]]
-
-
-def now() -> datetime:
-    moment = datetime.now(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)

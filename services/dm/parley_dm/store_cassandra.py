@@ -6,9 +6,6 @@ write timestamp, so settling an event again, or an older one late, never undoes 
 newer state.
 """
 
-from collections.abc import Callable
-from datetime import datetime
-
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
@@ -20,7 +17,7 @@ from parley_contracts.dm import (
     InboxEntry,
 )
 from parley_storage.cassandra import execute
-from parley_storage.event_log import Appended
+from parley_storage.event_log import OnEventLog
 from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
 
 from .store import UNREAD_CAP
@@ -44,7 +41,7 @@ def create_schema(session: Session, keyspace: str) -> None:
         session.execute(qualified(keyspace)(statement))
 
 
-class CassandraDmStore:
+class CassandraDmStore(OnEventLog[ConversationEvent]):
     def __init__(self, session: Session, keyspace: str):
         self._session = session
         self._log = CassandraEventLog(session, keyspace, "conversation", TypeAdapter(ConversationEvent))
@@ -84,11 +81,6 @@ class CassandraDmStore:
         self._ids_first = prepare("INSERT INTO dm_id_blocks (name, last) VALUES ('messages', ?) IF NOT EXISTS")
         self._ids_next = prepare("UPDATE dm_id_blocks SET last = ? WHERE name = 'messages' IF last = ?")
 
-    async def append(
-        self, conversation_id: str, build: Callable[[int], ConversationEvent], key: str | None = None
-    ) -> Appended[ConversationEvent]:
-        return await self._log.append(conversation_id, build, key)
-
     async def settle(self, event: ConversationEvent) -> None:
         if isinstance(event, DirectMessageSent):
             await self._settle_sent(event)
@@ -119,18 +111,6 @@ class CassandraDmStore:
         await execute(self._session, self._write_message, (*params, event.seq))
         # The timestamp is the message's seq: the furthest message read wins.
         await execute(self._session, self._inbox_read, (read.seq, read.seq, event.read_by, read.conversation_id))
-
-    async def mark_published(self, conversation_id: str, seq: int) -> None:
-        await self._log.mark_published(conversation_id, seq)
-
-    async def unsettled(self, older_than: datetime, limit: int) -> list[ConversationEvent]:
-        return await self._log.unsettled(older_than, limit)
-
-    async def events(self, conversation_id: str, after_seq: int, limit: int) -> list[ConversationEvent]:
-        return await self._log.events(conversation_id, after_seq, limit)
-
-    async def head(self, conversation_id: str) -> int:
-        return await self._log.head(conversation_id)
 
     async def message(self, message_id: int) -> DirectMessage | None:
         found = await execute(self._session, self._find, (message_id,))

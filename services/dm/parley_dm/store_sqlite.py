@@ -1,7 +1,5 @@
 """SQLite adapter of the DM store: the embedded default."""
 
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -13,7 +11,7 @@ from parley_contracts.dm import (
     DirectMessageSent,
     InboxEntry,
 )
-from parley_storage.event_log import Appended
+from parley_storage.event_log import OnEventLog
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
 from parley_storage.sqlite import Database, Statements
 
@@ -44,7 +42,7 @@ def _load(body: str) -> DirectMessage:
     return DirectMessage.model_validate_json(body)
 
 
-class SqliteDmStore:
+class SqliteDmStore(OnEventLog[ConversationEvent]):
     def __init__(self, db: Database):
         self._db = db
         self._log = SqliteEventLog(db, "conversation", TypeAdapter(ConversationEvent))
@@ -52,11 +50,6 @@ class SqliteDmStore:
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteDmStore":
         return cls(await Database.open(path, SCHEMA))
-
-    async def append(
-        self, conversation_id: str, build: Callable[[int], ConversationEvent], key: str | None = None
-    ) -> Appended[ConversationEvent]:
-        return await self._log.append(conversation_id, build, key)
 
     async def settle(self, event: ConversationEvent) -> None:
         async with self._db.transaction() as tx:
@@ -98,18 +91,6 @@ class SqliteDmStore:
             "UPDATE dm_inbox SET read_upto = MAX(read_upto, ?) WHERE user_id = ? AND conversation_id = ?",
             (message.seq, event.read_by, event.conversation_id),
         )
-
-    async def mark_published(self, conversation_id: str, seq: int) -> None:
-        await self._log.mark_published(conversation_id, seq)
-
-    async def unsettled(self, older_than: datetime, limit: int) -> list[ConversationEvent]:
-        return await self._log.unsettled(older_than, limit)
-
-    async def events(self, conversation_id: str, after_seq: int, limit: int) -> list[ConversationEvent]:
-        return await self._log.events(conversation_id, after_seq, limit)
-
-    async def head(self, conversation_id: str) -> int:
-        return await self._log.head(conversation_id)
 
     async def message(self, message_id: int) -> DirectMessage | None:
         row = await self._db.one("SELECT body FROM dm_messages WHERE id = ?", (message_id,))

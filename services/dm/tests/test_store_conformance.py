@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from parley_contracts import dm
-from parley_dm.handlers import now
+from parley_runtime.clock import now
 
 ADA, BOB, CAROL = 1, 2, 3
 

@@ -82,11 +82,7 @@ class ChatProtocol(SocketProtocol):
     async def _on_send_message(self, frame: chat_frames.SendMessage) -> None:
         self._require_joined(frame.channel_id)
         self.limit(self.send_limit, "sends")
-        command = chat.PostMessage(
-            actor_id=self.connection.user_id, channel_id=frame.channel_id, content=frame.content,
-            client_msg_id=frame.client_msg_id, message_type=frame.message_type, reply_to=frame.reply_to,
-            mentions=frame.mentions, file_url=frame.file_url,
-        )  # fmt: skip
+        command = chat.PostMessage.from_draft(self.connection.user_id, frame)
         accepted = await self.state.bus.request(subjects.CHAT_POST_MESSAGE, command)
         member = self.state.hub.member(self.connection, frame.channel_id)
         if accepted.duplicate and member is not None and accepted.message.seq <= member.start_seq:

@@ -88,7 +88,7 @@ async def history(
 
 @router.post("/api/messages", status_code=201, response_model_exclude_none=True)
 async def post_message(body: PostMessageBody, session: Session, request: Request) -> chat.ChannelMessage:
-    command = chat.PostMessage(actor_id=session.user.id, **body.model_dump())
+    command = chat.PostMessage.from_draft(session.user.id, body)
     return (await ask(request, subjects.CHAT_POST_MESSAGE, command)).message
 
 
