@@ -40,5 +40,5 @@ infra-status: install
 schemas: install
 	$(RUN) python -m parley_contracts.export
 
-up:
-	@echo "make up arrives with the embedded-stack issue; until then use make infra-up" >&2; exit 2
+up: install
+	$(RUN) python -m parley_stack

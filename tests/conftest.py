@@ -2,8 +2,7 @@
 
 import pytest
 
-from parley_testkit.process import ServerFailed
-from parley_testkit.services import service, wait_all
+from parley_stack.processes import ServiceFailed, service, wait_all
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def edge(nats_url, tmp_path, auth_process, chat_process, dm_process):
     edge_process = service("edge", nats_url, tmp_path).spawn()
     try:
         wait_all(auth_process, chat_process, dm_process, edge_process)
-    except ServerFailed as exc:
+    except ServiceFailed as exc:
         pytest.fail(str(exc), pytrace=False)
     yield edge_process.base_url
     edge_process.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from parley_contracts import auth, subjects
 from parley_edge.cookies import COOKIE_NAME, sign, unsign
-from parley_testkit.services import service
+from parley_stack.processes import service
 from parley_testkit.waiting import until
 
 PASSWORD = "correct horse battery"

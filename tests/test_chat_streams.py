@@ -9,8 +9,8 @@ from parley_chat.streams_cassandra import create_schema
 from parley_contracts import chat, subjects
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
+from parley_stack.processes import service, wait_all
 from parley_testkit.servers import Cassandra, FerretDB
-from parley_testkit.services import service, wait_all
 
 OWNER = 1
 

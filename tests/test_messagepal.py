@@ -4,7 +4,7 @@ import pytest
 
 from parley_client import FrameSocket
 from parley_contracts.dm import conversation_id
-from parley_testkit.services import service
+from parley_stack.processes import service
 from parley_testkit.teams import make_team
 
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from parley_client import FrameSocket
 from parley_contracts.chat_frames import chat_client_frame
+from parley_stack.processes import service, wait_all
 from parley_testkit.schema_strategies import from_schema
-from parley_testkit.services import service, wait_all
 from parley_testkit.teams import make_team
 
 FRAMES = 2500

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from parley_client import ChatClient, FrameSocket
 from parley_client.frame_socket import socket_url
 from parley_contracts import chat, subjects
-from parley_testkit.services import service, wait_all
+from parley_stack.processes import service, wait_all
 from parley_testkit.teams import make_team
 
 

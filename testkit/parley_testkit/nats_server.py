@@ -6,14 +6,10 @@ import subprocess
 import time
 from pathlib import Path
 
+from parley_stack.nats import nats_argv
+from parley_stack.processes import free_port
+
 from .process import ServerFailed
-from .servers.nats import nats_argv
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class EphemeralNats:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from parley_stack.processes import tail
+
 
 class ServerFailed(RuntimeError):
     """A server could not be installed or started; the message says why."""
@@ -93,13 +95,6 @@ def wait_until(probe: Callable[[], object], pid_file: Path, log_file: Path, time
             last_error = exc
         time.sleep(0.5)
     raise ServerFailed(f"{name} not ready after {timeout_s:.0f}s ({last_error}); last log lines:\n{tail(log_file)}")
-
-
-def tail(log_file: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
 
 
 def run_checked(argv: list[str], what: str, cwd: Path | None = None, env: dict | None = None) -> None:

