@@ -145,3 +145,13 @@ async def test_a_removed_member_is_unsubscribed_at_once(team):
     assert not member.of_type("new_message")
     await owner.close()
     await member.close()
+
+
+async def test_sustained_rate_limit_abuse_closes_with_1008(team):
+    socket = await joined(team, team.owner)
+    for n in range(40):  # 5 allowed, then refusal after refusal
+        await socket.send({"type": "send_message", "channelId": team.channel_id, "content": f"spam {n}"})
+    assert await socket.wait_closed() == 1008
+    errors = socket.of_type("error")
+    assert errors and {e["code"] for e in errors} == {"rate_limited"}
+    assert len(socket.of_type("new_message")) <= 5

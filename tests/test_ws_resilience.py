@@ -16,6 +16,7 @@ from parley_client.frame_socket import socket_url
 from parley_contracts import chat, subjects
 from parley_stack.processes import service, wait_all
 from parley_testkit.teams import make_team
+from parley_testkit.waiting import until
 
 
 @pytest.fixture
@@ -211,3 +212,28 @@ async def test_out_of_order_publishes_from_two_chat_copies_reach_sockets_in_orde
         await socket.close()
     finally:
         second_chat.stop()
+
+
+async def test_presence_heals_when_an_edge_dies(nats_url, tmp_path, auth_process, chat_process):
+    short_ttl = {"presence_ttl_s": "1.5"}
+    doomed = service("edge", nats_url, tmp_path, log_name="edge-doomed", **short_ttl).spawn()
+    survivor = service("edge", nats_url, tmp_path, log_name="edge-survivor", **short_ttl).spawn()
+    wait_all(auth_process, chat_process, doomed, survivor)
+    team = await make_team(survivor.base_url)
+    try:
+        await open_joined(doomed.base_url, team.member, team.channel_id)
+        first = await open_joined(survivor.base_url, team.owner, team.channel_id)
+        assert team.member.id in {u["userId"] for u in first.of_type("joined_channel")[0]["online"]}
+        doomed.proc.kill()  # no goodbye: its presence entries must expire on their own
+
+        async def member_gone() -> bool:
+            probe = await open_joined(survivor.base_url, team.owner, team.channel_id)
+            online = {u["userId"] for u in probe.of_type("joined_channel")[0]["online"]}
+            await probe.close()
+            return team.member.id not in online
+
+        await until(member_gone, timeout_s=15, interval_s=0.5)
+        await first.close()
+    finally:
+        await team.close()
+        survivor.stop()
