@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
 export UV_SYSTEM_CERTS := true
 
-.PHONY: install lint test infra-up infra-down infra-status schemas up
+.PHONY: install lint test infra-up infra-down infra-status schemas nats-config up demo
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,5 +40,11 @@ infra-status: install
 schemas: install
 	$(RUN) python -m parley_contracts.export
 
+nats-config: install
+	$(RUN) python -m parley_stack.nats_permissions > deploy/nats/nats.conf
+
 up: install
 	$(RUN) python -m parley_stack
+
+demo: install
+	$(RUN) python -m parley_stack.demo

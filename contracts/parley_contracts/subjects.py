@@ -105,6 +105,7 @@ CHAT_CHANNEL_EVENTS = "chat.evt.{channel_id}.>"
 
 DM_MESSAGE_SENT = Topic("dm.evt.user.{user_id}.direct_message_sent", dm.DirectMessageSent, durable=True)
 DM_MESSAGE_READ = Topic("dm.evt.user.{user_id}.direct_message_read", dm.DirectMessageRead, durable=True)
+DM_USER_EVENTS = "dm.evt.user.{user_id}.>"
 
 # Signals (core NATS, never stored) ---------------------------------------------
 

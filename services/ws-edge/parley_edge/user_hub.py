@@ -78,7 +78,7 @@ class UserHub:
 
         nc = self._bus.nc
         feed.subscriptions = [
-            await nc.subscribe(f"dm.evt.user.{feed.user_id}.>", cb=on_event),
+            await nc.subscribe(subjects.DM_USER_EVENTS.format(user_id=feed.user_id), cb=on_event),
             await nc.subscribe(subjects.DM_TYPING.subject(user_id=feed.user_id), cb=on_typing),
         ]
         await nc.flush()
