@@ -7,6 +7,7 @@ import json
 import os
 import signal
 
+import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -127,16 +128,22 @@ async def test_a_client_that_never_reads_is_closed_1013_and_memory_stays_bounded
         )
         await stalled.send(json.dumps({"type": "join_channel", "channelId": team.channel_id}))
         before = rss_kib(edge.proc.pid)
-        payload = "x" * 3900
+        payload = {"channelId": team.channel_id, "content": "x" * 3900}
+        # A connection per request: a reused keep-alive connection can meet the server's idle close.
+        flood = httpx.AsyncClient(
+            base_url=edge.base_url, cookies=team.owner.client.cookies, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         batch = 0
         while True:  # until the edge gives up on the stalled socket
-            await asyncio.gather(*(post(team, team.owner, payload) for _ in range(50)))
+            answers = await asyncio.gather(*(flood.post("/api/messages", json=payload) for _ in range(50)))
+            assert {a.status_code for a in answers} == {201}
             batch += 1
             metrics = (await team.owner.client.get("/metrics")).text
             if "parley_edge_slow_socket_closes_total 1.0" in metrics:
                 break
             assert batch < 80, "the stalled socket was never closed"
         growth_kib = rss_kib(edge.proc.pid) - before
+        await flood.aclose()
         codes = []
         try:
             async for _ in stalled:
