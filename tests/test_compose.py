@@ -13,6 +13,7 @@ import pytest
 import yaml
 from nats.errors import TimeoutError as NatsTimeout
 
+from parley_assistant.settings import AssistantSettings
 from parley_auth.settings import AuthSettings
 from parley_chat.settings import ChatSettings
 from parley_client import FrameSocket
@@ -32,6 +33,7 @@ READERS = {
     "chat": [ChatSettings],
     "dm": [DmSettings],
     "edge": [EdgeSettings],
+    "assistant": [AssistantSettings],
     "schema": [AuthSettings, ChatSettings, DmSettings, SchemaSettings],
 }
 
@@ -87,6 +89,8 @@ def guarded_nats(tmp_path):
 
 async def test_the_services_work_within_their_permissions_and_no_further(guarded_nats, tmp_path):
     processes = [service(name, guarded_nats(name), tmp_path).spawn() for name in ("auth", "chat", "dm")]
+    wait_all(*processes)
+    processes.append(service("assistant", guarded_nats("assistant"), tmp_path).spawn())
     edge = service("edge", guarded_nats("edge"), tmp_path).spawn()
     wait_all(*processes, edge)
     try:
@@ -96,6 +100,8 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         await socket.next("joined_channel")
         await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "allowed"})
         await socket.next("new_message")
+        await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "@AI help"})
+        await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), timeout=20)
         pal = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.owner.cookie)
         await pal.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "dm"}})
         await pal.next("message_received")

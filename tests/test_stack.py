@@ -89,6 +89,9 @@ async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path)
     await sock.next("joined_channel")
     await ada.post("/api/messages", json={"channelId": channel["id"], "content": "hello bob"})
     assert (await sock.next("new_message"))["message"]["content"] == "hello bob"
+    await ada.post("/api/messages", json={"channelId": channel["id"], "content": "@AI help"})
+    answer = await sock.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), timeout=20)
+    assert "summary" in answer["message"]["content"]
     pal = await FrameSocket.open(base, "/messagepal", cookie=cookie_of(ada))
     await pal.send({"type": "send_message", "payload": {"recipientId": bob_id, "content": "a secret"}})
     await pal.next("message_received")
@@ -110,7 +113,10 @@ async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path)
     await again.ready()
     ada = await login(again.base_url, "ada")
     history = (await ada.get(f"/api/channels/{channel['id']}/messages")).json()
-    assert [m["content"] for m in history] == ["hello bob", "after the crash"]
+    assert [m["content"] for m in history if "@AI" not in m["content"] and not m.get("replyTo")] == [
+        "hello bob",
+        "after the crash",
+    ]
     bob = await login(again.base_url, "bob")
     inbox = (await bob.get("/api/messagepal/conversations")).json()
     assert inbox[0]["lastMessage"]["content"] == "a secret" and inbox[0]["unread"] == 1

@@ -1,10 +1,12 @@
-"""Asking the auth service which user ids exist, for services that refer to users."""
+"""Asking the auth service about users, for services that refer to them."""
 
+import time
 from collections.abc import Awaitable, Callable
 
 from parley_contracts import auth, subjects
 
 from .bus import Bus
+from .errors import ParleyError
 
 
 def user_lookup(bus: Bus) -> Callable[[list[int]], Awaitable[set[int]]]:
@@ -13,3 +15,23 @@ def user_lookup(bus: Bus) -> Callable[[list[int]], Awaitable[set[int]]]:
         return {user.id for user in found.users}
 
     return known_users
+
+
+def user_id_of(bus: Bus, username: str, retry_after_s: float = 30.0) -> Callable[[], Awaitable[int | None]]:
+    """The id of a named user, remembered once found; while it does not exist, asked
+    again at most every `retry_after_s` so a missing user costs no round trip per call."""
+    found: dict[str, float | int] = {"asked_at": -retry_after_s}
+
+    async def user_id() -> int | None:
+        if "id" in found:
+            return int(found["id"])
+        if time.monotonic() - found["asked_at"] < retry_after_s:
+            return None
+        found["asked_at"] = time.monotonic()
+        try:
+            found["id"] = (await bus.request(subjects.AUTH_FIND_USER, auth.FindUser(username=username))).id
+        except ParleyError:
+            return None
+        return int(found["id"])
+
+    return user_id

@@ -1,6 +1,6 @@
 """Token buckets and the abuse rule, on a fake clock: pure logic."""
 
-from parley_edge.rate_limit import AbuseMeter, TokenBucket
+from parley_runtime.rate_limit import AbuseMeter, TokenBucket
 
 
 class Clock:

@@ -16,6 +16,8 @@ from .processes import ServiceProcess, detached_child, service, tail, wait_all
 from .settings import StackSettings
 
 SERVICES = ("auth", "chat", "dm")
+LATE = ("assistant",)
+"""Started once the others answer: the assistant registers itself with auth."""
 
 
 def say(line: str) -> None:
@@ -43,7 +45,9 @@ class Stack:
         self._start_nats()
         self.services = {name: self._make(name).spawn() for name in SERVICES}
         wait_all(*self.services.values())
-        self.services["edge"] = self._make("edge").start()
+        for name in (*LATE, "edge"):
+            self.services[name] = self._make(name).spawn()
+        wait_all(*(self.services[name] for name in (*LATE, "edge")))
         self._write_pids()
 
     def _start_nats(self) -> None:
@@ -74,6 +78,7 @@ class Stack:
             ("edge", f"http://{s.host}:{s.port}  (ws://{s.host}:{s.port}/ws/chat, /messagepal)"),
             ("nats", self.nats_url),
             *[(name, f"SQLite {self.data_dir / (name + '.sqlite3')}") for name in SERVICES],
+            ("assistant", "answers @AI mentions (offline provider unless PARLEY_ASSISTANT_OPENAI_BASE_URL is set)"),
             ("logs", str(self.logs)),
         ]
         return "\n".join(f"  {name:6} {where}" for name, where in rows)
@@ -96,7 +101,7 @@ class Stack:
         self._write_pids()
 
     def stop(self) -> None:
-        for name in ("edge", *SERVICES):
+        for name in ("edge", *LATE, *SERVICES):
             if name in self.services:
                 self.services[name].stop()
         if self.nats and self.nats.poll() is None:

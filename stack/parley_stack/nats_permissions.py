@@ -14,20 +14,23 @@ REPLIES = "_INBOX.>"
 
 REQUESTS = {
     "auth": [],
-    "chat": [s.AUTH_GET_USERS],
+    "chat": [s.AUTH_GET_USERS, s.AUTH_FIND_USER],
     "dm": [s.AUTH_GET_USERS],
     "edge": [c for c in s.COMMANDS],
+    "assistant": [s.AUTH_REGISTER, s.AUTH_FIND_USER, s.AUTH_GET_USERS, s.CHAT_HISTORY, s.CHAT_POST_MESSAGE],
 }
 PUBLISHES = {
     "auth": [s.AUTH_SESSION_ENDED],
     "chat": [t for t in s.TOPICS if t.template.startswith("chat.evt.")],
     "dm": [s.DM_MESSAGE_SENT, s.DM_MESSAGE_READ],
     "edge": [s.CHAT_TYPING, s.CHAT_PRESENCE, s.DM_TYPING],
+    "assistant": [s.CHAT_TYPING],
 }
 LISTENS = {
     "auth": [],
     "chat": [],
     "dm": [],
+    "assistant": [],
     "edge": [
         s.CHAT_CHANNEL_EVENTS.format(channel_id="*"),
         s.DM_USER_EVENTS.format(user_id="*"),
@@ -36,8 +39,10 @@ LISTENS = {
     ],
 }
 """Subject patterns each service subscribes to, as it subscribes (a channel's `>`)."""
-USES_JETSTREAM = {"chat", "dm", "edge"}
+USES_JETSTREAM = {"chat", "dm", "edge", "assistant"}
 KV_BUCKETS = {"edge": ["presence"]}
+ACKS = {"assistant": "$JS.ACK.EVENTS.>"}
+"""Durable consumers acknowledge on these subjects."""
 
 
 def permissions(service: str) -> dict[str, list[str]]:
@@ -46,6 +51,8 @@ def permissions(service: str) -> dict[str, list[str]]:
     subscribe.append(REPLIES)
     if service in USES_JETSTREAM:
         publish.append(JETSTREAM_API)
+    if service in ACKS:
+        publish.append(ACKS[service])
     for bucket in KV_BUCKETS.get(service, []):
         publish.append(f"$KV.{bucket}.>")
         subscribe.append(f"$KV.{bucket}.>")

@@ -93,7 +93,13 @@ class ServiceProcess:
         return self.log_file.read_text(errors="replace")
 
 
-PACKAGES = {"auth": "parley_auth", "chat": "parley_chat", "dm": "parley_dm", "edge": "parley_edge"}
+PACKAGES = {
+    "assistant": "parley_assistant",
+    "auth": "parley_auth",
+    "chat": "parley_chat",
+    "dm": "parley_dm",
+    "edge": "parley_edge",
+}
 
 
 def service(

@@ -9,8 +9,11 @@ from .directory import Directory
 MANAGERS = (WorkspaceRole.OWNER, WorkspaceRole.ADMIN)
 
 
-async def channel_for(directory: Directory, channel_id: int, actor_id: int) -> tuple[Channel, WorkspaceRole]:
-    """The channel and the actor's role in it, or a refusal. DM participants count as members."""
+async def channel_for(
+    directory: Directory, channel_id: int, actor_id: int, assistant_id: int | None = None
+) -> tuple[Channel, WorkspaceRole]:
+    """The channel and the actor's role in it, or a refusal. DM participants count as
+    members, and so does the assistant in a workspace that has it enabled."""
     channel = await directory.channel(channel_id)
     if channel is None:
         raise ParleyError(ErrorCode.NOT_FOUND, "no such channel")
@@ -19,6 +22,12 @@ async def channel_for(directory: Directory, channel_id: int, actor_id: int) -> t
             raise ParleyError(ErrorCode.FORBIDDEN, "you are not in this conversation")
         return channel, WorkspaceRole.MEMBER
     role = await directory.role_of(channel.workspace_id, actor_id)
+    if (
+        role is None
+        and actor_id == assistant_id
+        and (await directory.workspace(channel.workspace_id)).assistant_enabled
+    ):
+        role = WorkspaceRole.MEMBER
     if role is None:
         raise ParleyError(ErrorCode.FORBIDDEN, "you are not a member of this channel's workspace")
     return channel, role

@@ -11,7 +11,7 @@ from parley_contracts import subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import serve_handlers
-from parley_runtime.users import user_lookup
+from parley_runtime.users import user_id_of, user_lookup
 from parley_storage.cassandra import connect
 from parley_storage.id_blocks import IdBlocks
 
@@ -65,7 +65,13 @@ async def open_streams(settings: ChatSettings) -> Streams:
 async def start(bus: Bus, settings: ChatSettings) -> Started:
     directory = await open_directory(settings)
     streams = await open_streams(settings)
-    ports = Ports(directory, streams, IdBlocks(directory.reserve_ids), user_lookup(bus))
+    ports = Ports(
+        directory,
+        streams,
+        IdBlocks(directory.reserve_ids),
+        user_lookup(bus),
+        user_id_of(bus, settings.assistant_username),
+    )
     publisher = relay(bus, streams)
     await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from parley_contracts import chat
+from parley_contracts.chat import Channel, WorkspaceRole
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.clock import now
@@ -29,6 +30,12 @@ class Ports:
     ids: IdBlocks
     known_users: Callable[[list[int]], Awaitable[set[int]]]
     """Which of these user ids exist (asked of the auth service)."""
+    assistant_id: Callable[[], Awaitable[int | None]]
+    """The assistant's user id, if it exists: it may act wherever a workspace enables it."""
+
+
+async def _channel(ports: Ports, channel_id: int, actor_id: int) -> tuple[Channel, WorkspaceRole]:
+    return await access.channel_for(ports.directory, channel_id, actor_id, await ports.assistant_id())
 
 
 async def _require_users(ports: Ports, user_ids: list[int]) -> None:
@@ -121,7 +128,7 @@ async def list_dms(command: chat.ListDirectChannels, ports: Ports) -> Outcome:
 
 
 async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
-    channel, _ = await access.channel_for(ports.directory, command.channel_id, command.actor_id)
+    channel, _ = await _channel(ports, command.channel_id, command.actor_id)
     return chat.JoinAuthorized(channel=channel, last_seq=await ports.streams.head(channel.id)), []
 
 
@@ -129,7 +136,7 @@ async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
 
 
 async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
-    channel, role = await access.channel_for(ports.directory, command.channel_id, command.actor_id)
+    channel, role = await _channel(ports, command.channel_id, command.actor_id)
     access.require_may_post(channel, role)
     if command.reply_to is not None and await ports.streams.message(channel.id, command.reply_to) is None:
         raise ParleyError(ErrorCode.NOT_FOUND, "the message replied to is not in this channel")
@@ -161,7 +168,7 @@ async def _own_message(ports: Ports, channel_id: int, message_id: int) -> chat.C
 
 
 async def edit_message(command: chat.EditMessage, ports: Ports) -> Outcome:
-    await access.channel_for(ports.directory, command.channel_id, command.actor_id)
+    await _channel(ports, command.channel_id, command.actor_id)
     message = await _own_message(ports, command.channel_id, command.message_id)
     if message.author_id != command.actor_id:
         raise ParleyError(ErrorCode.FORBIDDEN, "only the author edits a message")
@@ -182,7 +189,7 @@ async def edit_message(command: chat.EditMessage, ports: Ports) -> Outcome:
 
 
 async def delete_message(command: chat.DeleteMessage, ports: Ports) -> Outcome:
-    _, role = await access.channel_for(ports.directory, command.channel_id, command.actor_id)
+    _, role = await _channel(ports, command.channel_id, command.actor_id)
     message = await _own_message(ports, command.channel_id, command.message_id)
     if message.author_id != command.actor_id and role not in access.MANAGERS:
         raise ParleyError(ErrorCode.FORBIDDEN, "only the author or an admin deletes a message")
@@ -196,7 +203,7 @@ async def delete_message(command: chat.DeleteMessage, ports: Ports) -> Outcome:
 
 
 async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
-    await access.channel_for(ports.directory, command.channel_id, command.actor_id)
+    await _channel(ports, command.channel_id, command.actor_id)
     message = await _own_message(ports, command.channel_id, command.message_id)
     appended = await ports.streams.append(
         command.channel_id,
@@ -208,12 +215,12 @@ async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
 
 
 async def history(command: chat.GetHistory, ports: Ports) -> Outcome:
-    await access.channel_for(ports.directory, command.channel_id, command.actor_id)
+    await _channel(ports, command.channel_id, command.actor_id)
     messages = await ports.streams.history(command.channel_id, command.before, command.after, command.limit)
     return chat.History(messages=messages), []
 
 
 async def events_since(command: chat.GetEventsSince, ports: Ports) -> Outcome:
-    await access.channel_for(ports.directory, command.channel_id, command.actor_id)
+    await _channel(ports, command.channel_id, command.actor_id)
     events = await ports.streams.events(command.channel_id, command.after_seq, command.limit)
     return chat.EventBatch(events=events, last_seq=await ports.streams.head(command.channel_id)), []

@@ -29,5 +29,8 @@ class ChatSettings(EventSourcedSettings):
     cassandra_hosts: str = "127.0.0.1:9042"
     cassandra_keyspace: str = "parley_chat"
 
+    assistant_username: str = "assistant"
+    """The assistant's user: it may read and post in workspaces that enable it."""
+
     failpoint: str | None = None
     """Tests only: `after_persist` makes the process kill itself between persist and publish."""

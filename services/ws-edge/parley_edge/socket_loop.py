@@ -9,11 +9,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
+from parley_runtime.rate_limit import AbuseMeter, TokenBucket
 
 from . import metrics
 from .admission import admit
 from .connection import CLOSE_POLICY, Connection
-from .rate_limit import AbuseMeter, TokenBucket
 from .state import EdgeState
 
 log = structlog.get_logger("parley.edge.socket")

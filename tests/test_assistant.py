@@ -1,0 +1,146 @@
+"""The assistant end to end: real NATS, the real auth and chat services, the assistant
+process; killed mid-way it still answers exactly once."""
+
+import secrets
+
+import pytest
+
+from parley_contracts import auth, chat, signals, subjects
+from parley_stack.processes import service, wait_all
+from parley_testkit.model_server import FakeModelServer
+from parley_testkit.waiting import until
+
+
+async def register(bus, username: str) -> auth.User:
+    command = auth.RegisterUser(username=username, password=secrets.token_urlsafe(12), name=username.title())
+    return await bus.request(subjects.AUTH_REGISTER, command)
+
+
+@pytest.fixture
+async def room(bus, auth_process, chat_process):
+    """Ada and Bob in a workspace with #general, and a recorder of typing signals."""
+    wait_all(auth_process, chat_process)
+    ada, bob = await register(bus, "ada"), await register(bus, "bob")
+    workspace = await bus.request(subjects.CHAT_CREATE_WORKSPACE, chat.CreateWorkspace(actor_id=ada.id, name="W"))
+    await bus.request(
+        subjects.CHAT_ADD_MEMBER, chat.AddMember(actor_id=ada.id, workspace_id=workspace.id, user_id=bob.id)
+    )
+    channel = await bus.request(subjects.CHAT_CREATE_CHANNEL, chat.CreateChannel(
+        actor_id=ada.id, workspace_id=workspace.id, name="general"))  # fmt: skip
+    typing: list[signals.ChannelTyping] = []
+
+    async def record(signal: signals.ChannelTyping, _msg) -> None:
+        typing.append(signal)
+
+    await bus.subscribe(subjects.CHAT_TYPING.subject(channel_id=channel.id), signals.ChannelTyping, record)
+    return {"ada": ada, "bob": bob, "workspace": workspace, "channel": channel, "typing": typing}
+
+
+async def post(bus, author: auth.User, channel_id: int, content: str) -> chat.ChannelMessage:
+    command = chat.PostMessage(actor_id=author.id, channel_id=channel_id, content=content)
+    return (await bus.request(subjects.CHAT_POST_MESSAGE, command)).message
+
+
+async def history(bus, room) -> list[chat.ChannelMessage]:
+    command = chat.GetHistory(actor_id=room["ada"].id, channel_id=room["channel"].id, limit=100)
+    return (await bus.request(subjects.CHAT_HISTORY, command)).messages
+
+
+async def reply_to(bus, room, question: chat.ChannelMessage, timeout_s: float = 20) -> chat.ChannelMessage:
+    async def answered() -> bool:
+        return any(m.reply_to == question.id for m in await history(bus, room))
+
+    await until(answered, timeout_s=timeout_s, interval_s=0.2)
+    return next(m for m in await history(bus, room) if m.reply_to == question.id)
+
+
+def start_assistant(nats_url, tmp_path, name="assistant", **settings):
+    return service("assistant", nats_url, tmp_path, log_name=name, **settings).start()
+
+
+async def test_a_mention_gets_one_typing_signal_and_exactly_one_reply(bus, room, nats_url, tmp_path):
+    assistant = start_assistant(nats_url, tmp_path)
+    try:
+        channel_id = room["channel"].id
+        quiet = await post(bus, room["bob"], channel_id, "no one summoned anybody")
+        question = await post(bus, room["ada"], channel_id, "@AI help")
+        answer = await reply_to(bus, room, question)
+        assert "summary" in answer.content and answer.client_msg_id == f"assistant-reply-{question.id}"
+        # Messages are handled in order: the quiet one was seen first and left unanswered.
+        assert not [m for m in await history(bus, room) if m.reply_to == quiet.id]
+        started = [t for t in room["typing"] if t.typing and t.user_id == answer.author_id]
+        assert len(started) == 1
+        assert len([m for m in await history(bus, room) if m.author_id == answer.author_id]) == 1
+    finally:
+        assistant.stop()
+
+
+@pytest.mark.parametrize("failpoint", ["after_typing", "after_reply"])
+async def test_killed_mid_way_it_still_answers_exactly_once(bus, room, nats_url, tmp_path, failpoint):
+    doomed = service("assistant", nats_url, tmp_path, log_name="doomed", failpoint=failpoint, ack_wait_s="1").start()
+    channel_id = room["channel"].id
+    question = await post(bus, room["ada"], channel_id, "@AI summary")
+    assert doomed.proc.wait(20) == -9
+    survivor = start_assistant(nats_url, tmp_path, "survivor", ack_wait_s="1")
+    try:
+        answer = await reply_to(bus, room, question)
+        follow_up = await post(bus, room["ada"], channel_id, "@AI help")
+        await reply_to(bus, room, follow_up)  # the redelivery, if any, was handled before this
+        assert [m.id for m in await history(bus, room) if m.reply_to == question.id] == [answer.id]
+    finally:
+        survivor.stop()
+
+
+async def test_offline_commands_work_on_stored_history(bus, room, nats_url, tmp_path):
+    assistant = start_assistant(nats_url, tmp_path)
+    try:
+        channel_id = room["channel"].id
+        await post(bus, room["ada"], channel_id, "the deploy pipeline is green")
+        await post(bus, room["bob"], channel_id, "who reviews the pipeline change?")
+        kv = await bus.js.create_key_value(bucket="presence", ttl=60)
+        await kv.put(f"{channel_id}.{room['bob'].id}.edge-test", b"bob")  # as an edge would
+        summary = await reply_to(bus, room, await post(bus, room["ada"], channel_id, "@AI summary"))
+        assert "ada (1), bob (1)" in summary.content and "Open questions: bob:" in summary.content
+        found = await reply_to(bus, room, await post(bus, room["bob"], channel_id, "@AI search pipeline green"))
+        assert "ada" in found.content and "deploy pipeline is green" in found.content
+        who = await reply_to(bus, room, await post(bus, room["ada"], channel_id, "@AI who"))
+        assert who.content == "Online now: bob."
+    finally:
+        assistant.stop()
+
+
+async def test_the_model_server_answers_and_its_failure_is_said_not_silent(bus, room, nats_url, tmp_path):
+    model = FakeModelServer()
+    url = await model.start()
+    assistant = start_assistant(nats_url, tmp_path, openai_base_url=url, openai_model="local", provider_timeout_s="2")
+    try:
+        channel_id = room["channel"].id
+        answer = await reply_to(bus, room, await post(bus, room["ada"], channel_id, "@AI when do we ship?"))
+        assert answer.content == "Deploy on Friday."
+        assert model.requests[0]["body"]["messages"][-1]["content"] == "ada: @AI when do we ship?"
+        model.mode = "error"
+        failed = await reply_to(bus, room, await post(bus, room["ada"], channel_id, "@AI again?"))
+        assert failed.content.startswith("Sorry")
+    finally:
+        assistant.stop()
+        await model.stop()
+
+
+async def test_owners_can_turn_the_assistant_off(bus, room, nats_url, tmp_path):
+    assistant = start_assistant(nats_url, tmp_path)
+    try:
+        ada, channel_id = room["ada"], room["channel"].id
+        switch = chat.SetAssistantEnabled(actor_id=ada.id, workspace_id=room["workspace"].id, enabled=False)
+        await bus.request(subjects.CHAT_SET_ASSISTANT, switch)
+        ignored = await post(bus, ada, channel_id, "@AI help")
+
+        async def all_handled() -> bool:
+            info = await bus.js.consumer_info("EVENTS", "assistant")
+            return info.num_pending == 0 and info.num_ack_pending == 0
+
+        await until(all_handled, timeout_s=20)
+        await bus.request(subjects.CHAT_SET_ASSISTANT, switch.model_copy(update={"enabled": True}))
+        await reply_to(bus, room, await post(bus, ada, channel_id, "@AI help"))
+        assert not [m for m in await history(bus, room) if m.reply_to == ignored.id]
+    finally:
+        assistant.stop()
