@@ -5,6 +5,7 @@ contracts, and with those permissions the services really work (and nothing more
 import asyncio
 import os
 import subprocess
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -43,10 +44,18 @@ def env_names(settings_type) -> set[str]:
     return {f"{prefix}{name}".upper() for name in settings_type.model_fields}
 
 
-def test_every_build_exists():
+def test_every_build_exists_and_names_a_workspace_package():
+    members = {tomllib.loads(p.read_text())["project"]["name"]: p.parent for p in ROOT.glob("*/pyproject.toml")}
+    members |= {
+        tomllib.loads(p.read_text())["project"]["name"]: p.parent for p in ROOT.glob("services/*/pyproject.toml")
+    }
     for name, spec in COMPOSE["services"].items():
         if "build" in spec:
-            assert (ROOT / spec["build"]["context"] / spec["build"]["dockerfile"]).is_file(), name
+            build = spec["build"]
+            assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
+            package, module = build["args"]["PACKAGE"], build["args"]["MODULE"]
+            assert package in members, name
+            assert (members[package] / module.split(".")[0]).is_dir(), name
 
 
 def test_every_env_var_set_is_read_by_its_service():
