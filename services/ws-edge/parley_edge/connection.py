@@ -48,17 +48,25 @@ class Connection:
 
     async def _write_out(self) -> None:
         try:
-            while True:
-                await self.websocket.send_text(await self.queue.take())
+            while (frame := await self.queue.take()) is not None:
+                await self.websocket.send_text(frame)
         except (asyncio.CancelledError, RuntimeError, OSError):
             pass  # the socket is gone or closing; the reader notices and cleans up
         except Exception:
             log.exception("writer_failed", connection=self.id)
 
-    async def close(self, code: int, reason: str = "") -> None:
+    async def close(self, code: int, reason: str = "", flush_s: float = 0.0) -> None:
+        """Close the socket; with `flush_s`, first give queued frames that long to go out,
+        so a client learns why (the error frames before a 1008)."""
         if self.closed.is_set():
             return
         self.closed.set()
+        if flush_s:
+            self.queue.finish()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writer), flush_s)
+            except (TimeoutError, Exception):
+                pass  # a reader too slow to take them: close anyway
         self._writer.cancel()
         try:
             await self.websocket.close(code, reason)

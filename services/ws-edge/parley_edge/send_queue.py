@@ -36,7 +36,12 @@ class SendQueue:
                 return True
         return False
 
-    async def take(self) -> str:
+    def finish(self) -> None:
+        """After the frames already queued, `take` returns None: the writer's cue to stop."""
+        self._frames.append((None, False))
+        self._ready.set()
+
+    async def take(self) -> str | None:
         while not self._frames:
             self._ready.clear()
             await self._ready.wait()

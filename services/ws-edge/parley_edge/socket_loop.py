@@ -56,7 +56,7 @@ class SocketProtocol(ABC):
     async def refuse(self, error: ParleyError, context: dict) -> None:
         self.connection.push(self.error_frame(error, context))
         if error.code is ErrorCode.RATE_LIMITED and self._abuse.hit():
-            await self.connection.close(CLOSE_POLICY, "rate limits ignored")
+            await self.connection.close(CLOSE_POLICY, "rate limits ignored", flush_s=1.0)
 
 
 async def serve_socket(websocket: WebSocket, path: str, protocol_type: type[SocketProtocol]) -> None:

@@ -26,3 +26,11 @@ async def test_full_of_essential_frames_refuses():
     assert queue.offer("m1", droppable=False) and queue.offer("m2", droppable=False)
     assert not queue.offer("m3", droppable=False)
     assert len(queue) == 2
+
+
+async def test_finish_lets_queued_frames_out_first():
+    queue = SendQueue(2)
+    queue.offer("last words", droppable=False)
+    queue.finish()
+    assert await queue.take() == "last words"
+    assert await queue.take() is None
