@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
 export UV_SYSTEM_CERTS := true
 
-.PHONY: install lint test infra-up infra-down infra-status schemas nats-config up demo
+.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up demo
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,3 +48,9 @@ up: install
 
 demo: install
 	$(RUN) python -m parley_stack.demo
+
+bench: install
+	$(RUN) python -m parley_bench
+
+bench-quick: install
+	$(RUN) python -m parley_bench --quick

@@ -2,6 +2,7 @@
 process; killed mid-way it still answers exactly once."""
 
 import secrets
+import time
 
 import pytest
 
@@ -98,7 +99,8 @@ async def test_offline_commands_work_on_stored_history(bus, room, nats_url, tmp_
         await post(bus, room["ada"], channel_id, "the deploy pipeline is green")
         await post(bus, room["bob"], channel_id, "who reviews the pipeline change?")
         kv = await bus.js.create_key_value(bucket="presence", ttl=60)
-        await kv.put(f"{channel_id}.{room['bob'].id}.edge-test", b"bob")  # as an edge would
+        entry = signals.PresenceEntry(username="bob", at=time.time())
+        await kv.put(f"{channel_id}.{room['bob'].id}.edge-test", entry.to_json())  # as an edge would
         summary = await reply_to(bus, room, await post(bus, room["ada"], channel_id, "@AI summary"))
         assert "ada (1), bob (1)" in summary.content and "Open questions: bob:" in summary.content
         found = await reply_to(bus, room, await post(bus, room["bob"], channel_id, "@AI search pipeline green"))

@@ -3,6 +3,7 @@ caller can wait for the frame it cares about."""
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -17,6 +18,8 @@ class FrameSocket:
     def __init__(self, connection: ClientConnection):
         self.connection = connection
         self.received: list[dict] = []
+        self.arrival_times: list[float] = []
+        """Wall-clock time each received frame arrived, for latency measurements."""
         self._arrived = asyncio.Condition()
         self._reader = asyncio.create_task(self._read())
 
@@ -32,6 +35,7 @@ class FrameSocket:
         try:
             async for raw in self.connection:
                 async with self._arrived:
+                    self.arrival_times.append(time.time())
                     self.received.append(json.loads(raw))
                     self._arrived.notify_all()
         except ConnectionClosed:
@@ -71,6 +75,10 @@ class FrameSocket:
 
     def of_type(self, frame_type: str) -> list[dict]:
         return [frame for frame in self.received if frame.get("type") == frame_type]
+
+    def timed(self, frame_type: str) -> list[tuple[dict, float]]:
+        """Frames of this type with the time each arrived."""
+        return [(f, at) for f, at in zip(self.received, self.arrival_times, strict=True) if f.get("type") == frame_type]
 
     @property
     def close_code(self) -> int | None:

@@ -39,3 +39,11 @@ class DirectTyping(Contract):
     username: str
     recipient_id: Id
     typing: bool
+
+
+class PresenceEntry(Contract):
+    """A value in the `presence` KV bucket, keyed `<channelId>.<userId>.<edgeId>`."""
+
+    username: str
+    at: float
+    """When the edge last refreshed it (seconds since the epoch)."""

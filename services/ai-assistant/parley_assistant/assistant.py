@@ -107,7 +107,7 @@ class Assistant:
                 if entry is None:
                     break
                 if int(entry.key.split(".")[1]) != self.user.id:
-                    names.add(entry.value.decode())
+                    names.add(signals.PresenceEntry.model_validate_json(entry.value).username)
         finally:
             await watcher.stop()
         return sorted(names)

@@ -7,7 +7,7 @@ from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 
 from . import frames, metrics
-from .socket_loop import SocketProtocol
+from .socket_loop import SocketProtocol, log
 
 
 class ChatProtocol(SocketProtocol):
@@ -53,8 +53,8 @@ class ChatProtocol(SocketProtocol):
         rejoin = self.state.hub.member(self.connection, frame.channel_id) is not None
         announce = False
         if not rejoin and not self._other_local_socket(frame.channel_id):
-            announce = await self.state.presence.arrive(frame.channel_id, user.id, user.username)
-        online = await self.state.presence.online(frame.channel_id)
+            announce = await self._presence(self.state.presence.arrive(frame.channel_id, user.id, user.username))
+        online = self.state.presence.online(frame.channel_id)
         joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=authorized.last_seq)
         self.connection.push(frames.text(joined))
         await self.state.hub.join(self.connection, frame.channel_id, authorized.last_seq, frame.last_seq)
@@ -70,9 +70,17 @@ class ChatProtocol(SocketProtocol):
         if not await self.state.hub.leave(self.connection, channel_id):
             return False
         if not self._other_local_socket(channel_id):
-            if await self.state.presence.depart(channel_id, self.connection.user_id):
+            if await self._presence(self.state.presence.depart(channel_id, self.connection.user_id)):
                 await self._announce(channel_id, signals.PresenceStatus.OFFLINE)
         return True
+
+    async def _presence(self, change) -> bool:
+        """Presence is best effort: a NATS hiccup must not cost the user their socket."""
+        try:
+            return await change
+        except Exception:
+            log.warning("presence_update_failed", connection=self.connection.id)
+            return False
 
     async def _announce(self, channel_id: int, status: signals.PresenceStatus) -> None:
         user = self.connection.user

@@ -5,7 +5,7 @@ import asyncio
 from itertools import count
 
 import structlog
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from parley_contracts import auth
 
@@ -70,5 +70,5 @@ class Connection:
         self._writer.cancel()
         try:
             await self.websocket.close(code, reason)
-        except (RuntimeError, OSError):
+        except (RuntimeError, OSError, WebSocketDisconnect):
             pass  # already closed by the peer

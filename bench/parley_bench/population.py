@@ -1,0 +1,70 @@
+"""Users, sessions and sockets for a scenario, made through the public API."""
+
+import asyncio
+import json
+import time
+
+import httpx
+
+from parley_client import FrameSocket
+
+PASSWORD = "bench-password-1"
+
+
+async def users(base_url: str, prefix: str, count: int) -> list[tuple[dict, str]]:
+    """Registers `count` users; returns each with its cookie header."""
+    limit = asyncio.Semaphore(8)  # argon2 is deliberately slow: do not swamp auth
+
+    async def one(n: int) -> tuple[dict, str]:
+        async with limit, httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            body = {"username": f"{prefix}{n}", "password": PASSWORD, "name": f"Bench {n}"}
+            response = await client.post("/api/auth/register", json=body)
+            response.raise_for_status()
+            return response.json(), f"connect.sid={client.cookies['connect.sid']}"
+
+    return await asyncio.gather(*(one(n) for n in range(count)))
+
+
+async def workspace_with_channels(base_url: str, owner_cookie: str, member_ids: list[int], channels: int) -> list[int]:
+    async with httpx.AsyncClient(base_url=base_url, headers={"Cookie": owner_cookie}, timeout=60) as client:
+        workspace = (await client.post("/api/workspaces", json={"name": "Bench"})).json()
+        for user_id in member_ids:
+            await client.post(f"/api/workspaces/{workspace['id']}/members", json={"userId": user_id})
+        made = []
+        for n in range(channels):
+            made.append(
+                (await client.post(f"/api/workspaces/{workspace['id']}/channels", json={"name": f"c{n}"})).json()["id"]
+            )
+        return made
+
+
+async def open_sockets(base_url: str, cookies: list[str], path: str = "/ws/chat") -> list[FrameSocket]:
+    limit = asyncio.Semaphore(50)
+
+    async def one(cookie: str) -> FrameSocket:
+        async with limit:
+            socket = await FrameSocket.open(base_url, path, cookie=cookie, max_queue=None)
+            await socket.next("connected", timeout=30)
+            return socket
+
+    return await asyncio.gather(*(one(cookie) for cookie in cookies))
+
+
+async def join(sockets: list[FrameSocket], channel_ids: list[int]) -> None:
+    limit = asyncio.Semaphore(50)
+
+    async def one(socket: FrameSocket, channel_id: int) -> None:
+        async with limit:
+            await socket.send({"type": "join_channel", "channelId": channel_id})
+            await socket.next("joined_channel", timeout=60, channelId=channel_id)
+
+    await asyncio.gather(*(one(s, c) for s, c in zip(sockets, channel_ids, strict=True)))
+
+
+def stamped(tag: str) -> str:
+    return json.dumps({"tag": tag, "sent": time.time()})
+
+
+def sent_at(content: str) -> tuple[str, float]:
+    body = json.loads(content)
+    return body["tag"], body["sent"]
