@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Generic
 
+from cassandra import ConsistencyLevel, WriteTimeout
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
@@ -68,6 +69,8 @@ class CassandraEventLog(Generic[Event]):
             "SELECT seq FROM {t}_events WHERE stream = ? AND bucket = ? ORDER BY seq DESC LIMIT 1"
         )
         self._event_at = prepare("SELECT body FROM {t}_events WHERE stream = ? AND bucket = ? AND seq = ?")
+        self._event_at_serial = prepare("SELECT body FROM {t}_events WHERE stream = ? AND bucket = ? AND seq = ?")
+        self._event_at_serial.consistency_level = ConsistencyLevel.SERIAL
         self._events_after = prepare("SELECT body FROM {t}_events WHERE stream = ? AND bucket = ? AND seq > ? LIMIT ?")
         self._claim_key = prepare("INSERT INTO {t}_keys (stream, key, claimed_at) VALUES (?, ?, ?) IF NOT EXISTS")
         self._take_over_key = prepare(
@@ -87,14 +90,28 @@ class CassandraEventLog(Generic[Event]):
         while True:
             event = build(seq)
             await execute(self._session, self._mark, (shard_of(stream), stream, seq, datetime.now(UTC)))
-            [result] = await execute(self._session, self._claim, (stream, bucket_of(seq), seq, self._dump(event)))
-            if result.applied:
+            claimed = await self._claim_seq(stream, seq, self._dump(event))
+            if claimed:
                 break
-            seq += 1  # someone else holds this seq; the next is ours to try
+            if claimed is False:
+                seq += 1  # someone else holds this seq; the next is ours to try
         self._heads[stream] = seq
         if key is not None:
             await execute(self._session, self._complete_key, (seq, stream, key))
         return Appended(event, duplicate=False)
+
+    async def _claim_seq(self, stream: str, seq: int, body: str) -> bool | None:
+        """True: the seq is ours. False: another writer's. None: unknown, try it again.
+
+        A lightweight transaction that times out under contention may or may not have
+        been applied, so the row is read back at SERIAL consistency to find out.
+        """
+        try:
+            [result] = await execute(self._session, self._claim, (stream, bucket_of(seq), seq, body))
+            return bool(result.applied)
+        except WriteTimeout:
+            rows = await execute(self._session, self._event_at_serial, (stream, bucket_of(seq), seq))
+            return None if not rows else rows[0].body == body
 
     async def _claim_idempotency_key(self, stream: str, key: str) -> Event | None:
         """Claim the key for this request; return the original event if it was used already."""

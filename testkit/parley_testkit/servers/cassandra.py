@@ -81,6 +81,9 @@ storage_port: {s.cassandra_storage_port}
 native_transport_port: {s.cassandra_port}
 endpoint_snitch: SimpleSnitch
 auto_snapshot: false
+# Two shared cores under a full test run: give contended lightweight transactions time.
+cas_contention_timeout: 5000ms
+write_request_timeout: 5000ms
 """
 
     def argv(self) -> list[str]:
