@@ -22,8 +22,9 @@ async def run_checks(checks: dict[str, ReadinessCheck], timeout_s: float = 2.0) 
 
 
 class HealthServer:
-    def __init__(self, checks: dict[str, ReadinessCheck]):
+    def __init__(self, checks: dict[str, ReadinessCheck], service: str = ""):
         self.checks = checks
+        self.service = service
         self._server: asyncio.Server | None = None
 
     async def start(self, host: str, port: int) -> None:
@@ -57,5 +58,6 @@ class HealthServer:
         if path == "/readyz":
             results = await run_checks(self.checks)
             ready = all(results.values())
-            return ("200 OK" if ready else "503 Service Unavailable"), {"ready": ready, "checks": results}
+            body = {"service": self.service, "ready": ready, "checks": results}
+            return ("200 OK" if ready else "503 Service Unavailable"), body
         return "404 Not Found", {"error": {"code": "not_found", "message": "try /healthz or /readyz"}}

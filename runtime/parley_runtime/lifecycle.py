@@ -53,7 +53,7 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
         reason = str(exc) or type(exc).__name__
         raise SystemExit(f"{name}: cannot reach NATS at {settings.nats_url}: {reason}") from exc
     started = await startup(bus)
-    health = HealthServer({**started.checks, "nats": lambda: _nats_ready(bus)})
+    health = HealthServer({**started.checks, "nats": lambda: _nats_ready(bus)}, name)
     if settings.health_port:
         await health.start(settings.health_host, settings.health_port)
     log.info("service_started", service=name)

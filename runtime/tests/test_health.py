@@ -24,11 +24,11 @@ async def test_liveness_and_readiness():
     async def broken() -> bool:
         raise ConnectionError("down")
 
-    server = HealthServer({"store": store_ready})
+    server = HealthServer({"store": store_ready}, "probe")
     await server.start("127.0.0.1", 0)
     port = server._server.sockets[0].getsockname()[1]
     assert await get(port, "/healthz") == (200, {"status": "ok"})
-    assert await get(port, "/readyz") == (200, {"ready": True, "checks": {"store": True}})
+    assert await get(port, "/readyz") == (200, {"service": "probe", "ready": True, "checks": {"store": True}})
     state["store"] = False
     server.checks["nats"] = broken
     status, body = await get(port, "/readyz")

@@ -3,6 +3,7 @@
 The embedded stack and the cross-service tests both start services this way."""
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -30,10 +31,19 @@ class ServiceFailed(RuntimeError):
     """A service exited or never became ready; the message carries its last log lines."""
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port never handed out before by this process (the kernel may offer
+    a just-released port again, and two services must not be told the same one)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def tail(log_file: Path, lines: int = 25) -> str:
@@ -44,8 +54,9 @@ def tail(log_file: Path, lines: int = 25) -> str:
 
 
 class ServiceProcess:
-    def __init__(self, module: str, env: dict[str, str], log_file: Path, ready_url: str):
+    def __init__(self, module: str, env: dict[str, str], log_file: Path, ready_url: str, name: str = ""):
         self.module = module
+        self.name = name
         self.env = env
         self.log_file = log_file
         self.ready_url = ready_url
@@ -71,9 +82,10 @@ class ServiceProcess:
                 raise ServiceFailed(f"{self.module} exited with {self.proc.returncode}:\n{tail(self.log_file)}")
             try:
                 with urllib.request.urlopen(self.ready_url, timeout=1) as answer:
-                    if answer.status == 200:
+                    # Whoever else holds the port must not pass for this service.
+                    if answer.status == 200 and json.loads(answer.read()).get("service") == self.name:
                         return self
-            except OSError:
+            except (OSError, ValueError):
                 pass
             time.sleep(0.05)
         self.stop()
@@ -117,7 +129,8 @@ def service(
         f"{prefix}SQLITE_PATH": str(folder / f"{name}.sqlite3"),
         **{f"{prefix}{key.upper()}": value for key, value in settings.items()},
     }
-    process = ServiceProcess(PACKAGES[name], env, folder / f"{log_name or name}.log", f"http://127.0.0.1:{port}/readyz")
+    ready_url = f"http://127.0.0.1:{port}/readyz"
+    process = ServiceProcess(PACKAGES[name], env, folder / f"{log_name or name}.log", ready_url, name)
     process.base_url = f"http://127.0.0.1:{port}"
     return process
 

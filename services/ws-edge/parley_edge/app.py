@@ -53,7 +53,8 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         bus: Bus = request.app.state.bus
         results = await run_checks({"nats": lambda: _connected(bus), "auth": lambda: _auth_answers(bus)})
         ready = all(results.values())
-        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+        body = {"service": "edge", "ready": ready, "checks": results}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics")
     async def metrics() -> Response:
