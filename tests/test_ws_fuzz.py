@@ -55,7 +55,7 @@ def generated_frames(count: int) -> list[str]:
 def lenient_edge(nats_url, tmp_path, auth_process, chat_process):
     """An edge whose rate limits do not get in the way of the fuzzing."""
     limits = {"sends_per_5s": "100000", "typing_per_5s": "100000", "joins_per_10s": "100000"}
-    edge = service("edge", nats_url, tmp_path, send_queue_frames="100000", **limits).spawn()
+    edge = service("edge", nats_url, tmp_path, send_buffer_kib="65536", **limits).spawn()
     wait_all(auth_process, chat_process, edge)
     yield edge
     edge.stop()

@@ -119,7 +119,7 @@ def rss_kib(pid: int) -> int:
 async def test_a_client_that_never_reads_is_closed_1013_and_memory_stays_bounded(
     nats_url, tmp_path, auth_process, chat_process
 ):
-    edge = service("edge", nats_url, tmp_path, log_name="edge-small", send_queue_frames="64").spawn()
+    edge = service("edge", nats_url, tmp_path, log_name="edge-small", send_buffer_kib="64").spawn()
     wait_all(auth_process, chat_process, edge)
     team = await make_team(edge.base_url)
     try:

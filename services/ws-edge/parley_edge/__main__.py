@@ -10,6 +10,7 @@ from parley_runtime.settings import DEFAULT_SECRET
 
 from .app import create_app
 from .settings import EdgeSettings
+from .wire import WireProtocol
 
 
 class EdgeServer(uvicorn.Server):
@@ -44,7 +45,8 @@ def main() -> None:
         ws_max_size=settings.max_frame_bytes,
         ws_ping_interval=settings.ping_interval_s,
         ws_ping_timeout=settings.ping_timeout_s,
-        ws_per_message_deflate=False,
+        ws=WireProtocol,
+        ws_per_message_deflate=False,  # frames are encoded once for every socket
     )
     EdgeServer(config, app).run()
 

@@ -1,8 +1,8 @@
 """Fan-out of channels to this edge's sockets.
 
 The edge subscribes to a channel's NATS subjects only while one of its sockets is in
-the channel. Each event is decoded and turned into a frame once; the same string is
-queued to every local socket. Per channel the hub remembers the last `seq` it
+the channel. Each event is decoded and encoded into a frame once; the same bytes are
+written to every local socket, with no other per-socket work. Per channel the hub remembers the last `seq` it
 delivered: an event that skips ahead first fills the gap from chat's store, so sockets
 see every event, in order, once. A socket that joins with `lastSeq` is replayed what it
 missed under the same lock, so no live event can slip in between.
@@ -29,17 +29,12 @@ PAGE = 500
 
 
 @dataclass
-class Member:
-    start_seq: int
-    """Events up to here reached this socket before it joined, or never will: it asked from here."""
-    last_seq: int
-
-
-@dataclass
 class ChannelFeed:
     channel_id: int
     head: int = 0
-    members: dict[Connection, Member] = field(default_factory=dict)
+    members: dict[Connection, int] = field(default_factory=dict)
+    """Each socket with the seq it joined at: events up to there reached it before it
+    joined, or never will (it asked to start there). Every later event reaches it live."""
     subscriptions: list[Subscription] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -49,15 +44,16 @@ class ChannelHub:
         self._bus = bus
         self._feeds: dict[int, ChannelFeed] = {}
 
-    def member(self, connection: Connection, channel_id: int) -> Member | None:
+    def joined_at(self, connection: Connection, channel_id: int) -> int | None:
+        """The seq the socket joined the channel at; None when it is not in it."""
         feed = self._feeds.get(channel_id)
         return feed.members.get(connection) if feed else None
 
     def channels_of(self, connection: Connection) -> list[int]:
         return [channel_id for channel_id, feed in self._feeds.items() if connection in feed.members]
 
-    async def join(self, connection: Connection, channel_id: int, head: int, last_seq: int | None) -> int:
-        """Add the socket; replay what it missed after `last_seq`. Returns the seq it is at."""
+    async def join(self, connection: Connection, channel_id: int, head: int, last_seq: int | None) -> None:
+        """Add the socket; replay what it missed after `last_seq`."""
         feed = self._feeds.get(channel_id)
         if feed is None:
             feed = self._feeds[channel_id] = ChannelFeed(channel_id, head=head)
@@ -66,11 +62,8 @@ class ChannelHub:
                 await self._catch_up(feed, connection.user_id)  # what came before we subscribed
         async with feed.lock:
             start = feed.head if last_seq is None else min(last_seq, feed.head)
-            member = Member(start_seq=start, last_seq=start)
-            if start < feed.head:
-                await self._replay(connection, member, channel_id, feed.head)
-            feed.members[connection] = member
-            return member.last_seq
+            await self._replay(connection, channel_id, start, feed.head)
+            feed.members[connection] = start
 
     async def leave(self, connection: Connection, channel_id: int) -> bool:
         feed = self._feeds.get(channel_id)
@@ -123,9 +116,9 @@ class ChannelHub:
             for event in fresh:
                 self._deliver(feed, event)
 
-    async def _replay(self, connection: Connection, member: Member, channel_id: int, until_seq: int) -> None:
-        while member.last_seq < until_seq:
-            batch = await self._events_since(connection.user_id, channel_id, member.last_seq)
+    async def _replay(self, connection: Connection, channel_id: int, after_seq: int, until_seq: int) -> None:
+        while after_seq < until_seq:
+            batch = await self._events_since(connection.user_id, channel_id, after_seq)
             if not batch.events:
                 return
             for event in batch.events:
@@ -134,7 +127,7 @@ class ChannelHub:
                 frame = frames.event_frame(event)
                 if frame is not None:
                     connection.push(frame)
-                member.last_seq = event.seq
+                after_seq = event.seq
 
     async def _events_since(self, actor_id: int, channel_id: int, after_seq: int) -> chat.EventBatch:
         command = chat.GetEventsSince(actor_id=actor_id, channel_id=channel_id, after_seq=after_seq, limit=PAGE)
@@ -146,17 +139,15 @@ class ChannelHub:
             self._remove_user(feed, event.user_id)
             return
         frame = frames.event_frame(event)
-        delivered = 0
-        for connection, member in feed.members.items():
-            if event.seq > member.last_seq:
-                connection.push(frame)
-                member.last_seq = event.seq
-                delivered += 1
-        metrics.FRAMES_OUT.labels(event.type).inc(delivered)
+        if frame is None:
+            return
+        for connection in feed.members:
+            connection.push(frame)
+        metrics.FRAMES_OUT.labels(event.type).inc(len(feed.members))
         metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - event.occurred_at.timestamp()))
 
     def _remove_user(self, feed: ChannelFeed, user_id: int) -> None:
-        left = frames.text(chat_frames.LeftChannel(channel_id=feed.channel_id))
+        left = frames.encode(chat_frames.LeftChannel(channel_id=feed.channel_id))
         for connection in [c for c in feed.members if c.user_id == user_id]:
             del feed.members[connection]
             connection.push(left)
@@ -165,12 +156,12 @@ class ChannelHub:
         if msg.subject.startswith("chat.typing."):
             signal = signals.ChannelTyping.model_validate_json(msg.data)
             frame_type = chat_frames.UserTyping if signal.typing else chat_frames.UserStopTyping
-            frame = frames.text(
+            frame = frames.encode(
                 frame_type(channel_id=signal.channel_id, user_id=signal.user_id, username=signal.username)
             )
         else:
             signal = signals.PresenceChanged.model_validate_json(msg.data)
-            frame = frames.text(
+            frame = frames.encode(
                 chat_frames.UserPresence(
                     channel_id=signal.channel_id,
                     user_id=signal.user_id,

@@ -13,9 +13,9 @@ from .socket_loop import SocketProtocol, log
 class ChatProtocol(SocketProtocol):
     async def opened(self) -> None:
         user = self.connection.user
-        self.connection.push(frames.text(chat_frames.Connected(user_id=user.id, username=user.username)))
+        self.connection.push(frames.encode(chat_frames.Connected(user_id=user.id, username=user.username)))
 
-    def error_frame(self, error: ParleyError, context: dict) -> str:
+    def error_frame(self, error: ParleyError, context: dict) -> bytes:
         return frames.error_frame(error, **context)
 
     async def handle(self, text: str) -> None:
@@ -34,13 +34,13 @@ class ChatProtocol(SocketProtocol):
             await self.refuse(error, context)
 
     def _require_joined(self, channel_id: int) -> None:
-        if self.state.hub.member(self.connection, channel_id) is None:
+        if self.state.hub.joined_at(self.connection, channel_id) is None:
             raise ParleyError(ErrorCode.FORBIDDEN, "join the channel first")
 
     def _other_local_socket(self, channel_id: int) -> bool:
         """Does this user have another socket in the channel on this edge?"""
         return any(
-            self.state.hub.member(other, channel_id) is not None
+            self.state.hub.joined_at(other, channel_id) is not None
             for other in self.state.registry.of_user(self.connection.user_id)
             if other is not self.connection
         )
@@ -50,13 +50,13 @@ class ChatProtocol(SocketProtocol):
         user = self.connection.user
         command = chat.AuthorizeJoin(actor_id=user.id, channel_id=frame.channel_id)
         authorized = await self.state.bus.request(subjects.CHAT_AUTHORIZE_JOIN, command)
-        rejoin = self.state.hub.member(self.connection, frame.channel_id) is not None
+        rejoin = self.state.hub.joined_at(self.connection, frame.channel_id) is not None
         announce = False
         if not rejoin and not self._other_local_socket(frame.channel_id):
             announce = await self._presence(self.state.presence.arrive(frame.channel_id, user.id, user.username))
         online = self.state.presence.online(frame.channel_id)
         joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=authorized.last_seq)
-        self.connection.push(frames.text(joined))
+        self.connection.push(frames.encode(joined))
         await self.state.hub.join(self.connection, frame.channel_id, authorized.last_seq, frame.last_seq)
         if announce:
             await self._announce(frame.channel_id, signals.PresenceStatus.ONLINE)
@@ -64,7 +64,7 @@ class ChatProtocol(SocketProtocol):
     async def _on_leave_channel(self, frame: chat_frames.LeaveChannel) -> None:
         if not await self._leave(frame.channel_id):
             raise ParleyError(ErrorCode.NOT_FOUND, "not in that channel")
-        self.connection.push(frames.text(chat_frames.LeftChannel(channel_id=frame.channel_id)))
+        self.connection.push(frames.encode(chat_frames.LeftChannel(channel_id=frame.channel_id)))
 
     async def _leave(self, channel_id: int) -> bool:
         if not await self.state.hub.leave(self.connection, channel_id):
@@ -92,14 +92,14 @@ class ChatProtocol(SocketProtocol):
         self.limit(self.send_limit, "sends")
         command = chat.PostMessage.from_draft(self.connection.user_id, frame)
         accepted = await self.state.bus.request(subjects.CHAT_POST_MESSAGE, command)
-        member = self.state.hub.member(self.connection, frame.channel_id)
-        if accepted.duplicate and member is not None and accepted.message.seq <= member.start_seq:
+        joined_at = self.state.hub.joined_at(self.connection, frame.channel_id)
+        if accepted.duplicate and joined_at is not None and accepted.message.seq <= joined_at:
             # A retried send whose original this socket never saw: acknowledge it here,
             # since fan-out will not bring it again.
             new = chat_frames.NewMessage(
                 channel_id=frame.channel_id, message=accepted.message, seq=accepted.message.seq
             )
-            self.connection.push(frames.text(new))
+            self.connection.push(frames.encode(new))
 
     async def _on_typing(self, frame: chat_frames.Typing) -> None:
         await self._signal_typing(frame.channel_id, typing=True)

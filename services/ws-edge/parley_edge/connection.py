@@ -1,5 +1,12 @@
-"""One open socket: who it is, its bounded send queue and the task that writes it out.
-Transport only: what frames mean is decided elsewhere."""
+"""One open socket: who it is, and how frames reach it. Transport only: what frames
+mean is decided elsewhere.
+
+`push` writes an encoded frame straight to the socket's transport, so fanning an event
+out costs one write per socket and no task switch. The transport's own buffer is the
+send queue: once anything waits there the client is behind, and typing and presence
+frames are skipped; past `buffer_limit` bytes the socket is closed with 1013 rather
+than let memory grow.
+"""
 
 import asyncio
 from itertools import count
@@ -10,65 +17,59 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from parley_contracts import auth
 
 from . import metrics
-from .send_queue import SendQueue
+from .wire import Wire
 
 log = structlog.get_logger("parley.edge.connection")
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_UNAUTHORIZED = 4001
+CLOSE_HANDSHAKE_S = 2.0
 _ids = count(1)
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, session: auth.SessionValid, queue_capacity: int):
+    def __init__(self, websocket: WebSocket, wire: Wire, session: auth.SessionValid, buffer_limit: int):
         self.id = next(_ids)
         self.websocket = websocket
         self.user = session.user
         self.session_key = session.session_key
-        self.queue = SendQueue(queue_capacity)
-        self.closed = asyncio.Event()
-        self._writer = asyncio.create_task(self._write_out())
+        self.closed = False
+        self._wire = wire
+        self._buffer_limit = buffer_limit
 
     @property
     def user_id(self) -> int:
         return self.user.id
 
-    def push(self, frame: str, droppable: bool = False) -> None:
-        if self.closed.is_set():
+    def push(self, frame: bytes, droppable: bool = False) -> None:
+        if self.closed:
             return
-        dropped_before = self.queue.dropped
-        accepted = self.queue.offer(frame, droppable)
-        if self.queue.dropped != dropped_before:
+        behind = self._wire.buffered()
+        if behind and droppable:
             metrics.QUEUE_DROPS.inc()
-        if not accepted:
-            metrics.SLOW_CLOSES.inc()
-            log.info("slow_socket_closed", connection=self.id, user_id=self.user_id)
-            asyncio.get_running_loop().create_task(self.close(CLOSE_TRY_AGAIN_LATER, "too slow to keep up"))
-
-    async def _write_out(self) -> None:
-        try:
-            while (frame := await self.queue.take()) is not None:
-                await self.websocket.send_text(frame)
-        except (asyncio.CancelledError, RuntimeError, OSError):
-            pass  # the socket is gone or closing; the reader notices and cleans up
-        except Exception:
-            log.exception("writer_failed", connection=self.id)
-
-    async def close(self, code: int, reason: str = "", flush_s: float = 0.0) -> None:
-        """Close the socket; with `flush_s`, first give queued frames that long to go out,
-        so a client learns why (the error frames before a 1008)."""
-        if self.closed.is_set():
             return
-        self.closed.set()
-        if flush_s:
-            self.queue.finish()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._writer), flush_s)
-            except (TimeoutError, Exception):
-                pass  # a reader too slow to take them: close anyway
-        self._writer.cancel()
+        if behind > self._buffer_limit:
+            metrics.SLOW_CLOSES.inc()
+            log.info("slow_socket_closed", connection=self.id, user_id=self.user_id, buffered=behind)
+            self.closed = True  # from now on, nothing more is written and nobody closes it again
+            asyncio.get_running_loop().create_task(self._close(CLOSE_TRY_AGAIN_LATER, "too slow to keep up"))
+            return
+        self._wire.write(frame)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        """Close the socket. Frames pushed before go out first: the close frame queues behind
+        them. A client that takes none of it within `CLOSE_HANDSHAKE_S` is cut off."""
+        if self.closed:
+            return
+        self.closed = True
+        await self._close(code, reason)
+
+    async def _close(self, code: int, reason: str) -> None:
+        self._wire.flush()
         try:
-            await self.websocket.close(code, reason)
+            await asyncio.wait_for(self.websocket.close(code, reason), CLOSE_HANDSHAKE_S)
+        except TimeoutError:
+            self._wire.abort()
         except (RuntimeError, OSError, WebSocketDisconnect):
             pass  # already closed by the peer

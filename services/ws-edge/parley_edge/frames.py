@@ -1,5 +1,6 @@
 """Outgoing socket frames built from events, and incoming ones parsed with the refusal
-a client can act on. An event's frame is built once and shared by every socket."""
+a client can act on. Every outgoing frame is encoded for the wire here, once: an
+event's frame is the same bytes on every socket."""
 
 import time
 
@@ -10,12 +11,15 @@ from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.validation import summary
 
-
-def text(frame) -> str:
-    return frame.model_dump_json(exclude_none=True)
+from . import wire
 
 
-def event_frame(event: chat.ChannelEvent) -> str | None:
+def encode(frame) -> bytes:
+    """A frame model as a ready WebSocket text frame."""
+    return wire.encode(frame.model_dump_json(exclude_none=True).encode())
+
+
+def event_frame(event: chat.ChannelEvent) -> bytes | None:
     """The frame a channel event becomes on `/ws/chat`; None for events clients do not see."""
     match event:
         case chat.MessagePosted():
@@ -34,7 +38,7 @@ def event_frame(event: chat.ChannelEvent) -> str | None:
             )  # fmt: skip
         case _:
             return None
-    return text(frame)
+    return encode(frame)
 
 
 def retry_after_ms(error: ParleyError) -> int | None:
@@ -42,9 +46,9 @@ def retry_after_ms(error: ParleyError) -> int | None:
     return next((d["retryAfterMs"] for d in error.details or [] if "retryAfterMs" in d), None)
 
 
-def error_frame(error: ParleyError, **context) -> str:
+def error_frame(error: ParleyError, **context) -> bytes:
     retry_after = retry_after_ms(error)
-    return text(chat_frames.ErrorFrame(code=error.code, message=error.message, retry_after_ms=retry_after, **context))
+    return encode(chat_frames.ErrorFrame(code=error.code, message=error.message, retry_after_ms=retry_after, **context))
 
 
 def refusal(exc: ValidationError) -> ParleyError:
@@ -61,7 +65,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def dm_event_frame(event: dm.ConversationEvent) -> str:
+def dm_event_frame(event: dm.ConversationEvent) -> bytes:
     """The `/messagepal` envelope a conversation event becomes."""
     match event:
         case dm.DirectMessageSent():
@@ -72,12 +76,12 @@ def dm_event_frame(event: dm.ConversationEvent) -> str:
                 read_at=event.read_at, seq=event.seq,
             )  # fmt: skip
             frame = messagepal_frames.MessageRead(payload=payload, timestamp=now_ms())
-    return text(frame)
+    return encode(frame)
 
 
-def envelope_error(error: ParleyError, **context) -> str:
+def envelope_error(error: ParleyError, **context) -> bytes:
     retry_after = retry_after_ms(error)
     payload = messagepal_frames.ErrorPayload(
         code=error.code, message=error.message, retry_after_ms=retry_after, **context
     )
-    return text(messagepal_frames.Error(payload=payload, timestamp=now_ms()))
+    return encode(messagepal_frames.Error(payload=payload, timestamp=now_ms()))

@@ -17,9 +17,9 @@ class MessagePalProtocol(SocketProtocol):
         payload = messagepal_frames.ConnectedPayload(
             user_id=user.id, username=user.username, role=user.role, server_time=frames.now_ms()
         )
-        self.connection.push(frames.text(messagepal_frames.Connected(payload=payload, timestamp=frames.now_ms())))
+        self.connection.push(frames.encode(messagepal_frames.Connected(payload=payload, timestamp=frames.now_ms())))
 
-    def error_frame(self, error: ParleyError, context: dict) -> str:
+    def error_frame(self, error: ParleyError, context: dict) -> bytes:
         return frames.envelope_error(error, **context)
 
     async def handle(self, text: str) -> None:
@@ -38,7 +38,7 @@ class MessagePalProtocol(SocketProtocol):
             await self.refuse(error, context)
 
     def _reply(self, frame) -> None:
-        self.connection.push(frames.text(frame))
+        self.connection.push(frames.encode(frame))
 
     async def _on_send_message(self, payload: messagepal_frames.SendMessagePayload) -> None:
         self.limit(self.send_limit, "sends")

@@ -23,7 +23,9 @@ class EdgeSettings(ServiceSettings):
     max_frame_bytes: int = 64 * 1024
     ping_interval_s: float = 30.0
     ping_timeout_s: float = 20.0
-    send_queue_frames: int = 256
+    send_buffer_kib: int = 1024
+    """How far (KiB) a socket may fall behind before it is closed with 1013; typing and
+    presence frames stop as soon as it is behind at all."""
     sends_per_5s: int = 5
     typing_per_5s: int = 10
     joins_per_10s: int = 20

@@ -15,6 +15,7 @@ from . import metrics
 from .admission import admit
 from .connection import CLOSE_POLICY, Connection
 from .state import EdgeState
+from .wire import wire_of
 
 log = structlog.get_logger("parley.edge.socket")
 
@@ -45,7 +46,7 @@ class SocketProtocol(ABC):
         """Releases what the socket held (channels, presence)."""
 
     @abstractmethod
-    def error_frame(self, error: ParleyError, context: dict) -> str: ...
+    def error_frame(self, error: ParleyError, context: dict) -> bytes: ...
 
     def limit(self, bucket: TokenBucket, kind: str) -> None:
         wait_ms = bucket.take()
@@ -56,7 +57,7 @@ class SocketProtocol(ABC):
     async def refuse(self, error: ParleyError, context: dict) -> None:
         self.connection.push(self.error_frame(error, context))
         if error.code is ErrorCode.RATE_LIMITED and self._abuse.hit():
-            await self.connection.close(CLOSE_POLICY, "rate limits ignored", flush_s=1.0)
+            await self.connection.close(CLOSE_POLICY, "rate limits ignored")
 
 
 async def serve_socket(websocket: WebSocket, path: str, protocol_type: type[SocketProtocol]) -> None:
@@ -64,13 +65,13 @@ async def serve_socket(websocket: WebSocket, path: str, protocol_type: type[Sock
     session = await admit(websocket, state.settings)
     if session is None:
         return
-    connection = Connection(websocket, session, state.settings.send_queue_frames)
+    connection = Connection(websocket, wire_of(websocket), session, state.settings.send_buffer_kib * 1024)
     state.registry.add(connection)
     metrics.OPEN_SOCKETS.labels(path).inc()
     protocol = protocol_type(state, connection)
     try:
         await protocol.opened()
-        while not connection.closed.is_set():
+        while not connection.closed:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break

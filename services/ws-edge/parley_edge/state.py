@@ -40,7 +40,7 @@ class EdgeState:
 
     async def _on_session_ended(self, event: auth.SessionEnded, _msg) -> None:
         for connection in self.registry.of_session(event.session_key):
-            await connection.close(CLOSE_POLICY, "session ended", flush_s=1.0)
+            await connection.close(CLOSE_POLICY, "session ended")
 
     async def close_sockets(self) -> None:
         """Tell every client to reconnect elsewhere (1001) before the edge goes away."""

@@ -119,6 +119,6 @@ class UserHub:
         payload = messagepal_frames.UserTypingPayload(
             user_id=signal.user_id, username=signal.username, recipient_id=signal.recipient_id
         )
-        frame = frames.text(messagepal_frames.UserTyping(payload=payload, timestamp=frames.now_ms()))
+        frame = frames.encode(messagepal_frames.UserTyping(payload=payload, timestamp=frames.now_ms()))
         for connection in feed.sockets:
             connection.push(frame, droppable=True)
