@@ -3,9 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
-
-from parley_storage.sqlite import Database
+from parley_storage.sqlite import Database, IntegrityError
 
 from .store import EmailTaken, NewUser, SessionRecord, UsernameTaken, UserRecord
 
@@ -63,7 +61,7 @@ class SqliteAuthStore:
                  user.email.lower() if user.email else None, user.role, user.password_hash,
                  user.created_at.isoformat()),
             )  # fmt: skip
-        except aiosqlite.IntegrityError as exc:
+        except IntegrityError as exc:
             if "email_lower" in str(exc):
                 raise EmailTaken from exc
             raise UsernameTaken from exc

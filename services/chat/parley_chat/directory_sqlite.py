@@ -3,10 +3,8 @@
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
-
 from parley_contracts.chat import Channel, ChannelType, Member, Workspace, WorkspaceRole
-from parley_storage.sqlite import Database
+from parley_storage.sqlite import Database, IntegrityError
 
 from .directory import NameTaken
 
@@ -119,7 +117,7 @@ class SqliteDirectory:
                 "INSERT INTO channels (id, workspace_id, name, name_lower, type, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (channel_id, workspace_id, name, name.lower(), type.value, now.isoformat()),
             )
-        except aiosqlite.IntegrityError as exc:
+        except IntegrityError as exc:
             raise NameTaken from exc
         return await self.channel(channel_id)
 

@@ -158,7 +158,8 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
                 InboxEntry(conversation_id=row.conversation_id, other_user_id=row.other_user_id,
                            last_message=DirectMessage.model_validate_json(row.last_body), unread=unread)
             )  # fmt: skip
-        return sorted(entries, key=lambda e: e.last_message.created_at, reverse=True)
+        # Most recent first; within one millisecond, the later message id.
+        return sorted(entries, key=lambda e: (e.last_message.created_at, e.last_message.id), reverse=True)
 
     async def set_blocked(self, blocker_id: int, blocked_id: int, blocked: bool) -> None:
         await execute(self._session, self._block if blocked else self._unblock, (blocker_id, blocked_id))

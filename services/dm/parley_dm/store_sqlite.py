@@ -114,7 +114,7 @@ class SqliteDmStore(OnEventLog[ConversationEvent]):
     async def inbox(self, user_id: int) -> list[InboxEntry]:
         rows = await self._db.all(
             "SELECT conversation_id, other_user_id, last_body, read_upto FROM dm_inbox WHERE user_id = ?"
-            " ORDER BY last_at DESC",
+            " ORDER BY last_at DESC, json_extract(last_body, '$.id') DESC",  # within a millisecond, the later id
             (user_id,),
         )
         entries = []
