@@ -6,10 +6,18 @@ Partitions are bounded: a stream's events live in buckets of `BUCKET_SIZE` seqs.
 never share a `seq`, and since a writer only tries `n + 1` after seeing `n`, no gap
 appears. The outbox mark is written before the claim, so a crash after the claim still
 leaves the event to be handed back by `unsettled`.
+
+Within one process, appends to a stream take turns: concurrent writers would all try
+the same `seq`, and every lost claim costs a whole Paxos round (64 posts in flight to
+one channel ran at ~36/s that way). Taking turns, a writer also knows the head it left
+and tries the next `seq` without reading first; the claim still decides, so writers in
+other processes stay safe.
 """
 
+import asyncio
 import re
 import zlib
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Generic
@@ -57,6 +65,7 @@ class CassandraEventLog(Generic[Event]):
         self._session = session
         self._codec = codec
         self._heads: dict[str, int] = {}  # a hint only: the LWT decides
+        self._turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
         def prepare(cql: str):
             return session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
@@ -86,7 +95,14 @@ class CassandraEventLog(Generic[Event]):
             original = await self._claim_idempotency_key(stream, key)
             if original is not None:
                 return Appended(original, duplicate=True)
-        seq = await self.head(stream) + 1
+        async with self._turns[stream]:
+            event, seq = await self._claim_next(stream, build)
+        if key is not None:
+            await execute(self._session, self._complete_key, (seq, stream, key))
+        return Appended(event, duplicate=False)
+
+    async def _claim_next(self, stream: str, build: Callable[[int], Event]) -> tuple[Event, int]:
+        seq = (self._heads[stream] if stream in self._heads else await self.head(stream)) + 1
         while True:
             event = build(seq)
             await execute(self._session, self._mark, (shard_of(stream), stream, seq, datetime.now(UTC)))
@@ -94,11 +110,9 @@ class CassandraEventLog(Generic[Event]):
             if claimed:
                 break
             if claimed is False:
-                seq += 1  # someone else holds this seq; the next is ours to try
+                seq += 1  # another process holds this seq; the next is ours to try
         self._heads[stream] = seq
-        if key is not None:
-            await execute(self._session, self._complete_key, (seq, stream, key))
-        return Appended(event, duplicate=False)
+        return event, seq
 
     async def _claim_seq(self, stream: str, seq: int, body: str) -> bool | None:
         """True: the seq is ours. False: another writer's. None: unknown, try it again.

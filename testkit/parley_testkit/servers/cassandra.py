@@ -84,6 +84,8 @@ auto_snapshot: false
 # Two shared cores under a full test run: give contended lightweight transactions time.
 cas_contention_timeout: 5000ms
 write_request_timeout: 5000ms
+# Paxos v2 (Cassandra 4.1+): fewer round trips per lightweight transaction.
+paxos_variant: v2
 """
 
     def argv(self) -> list[str]:
