@@ -49,8 +49,9 @@ up: install
 demo: install
 	$(RUN) python -m parley_stack.demo
 
+# The Cassandra persistence scenario needs Cassandra; the rest runs on the embedded stack.
 bench: install
-	$(RUN) python -m parley_bench
+	$(RUN) parley-infra run --server cassandra -- python -m parley_bench $(BENCH_ARGS)
 
 bench-quick: install
-	$(RUN) python -m parley_bench --quick
+	$(RUN) parley-infra run --server cassandra -- python -m parley_bench --quick $(BENCH_ARGS)

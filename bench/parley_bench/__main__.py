@@ -1,87 +1,156 @@
-"""`python -m parley_bench [--quick] [--url URL --nats URL --edge-pid PID] [--only NAME ...]`
+"""`python -m parley_bench [--quick] [--profile] [--only NAME ...] [--url URL --nats URL --edge-pid PID --chat-pid PID]`
 
 Without `--url` it starts the embedded stack in a scratch folder (NATS and every
-service as their own processes) and stops it afterwards. The load runs in this
+service as their own processes) and stops it afterwards; the Cassandra persistence
+scenario starts a second stack whose chat keeps its streams in Cassandra (at
+`PARLEY_CHAT_CASSANDRA_HOSTS`; `make bench` starts one). The load runs in this
 process, apart from the edge. Prints a table and writes JSON to `.parley/bench/`.
 """
 
 import argparse
-import asyncio
+import contextlib
 import json
+import os
 import resource
 import tempfile
 import time
 from pathlib import Path
 
+import uvloop
+
+from parley_chat.settings import ChatSettings
+from parley_dm.settings import DmSettings
 from parley_stack.launcher import Stack
 from parley_stack.processes import free_port
+from parley_stack.schema import SchemaSettings, create_keyspaces_and_tables
 from parley_stack.settings import StackSettings
+from parley_storage.cassandra import connect
 
-from . import scenarios
+from . import profile, scenarios
+from .target import QUICK, Sizes, Target
 
 OUT = Path(".parley/bench")
+EDGE_SCENARIOS = {
+    "fanout": scenarios.fanout,
+    "many_channels": scenarios.many_channels,
+    "idle": scenarios.idle,
+    "dm": scenarios.direct_messages,
+}
+NAMES = [*EDGE_SCENARIOS, "persistence_sqlite", "persistence_cassandra"]
 
 
-def progress(line: str) -> None:
-    print(f"  … {line}", flush=True)
+CHEAP_PASSWORDS = {"PARLEY_AUTH_ARGON2_MEMORY_KIB": "1024", "PARLEY_AUTH_ARGON2_TIME_COST": "1"}
+"""Thousands of users are registered before anything is measured; hashing their
+passwords at full strength would only make the wait longer."""
+CASSANDRA_CHAT = {"PARLEY_CHAT_STREAM_STORE": "cassandra", "PARLEY_CHAT_CASSANDRA_KEYSPACE": "parley_bench_chat"}
 
 
-async def run(base_url: str, nats_url: str, edge_pid: int, sizes: scenarios.Sizes, only: list[str]) -> dict:
+@contextlib.contextmanager
+def environment(**env: str):
+    """Adds `env` to this process's environment, which the stack's processes inherit:
+    that is how a deployment configures them."""
+    saved = dict(os.environ)
+    os.environ.update({**CHEAP_PASSWORDS, **env})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def embedded_stack():
+    """The embedded stack in a scratch folder."""
+    scratch = Path(tempfile.mkdtemp(prefix="parley-bench-"))
+    settings = StackSettings(data_dir=scratch, port=free_port(), nats_port=free_port(), log_level="warning")
+    stack = Stack(settings)
+    try:
+        stack.start()
+        print(f"embedded stack in {scratch}", flush=True)
+        yield stack, f"http://127.0.0.1:{settings.port}"
+    finally:
+        stack.stop()
+
+
+def fresh_cassandra_schema() -> None:
+    """A new chat keyspace, made by the deploy's own schema step."""
+    chat = ChatSettings()
+    cluster, session = connect(chat.cassandra_hosts)
+    try:
+        session.execute(f"DROP KEYSPACE IF EXISTS {chat.cassandra_keyspace}")
+    finally:
+        cluster.shutdown()
+    create_keyspaces_and_tables(chat, DmSettings(), SchemaSettings().replication)
+
+
+async def run_scenario(name: str, make, target: Target, results: dict) -> None:
+    print(f"{name}:", flush=True)
+    began = time.monotonic()
+    results[name] = {**await make(target), "wall_s": round(time.monotonic() - began, 1)}
+    print(f"  {results[name]}", flush=True)
+
+
+def run(args: argparse.Namespace, sizes: Sizes, profile_dir: Path | None) -> dict:
     results: dict[str, dict] = {}
-    plan = {
-        "fanout": lambda: scenarios.fanout(base_url, edge_pid, sizes, progress),
-        "many_channels": lambda: scenarios.many_channels(base_url, edge_pid, sizes, progress),
-        "idle": lambda: scenarios.idle(base_url, edge_pid, sizes, progress),
-        "dm": lambda: scenarios.direct_messages(base_url, edge_pid, sizes, progress),
-        "persistence_sqlite": lambda: scenarios.persistence(nats_url, sizes, progress),
-    }
-    for name, scenario in plan.items():
-        if only and name not in only:
-            continue
-        print(f"{name}:", flush=True)
-        began = time.monotonic()
-        results[name] = {**await scenario(), "wall_s": round(time.monotonic() - began, 1)}
-        print(f"  {results[name]}", flush=True)
+    wanted = [name for name in NAMES if not args.only or name in args.only]
+    edge_side = [name for name in wanted if name in EDGE_SCENARIOS or name == "persistence_sqlite"]
+    if edge_side:
+        with environment(), contextlib.ExitStack() as stacks:
+            if args.url:
+                base_url, target_pids = args.url, (args.edge_pid, args.chat_pid)
+                nats_url = args.nats
+            else:
+                stack, base_url = stacks.enter_context(embedded_stack())
+                nats_url = stack.nats_url
+                target_pids = (stack.services["edge"].proc.pid, stack.services["chat"].proc.pid)
+            target = Target(base_url, nats_url, target_pids[0], sizes, profile_dir)
+            for name in edge_side:
+                make = EDGE_SCENARIOS.get(name) or (lambda t: scenarios.persistence(t, target_pids[1], "sqlite"))
+                uvloop.run(run_scenario(name, make, target, results))
+    if "persistence_cassandra" in wanted:
+        with environment(**CASSANDRA_CHAT):
+            fresh_cassandra_schema()
+            with embedded_stack() as (stack, base_url):
+                chat_pid = stack.services["chat"].proc.pid
+                target = Target(base_url, stack.nats_url, stack.services["edge"].proc.pid, sizes, profile_dir)
+                make = lambda t: scenarios.persistence(t, chat_pid, "cassandra")  # noqa: E731
+                uvloop.run(run_scenario("persistence_cassandra", make, target, results))
     return results
 
 
 def table(results: dict) -> str:
-    lines = [f"{'scenario':20} figures", f"{'-' * 20} {'-' * 60}"]
+    lines = [f"{'scenario':22} figures", f"{'-' * 22} {'-' * 60}"]
     for name, figures in results.items():
-        lines.append(f"{name:20} " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+        lines.append(f"{name:22} " + ", ".join(f"{k}={v}" for k, v in figures.items()))
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every scenario small, in about a minute")
+    parser.add_argument("--profile", action="store_true", help="profile the edge (chat for persistence) with py-spy")
     parser.add_argument("--url", help="a running edge; default: start the embedded stack")
     parser.add_argument("--nats", help="that stack's NATS URL (with --url)")
     parser.add_argument("--edge-pid", type=int, help="the edge's process id (with --url), for CPU and memory")
-    parser.add_argument("--only", nargs="*", default=[], help="run only these scenarios")
+    parser.add_argument("--chat-pid", type=int, help="chat's process id (with --url), for CPU")
+    parser.add_argument("--only", nargs="*", default=[], choices=NAMES, help="run only these scenarios")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # thousands of sockets; the stack inherits it
-    sizes = scenarios.QUICK if args.quick else scenarios.Sizes()
-    stack = None
-    if args.url:
-        base_url, nats_url, edge_pid = args.url, args.nats, args.edge_pid
-    else:
-        scratch = Path(tempfile.mkdtemp(prefix="parley-bench-"))
-        settings = StackSettings(data_dir=scratch, port=free_port(), nats_port=free_port(), log_level="warning")
-        stack = Stack(settings)
-        stack.start()
-        base_url = f"http://127.0.0.1:{settings.port}"
-        nats_url, edge_pid = stack.nats_url, stack.services["edge"].proc.pid
-        print(f"embedded stack in {scratch}", flush=True)
-    try:
-        results = asyncio.run(run(base_url, nats_url, edge_pid, sizes, args.only))
-    finally:
-        if stack:
-            stack.stop()
+    sizes = QUICK if args.quick else Sizes()
+    label = "quick" if args.quick else "full"
+    profile_dir = OUT / f"profile-{label}" if args.profile else None
+    if profile_dir:
+        profile_dir.mkdir(parents=True, exist_ok=True)
+    results = run(args, sizes, profile_dir)
     print(table(results))
+    if profile_dir:
+        for path in sorted(profile_dir.glob("*.txt")):
+            print(f"\nprofile of {path.stem} (% own, % with callees):")
+            for function, own, under in profile.hottest(path):
+                print(f"  {own:5.1f} {under:5.1f}  {function}")
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"results-{'quick' if args.quick else 'full'}.json"
+    path = OUT / f"results-{label}.json"
     path.write_text(json.dumps({"sizes": sizes.__dict__, "results": results}, indent=2))
     print(f"written to {path}")
 

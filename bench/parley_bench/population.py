@@ -6,14 +6,14 @@ import time
 
 import httpx
 
-from parley_client import FrameSocket
+from parley_client import Listener
 
 PASSWORD = "bench-password-1"
 
 
 async def users(base_url: str, prefix: str, count: int) -> list[tuple[dict, str]]:
     """Registers `count` users; returns each with its cookie header."""
-    limit = asyncio.Semaphore(8)  # argon2 is deliberately slow: do not swamp auth
+    limit = asyncio.Semaphore(16)
 
     async def one(n: int) -> tuple[dict, str]:
         async with limit, httpx.AsyncClient(base_url=base_url, timeout=60) as client:
@@ -38,22 +38,23 @@ async def workspace_with_channels(base_url: str, owner_cookie: str, member_ids: 
         return made
 
 
-async def open_sockets(base_url: str, cookies: list[str], path: str = "/ws/chat") -> list[FrameSocket]:
+async def listeners(base_url: str, cookies: list[str], path: str = "/ws/chat") -> list[Listener]:
+    """A socket per cookie, each greeted by the edge."""
     limit = asyncio.Semaphore(50)
 
-    async def one(cookie: str) -> FrameSocket:
+    async def one(cookie: str) -> Listener:
         async with limit:
-            socket = await FrameSocket.open(base_url, path, cookie=cookie, max_queue=None)
+            socket = await Listener.open(base_url, path, cookie=cookie)
             await socket.next("connected", timeout=30)
             return socket
 
     return await asyncio.gather(*(one(cookie) for cookie in cookies))
 
 
-async def join(sockets: list[FrameSocket], channel_ids: list[int]) -> None:
+async def join(sockets: list[Listener], channel_ids: list[int]) -> None:
     limit = asyncio.Semaphore(50)
 
-    async def one(socket: FrameSocket, channel_id: int) -> None:
+    async def one(socket: Listener, channel_id: int) -> None:
         async with limit:
             await socket.send({"type": "join_channel", "channelId": channel_id})
             await socket.next("joined_channel", timeout=60, channelId=channel_id)

@@ -2,7 +2,8 @@
 
 `up` installs what is missing (Maven jars, the FerretDB build) and starts each server
 that is neither running nor given by URL, then waits on a real readiness probe.
-`run` starts what is needed, runs CMD, and stops only what it started.
+`run` starts what is needed (the tests' servers, or those named with `--server`), runs
+CMD, and stops only what it started.
 """
 
 import argparse
@@ -58,8 +59,8 @@ def status(settings: InfraSettings) -> int:
     return 0 if ready else 1
 
 
-def run(command: list[str], settings: InfraSettings) -> int:
-    started = up(list(TEST_SERVERS), settings)
+def run(command: list[str], names: list[str], settings: InfraSettings) -> int:
+    started = up(names, settings)
     try:
         return subprocess.call(command)
     finally:
@@ -74,11 +75,12 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("servers", nargs="*", help="nats, cassandra, ferretdb (default: all)")
     sub.add_parser("status")
     p_run = sub.add_parser("run")
+    p_run.add_argument("--server", dest="servers", action="append", help="only this one (repeatable)")
     p_run.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     settings = InfraSettings()
     everything = list(all_servers(settings))
-    unknown = set(getattr(args, "servers", [])) - set(everything)
+    unknown = set(getattr(args, "servers", None) or []) - set(everything)
     if unknown:
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}; choose from {', '.join(everything)}")
     if args.action == "up":
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         if not command:
             parser.error("run needs a command after --")
-        sys.exit(run(command, settings))
+        sys.exit(run(command, args.servers or list(TEST_SERVERS), settings))
 
 
 if __name__ == "__main__":
