@@ -3,12 +3,15 @@
 import asyncio
 import json
 import time
+import uuid
 
 import httpx
 
 from parley_client import Listener
 
 PASSWORD = "bench-password-1"
+RUN = uuid.uuid4().hex[:6]
+"""In every username, so that a run against a stack that is already running finds its names free."""
 
 
 async def users(base_url: str, prefix: str, count: int) -> list[tuple[dict, str]]:
@@ -17,7 +20,7 @@ async def users(base_url: str, prefix: str, count: int) -> list[tuple[dict, str]
 
     async def one(n: int) -> tuple[dict, str]:
         async with limit, httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-            body = {"username": f"{prefix}{n}", "password": PASSWORD, "name": f"Bench {n}"}
+            body = {"username": f"{prefix}{RUN}{n}", "password": PASSWORD, "name": f"Bench {n}"}
             response = await client.post("/api/auth/register", json=body)
             response.raise_for_status()
             return response.json(), f"connect.sid={client.cookies['connect.sid']}"
