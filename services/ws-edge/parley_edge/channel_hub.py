@@ -2,9 +2,9 @@
 
 The edge subscribes to a channel's NATS subjects only while one of its sockets is in
 the channel. Each event is decoded and encoded into a frame once; the same bytes are
-written to every local socket, with no other per-socket work. Per channel the hub remembers the last `seq` it
-delivered: an event that skips ahead first fills the gap from chat's store, so sockets
-see every event, in order, once. A socket that joins with `lastSeq` is replayed what it
+written to every local socket, with no other per-socket work. Per channel the hub
+remembers the last `seq` it delivered: an event that skips ahead first fills the gap
+from chat's store, so sockets see every event, in order, once. A socket that joins with `lastSeq` is replayed what it
 missed under the same lock, so no live event can slip in between.
 """
 
