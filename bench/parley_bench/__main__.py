@@ -127,7 +127,7 @@ def table(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="every scenario small, in about a minute")
+    parser.add_argument("--quick", action="store_true", help="every scenario small, in about two minutes")
     parser.add_argument("--profile", action="store_true", help="profile the edge (chat for persistence) with py-spy")
     parser.add_argument("--url", help="a running edge; default: start the embedded stack")
     parser.add_argument("--nats", help="that stack's NATS URL (with --url)")

@@ -3,14 +3,13 @@ runs the republisher."""
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
 
 from motor.motor_asyncio import AsyncIOMotorClient
 
 from parley_contracts import subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
-from parley_runtime.outbox_relay import serve_handlers
+from parley_runtime.outbox_relay import serve_event_sourced
 from parley_runtime.users import user_id_of, user_lookup
 from parley_storage.cassandra import connect
 from parley_storage.id_blocks import IdBlocks
@@ -72,14 +71,8 @@ async def start(bus: Bus, settings: ChatSettings) -> Started:
         user_lookup(bus),
         user_id_of(bus, settings.assistant_username),
     )
-    publisher = relay(bus, streams)
-    await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
-
-    await publisher.republish(grace=timedelta(0))  # whatever a dead predecessor left behind
-    await serve_handlers(bus, ROUTES, ports, publisher, kill_after_persist=settings.failpoint == "after_persist")
-    republisher = asyncio.create_task(
-        publisher.run(settings.republish_interval_s, timedelta(seconds=settings.republish_grace_s))
-    )
+    kill_after_persist = settings.failpoint == "after_persist"
+    republisher = await serve_event_sourced(bus, settings, ROUTES, ports, relay(bus, streams), kill_after_persist)
 
     async def close() -> None:
         republisher.cancel()

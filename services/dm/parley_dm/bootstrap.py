@@ -2,12 +2,11 @@
 that publishes each event to both participants, and the republisher."""
 
 import asyncio
-from datetime import timedelta
 
 from parley_contracts import dm, subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
-from parley_runtime.outbox_relay import OutboxRelay, serve_handlers
+from parley_runtime.outbox_relay import OutboxRelay, serve_event_sourced
 from parley_runtime.users import user_lookup
 from parley_storage.cassandra import connect
 from parley_storage.id_blocks import IdBlocks
@@ -53,13 +52,7 @@ async def start(bus: Bus, settings: DmSettings) -> Started:
     store = await open_store(settings)
 
     ports = Ports(store, IdBlocks(store.reserve_ids), user_lookup(bus))
-    publisher = relay(bus, store)
-    await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
-    await publisher.republish(grace=timedelta(0))
-    await serve_handlers(bus, ROUTES, ports, publisher)
-    republisher = asyncio.create_task(
-        publisher.run(settings.republish_interval_s, timedelta(seconds=settings.republish_grace_s))
-    )
+    republisher = await serve_event_sourced(bus, settings, ROUTES, ports, relay(bus, store))
 
     async def close() -> None:
         republisher.cancel()
