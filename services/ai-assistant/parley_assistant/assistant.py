@@ -22,6 +22,10 @@ from .triggers import Trigger
 
 log = structlog.get_logger("parley.assistant")
 FAILURE = "Sorry, I could not come up with an answer just now. Please try again in a moment."
+ONLINE_READ_S = 2.0
+"""Who is online is context, not the answer: a presence read still unfinished by then
+answers with what it has. nats-py's KV watcher can miss the marker that ends the
+history it replays (with deletes ignored), and the consumer must not wait forever."""
 
 
 def reply_key(message: chat.ChannelMessage) -> str:
@@ -103,11 +107,14 @@ class Assistant:
             return []
         names = set()
         try:
-            async for entry in watcher:
-                if entry is None:
-                    break
-                if int(entry.key.split(".")[1]) != self.user.id:
-                    names.add(signals.PresenceEntry.model_validate_json(entry.value).username)
+            async with asyncio.timeout(ONLINE_READ_S):
+                async for entry in watcher:
+                    if entry is None:
+                        break
+                    if int(entry.key.split(".")[1]) != self.user.id:
+                        names.add(signals.PresenceEntry.model_validate_json(entry.value).username)
+        except TimeoutError:
+            log.warning("presence_read_incomplete", channel_id=channel_id)
         finally:
             await watcher.stop()
         return sorted(names)
