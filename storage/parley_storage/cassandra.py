@@ -1,6 +1,9 @@
 """cassandra-driver from asyncio: the driver's futures resolved on the event loop."""
 
 import asyncio
+import socket
+from collections import namedtuple
+from functools import lru_cache
 from typing import Any
 
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture, Session
@@ -37,6 +40,18 @@ def _settle(done: asyncio.Future, result: Any, error: BaseException | None) -> N
         done.set_result(result)
 
 
+@lru_cache(maxsize=1024)
+def _row_type(columns: tuple[str, ...]) -> type:
+    return namedtuple("Row", [column.strip("[]") for column in columns], rename=True)
+
+
+def _rows(columns: list[str], rows: list) -> list:
+    """Rows as named tuples, like the driver's default factory, which builds a new
+    namedtuple class for every result (5 % of a busy service's time went there)."""
+    row_type = _row_type(tuple(columns))
+    return [row_type(*row) for row in rows]
+
+
 def connect(contact_points: str, keyspace: str | None = None) -> tuple[Cluster, Session]:
     """`contact_points` is `host[:port]` or a comma-separated list of them."""
     hosts, port = [], 9042
@@ -44,6 +59,14 @@ def connect(contact_points: str, keyspace: str | None = None) -> tuple[Cluster, 
         host, _, maybe_port = point.strip().split("://", 1)[-1].partition(":")
         hosts.append(host)
         port = int(maybe_port) if maybe_port else port
-    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy())
-    cluster = Cluster(hosts, port=port, protocol_version=5, execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), row_factory=_rows)
+    cluster = Cluster(
+        hosts,
+        port=port,
+        protocol_version=5,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        # The driver leaves Nagle's algorithm on: a request over ~4 KiB goes out in two
+        # segments, and the second waits for the server's delayed ACK, 40 ms, every time.
+        sockopts=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
     return cluster, cluster.connect(keyspace)
