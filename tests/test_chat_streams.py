@@ -53,21 +53,29 @@ async def published_count(bus, subject: str) -> int:
 
 
 async def test_two_processes_appending_at_once_get_gap_free_seqs(nats_url, tmp_path, bus, store_settings):
+    """Every post is sent twice at once with one clientMsgId: the two copies race on the key too."""
     copies = [service("chat", nats_url, tmp_path, log_name=f"chat{i}", **store_settings).spawn() for i in range(2)]
     wait_all(*copies)
     try:
         channel_id = await new_channel(bus)
-        limit = asyncio.Semaphore(64)
+        limit = asyncio.Semaphore(128)
 
-        async def post(writer: int, n: int) -> int:
+        async def post(n: int) -> chat.MessageAccepted:
             async with limit:
-                command = chat.PostMessage(actor_id=OWNER, channel_id=channel_id, content=f"{writer}-{n}")
-                return (await bus.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=30)).message.seq
+                command = chat.PostMessage(
+                    actor_id=OWNER, channel_id=channel_id, content=f"m{n}", client_msg_id=f"c{n}"
+                )
+                return await bus.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=30)
 
-        seqs = await asyncio.gather(*(post(writer, n) for writer in range(2) for n in range(500)))
-        assert sorted(seqs) == list(range(1, 1001))
-        assert [e.seq for e in await stored_events(bus, channel_id)] == list(range(1, 1001))
-        assert await published_count(bus, f"chat.evt.{channel_id}.>") == 1000
+        accepted = await asyncio.gather(*(post(n) for n in range(500) for _ in range(2)))
+        assert sorted(a.message.seq for a in accepted if not a.duplicate) == list(range(1, 501))
+        assert sum(a.duplicate for a in accepted) == 500
+        for first, second in zip(accepted[::2], accepted[1::2], strict=True):
+            assert first.message == second.message  # the duplicate answers with the original
+        events = await stored_events(bus, channel_id)
+        assert [e.seq for e in events] == list(range(1, 501))
+        assert sorted(e.message.client_msg_id for e in events) == sorted(f"c{n}" for n in range(500))
+        assert await published_count(bus, f"chat.evt.{channel_id}.>") == 500
         for copy in copies:  # both copies really appended
             assert "handled" in copy.logs() and "chat.cmd.post_message" in copy.logs()
             assert "handler_failed" not in copy.logs()
@@ -76,12 +84,14 @@ async def test_two_processes_appending_at_once_get_gap_free_seqs(nats_url, tmp_p
             copy.stop()
 
 
-async def test_killed_between_persist_and_publish_is_published_once_after_restart(nats_url, tmp_path, bus):
-    chat_proc = service("chat", nats_url, tmp_path).start()
+async def test_killed_between_persist_and_publish_is_published_once_after_restart(
+    nats_url, tmp_path, bus, store_settings
+):
+    chat_proc = service("chat", nats_url, tmp_path, **store_settings).start()
     channel_id = await new_channel(bus)
     chat_proc.stop()
 
-    doomed = service("chat", nats_url, tmp_path, failpoint="after_persist").start()
+    doomed = service("chat", nats_url, tmp_path, failpoint="after_persist", **store_settings).start()
     command = chat.PostMessage(actor_id=OWNER, channel_id=channel_id, content="survives", client_msg_id="k-1")
     with pytest.raises(ParleyError) as lost:
         await bus.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=3)
@@ -90,7 +100,7 @@ async def test_killed_between_persist_and_publish_is_published_once_after_restar
     subject = f"chat.evt.{channel_id}.message_posted"
     assert await published_count(bus, subject) == 0
 
-    restarted = service("chat", nats_url, tmp_path, log_name="chat-restarted").start()
+    restarted = service("chat", nats_url, tmp_path, log_name="chat-restarted", **store_settings).start()
     try:
         await assert_restart_published_once(bus, command, channel_id, subject)
     finally:

@@ -22,10 +22,6 @@ class Appended(Generic[Event]):
     """True when the idempotency key was used before: `event` is the original."""
 
 
-class KeyInFlight(Exception):
-    """Another request with the same idempotency key has not finished yet."""
-
-
 class EventLog(Protocol[Event]):
     async def append(self, stream: str, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
         """`build` makes the event once its `seq` is known."""

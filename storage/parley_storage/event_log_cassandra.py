@@ -1,54 +1,70 @@
-"""Cassandra adapter of the event log.
+"""Cassandra adapter of the event log: group commit on a per-bucket sequencer.
 
-Partitions are bounded: a stream's events live in buckets of `BUCKET_SIZE` seqs. A
-`seq` is claimed by inserting its event row with a lightweight transaction
-(`IF NOT EXISTS`): the row's existence is the claim, so writers appending at once can
-never share a `seq`, and since a writer only tries `n + 1` after seeing `n`, no gap
-appears. The outbox mark is written before the claim, so a crash after the claim still
-leaves the event to be handed back by `unsettled`.
+A stream's events live in buckets of `bucket_size` seqs, one partition each, so no
+partition grows without limit. Each bucket partition has a static `head`, its last
+seq. Appends to a stream that wait at the same time in one process go out together as
+one conditional batch on that partition: `IF head = n` (`IF head = null` for a new
+bucket) sets the head to `n + k` and writes the k event rows. One Paxos round commits
+the whole group, so a busy stream costs one round per group, not one per event, and
+the condition on the head keeps seqs gap-free and unique across processes: a writer
+that loses learns the current head from the failed batch and tries again above it.
 
-Within one process, appends to a stream take turns: concurrent writers would all try
-the same `seq`, and every lost claim costs a whole Paxos round (64 posts in flight to
-one channel ran at ~36/s that way). Taking turns, a writer also knows the head it left
-and tries the next `seq` without reading first; the claim still decides, so writers in
-other processes stay safe.
+Idempotency keys are rows of the same partition, at negative clustering positions
+(`-hash(key)`), inserted `IF NOT EXISTS` in the same batch, so a key and its event are
+committed together or not at all, and two processes committing the same key at once
+cannot both win. A bucket is immutable once its head reaches its end, so a key is
+looked up in the bucket being written and in the one before it: a retry is recognised
+within the last `bucket_size` to `2 * bucket_size` events of its stream (10,000 to
+20,000 by default), as JetStream recognises a re-published message id within its
+duplicate window.
+
+The outbox marks of a group are written (one partition, one batch) before the group's
+batch, so a crash after the commit still leaves every event to be handed back by
+`unsettled`. Marks cleared by `mark_published` within one loop turn go out together too.
 """
 
 import asyncio
+import hashlib
 import re
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Generic
 
 from cassandra import ConsistencyLevel, WriteTimeout
 from cassandra.cluster import Session
+from cassandra.query import BatchStatement, BatchType
 from pydantic import TypeAdapter
 
 from .cassandra import execute
-from .event_log import Appended, Event, KeyInFlight
+from .event_log import Appended, Event
 
 BUCKET_SIZE = 10_000
 OUTBOX_SHARDS = 16
-STALE_CLAIM = timedelta(seconds=30)
-"""An idempotency key claimed this long ago and never completed belonged to a request that died."""
+MAX_GROUP = 100
+"""Events one conditional batch carries at most; bigger batches only grow the Paxos round."""
 
 
-def bucket_of(seq: int) -> int:
-    return (seq - 1) // BUCKET_SIZE if seq > 0 else 0
+def bucket_of(seq: int, bucket_size: int = BUCKET_SIZE) -> int:
+    return (seq - 1) // bucket_size if seq > 0 else 0
 
 
 def shard_of(stream: str) -> int:
     return zlib.crc32(stream.encode()) % OUTBOX_SHARDS
 
 
+def key_position(key: str) -> int:
+    """Where a key's row sits in its bucket: negative, so it never mixes with events (seq >= 1)."""
+    return -1 - (int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") >> 1)
+
+
 def event_log_tables(name: str) -> list[str]:
     return [
-        f"""CREATE TABLE IF NOT EXISTS {name}_events (
-            stream text, bucket int, seq bigint, body text, PRIMARY KEY ((stream, bucket), seq))""",
-        f"""CREATE TABLE IF NOT EXISTS {name}_keys (
-            stream text, key text, seq bigint, claimed_at timestamp, PRIMARY KEY ((stream, key)))""",
+        f"""CREATE TABLE IF NOT EXISTS {name}_log (
+            stream text, bucket int, seq bigint, head bigint static, body text, key text, ref bigint,
+            PRIMARY KEY ((stream, bucket), seq))""",
         f"""CREATE TABLE IF NOT EXISTS {name}_outbox (
             shard int, stream text, seq bigint, marked_at timestamp, PRIMARY KEY (shard, stream, seq))""",
     ]
@@ -59,95 +75,217 @@ def qualified(keyspace: str) -> Callable[[str], str]:
     return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS) (\w+)", rf"\1 {keyspace}.\2", cql)
 
 
+@dataclass
+class _Pending:
+    build: Callable[[int], object]
+    key: str | None
+    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+    def settle(self, outcome: Appended | None = None, error: BaseException | None = None) -> None:
+        """Tells the appender, unless it stopped waiting (its request was cancelled)."""
+        if self.done.done():
+            return
+        if error is not None:
+            self.done.set_exception(error)
+        else:
+            self.done.set_result(outcome)
+
+
 class CassandraEventLog(Generic[Event]):
-    def __init__(self, session: Session, keyspace: str, name: str, codec: TypeAdapter):
+    def __init__(self, session: Session, keyspace: str, name: str, codec: TypeAdapter, bucket_size: int = BUCKET_SIZE):
         """`name` prefixes the tables, created beforehand from `event_log_tables(name)`."""
         self._session = session
         self._codec = codec
-        self._heads: dict[str, int] = {}  # a hint only: the LWT decides
-        self._turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._bucket_size = bucket_size
+        self._heads: dict[str, int] = {}  # a hint only: the batch's condition decides
+        self._waiting: defaultdict[str, list[_Pending]] = defaultdict(list)
+        self._committers: dict[str, asyncio.Task] = {}
+        self._unmarks: list[tuple[int, str, int]] = []
+        self._unmarking: asyncio.Future | None = None
 
-        def prepare(cql: str):
-            return session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
+        def prepare(cql: str, consistency: int | None = None):
+            statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
+            if consistency is not None:
+                statement.consistency_level = consistency
+            return statement
 
-        self._claim = prepare("INSERT INTO {t}_events (stream, bucket, seq, body) VALUES (?, ?, ?, ?) IF NOT EXISTS")
+        self._open_bucket = prepare("UPDATE {t}_log SET head = ? WHERE stream = ? AND bucket = ? IF head = null")
+        self._advance = prepare("UPDATE {t}_log SET head = ? WHERE stream = ? AND bucket = ? IF head = ?")
+        self._write_event = prepare("INSERT INTO {t}_log (stream, bucket, seq, body) VALUES (?, ?, ?, ?)")
+        self._claim_key = prepare(
+            "INSERT INTO {t}_log (stream, bucket, seq, key, ref) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
+        )
+        self._head_of = prepare("SELECT head FROM {t}_log WHERE stream = ? AND bucket = ? LIMIT 1")
+        self._head_serial = prepare(
+            "SELECT head FROM {t}_log WHERE stream = ? AND bucket = ? LIMIT 1", ConsistencyLevel.SERIAL
+        )
+        self._event_serial = prepare(
+            "SELECT body FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?", ConsistencyLevel.SERIAL
+        )
+        self._keys_in = prepare("SELECT seq, key, ref FROM {t}_log WHERE stream = ? AND bucket = ? AND seq IN ?")
+        self._event_at = prepare("SELECT body FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?")
+        self._events_after = prepare("SELECT body FROM {t}_log WHERE stream = ? AND bucket = ? AND seq > ? LIMIT ?")
         self._mark = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
-        self._last_in_bucket = prepare(
-            "SELECT seq FROM {t}_events WHERE stream = ? AND bucket = ? ORDER BY seq DESC LIMIT 1"
-        )
-        self._event_at = prepare("SELECT body FROM {t}_events WHERE stream = ? AND bucket = ? AND seq = ?")
-        self._event_at_serial = prepare("SELECT body FROM {t}_events WHERE stream = ? AND bucket = ? AND seq = ?")
-        self._event_at_serial.consistency_level = ConsistencyLevel.SERIAL
-        self._events_after = prepare("SELECT body FROM {t}_events WHERE stream = ? AND bucket = ? AND seq > ? LIMIT ?")
-        self._claim_key = prepare("INSERT INTO {t}_keys (stream, key, claimed_at) VALUES (?, ?, ?) IF NOT EXISTS")
-        self._take_over_key = prepare(
-            "UPDATE {t}_keys SET claimed_at = ? WHERE stream = ? AND key = ? IF claimed_at = ? AND seq = null"
-        )
-        self._complete_key = prepare("UPDATE {t}_keys SET seq = ? WHERE stream = ? AND key = ?")
 
     def _dump(self, event) -> str:
         return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
 
+    def _bucket(self, seq: int) -> int:
+        return bucket_of(seq, self._bucket_size)
+
+    # Appending ---------------------------------------------------------------------
+
     async def append(self, stream: str, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
-        if key is not None:
-            original = await self._claim_idempotency_key(stream, key)
-            if original is not None:
-                return Appended(original, duplicate=True)
-        async with self._turns[stream]:
-            event, seq = await self._claim_next(stream, build)
-        if key is not None:
-            await execute(self._session, self._complete_key, (seq, stream, key))
-        return Appended(event, duplicate=False)
+        pending = _Pending(build, key)
+        self._waiting[stream].append(pending)
+        if stream not in self._committers:
+            self._committers[stream] = asyncio.create_task(self._commit_waiting(stream))
+        return await pending.done
 
-    async def _claim_next(self, stream: str, build: Callable[[int], Event]) -> tuple[Event, int]:
-        seq = (self._heads[stream] if stream in self._heads else await self.head(stream)) + 1
-        while True:
-            event = build(seq)
-            await execute(self._session, self._mark, (shard_of(stream), stream, seq, datetime.now(UTC)))
-            claimed = await self._claim_seq(stream, seq, self._dump(event))
-            if claimed:
-                break
-            if claimed is False:
-                seq += 1  # another process holds this seq; the next is ours to try
-        self._heads[stream] = seq
-        return event, seq
-
-    async def _claim_seq(self, stream: str, seq: int, body: str) -> bool | None:
-        """True: the seq is ours. False: another writer's. None: unknown, try it again.
-
-        A lightweight transaction that times out under contention may or may not have
-        been applied, so the row is read back at SERIAL consistency to find out.
-        """
+    async def _commit_waiting(self, stream: str) -> None:
+        """Commits the stream's waiting appends, a group at a time, until none wait."""
         try:
-            [result] = await execute(self._session, self._claim, (stream, bucket_of(seq), seq, body))
-            return bool(result.applied)
-        except WriteTimeout:
-            rows = await execute(self._session, self._event_at_serial, (stream, bucket_of(seq), seq))
-            return None if not rows else rows[0].body == body
+            while self._waiting[stream]:
+                group, self._waiting[stream] = _next_group(self._waiting[stream])
+                try:
+                    await self._commit(stream, group)
+                except Exception as exc:  # the store failed: every append of the group hears it
+                    for pending in group:
+                        pending.settle(error=exc)
+        finally:
+            del self._committers[stream]
+            if not self._waiting[stream]:
+                del self._waiting[stream]
 
-    async def _claim_idempotency_key(self, stream: str, key: str) -> Event | None:
-        """Claim the key for this request; return the original event if it was used already."""
-        now = datetime.now(UTC)
-        [claim] = await execute(self._session, self._claim_key, (stream, key, now))
-        if claim.applied:
-            return None
-        if claim.seq is not None:
-            return await self._event(stream, claim.seq)
-        if now - claim.claimed_at.replace(tzinfo=UTC) < STALE_CLAIM:
-            raise KeyInFlight
-        [takeover] = await execute(self._session, self._take_over_key, (now, stream, key, claim.claimed_at))
-        if not takeover.applied:
-            raise KeyInFlight
-        return None
+    async def _commit(self, stream: str, group: list[_Pending]) -> None:
+        head = self._heads[stream] if stream in self._heads else await self.head(stream)
+        while group:
+            bucket = self._bucket(head + 1)
+            room = (bucket + 1) * self._bucket_size - head
+            batch, rest = group[:room], group[room:]
+            batch = await self._drop_known_keys(stream, bucket - 1, batch)
+            if not batch:
+                group = rest
+                continue
+            events = [(head + n, pending.build(head + n)) for n, pending in enumerate(batch, start=1)]
+            outcome = await self._try_batch(stream, bucket, head, batch, events)
+            if outcome is True:
+                self._heads[stream] = head = head + len(batch)
+                for pending, (_, event) in zip(batch, events, strict=True):
+                    pending.settle(Appended(event, duplicate=False))
+                group = rest
+                continue
+            head, duplicates = outcome
+            for pending, original in duplicates:
+                pending.settle(Appended(original, duplicate=True))
+            group = [pending for pending in group if not pending.done.done()]
+
+    async def _drop_known_keys(self, stream: str, bucket: int, batch: list[_Pending]) -> list[_Pending]:
+        """Resolves appends whose key is in the (closed) bucket before the one written now."""
+        keyed = {key_position(p.key): p for p in batch if p.key is not None}
+        if bucket < 0 or not keyed:
+            return batch
+        rows = await execute(self._session, self._keys_in, (stream, bucket, list(keyed)))
+        for row in rows:
+            if row.key == keyed[row.seq].key:
+                keyed[row.seq].settle(Appended(await self._event(stream, row.ref), duplicate=True))
+        return [pending for pending in batch if not pending.done.done()]
+
+    async def _try_batch(self, stream, bucket, head, batch, events) -> bool | tuple[int, list]:
+        """True when the batch committed; else the current head and the appends whose key was used before."""
+        marked_at = datetime.now(UTC)
+        marks = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for seq, _ in events:
+            marks.add(self._mark, (shard_of(stream), stream, seq, marked_at))
+        await execute(self._session, marks)
+
+        commit = BatchStatement(batch_type=BatchType.UNLOGGED)
+        new_head = head + len(events)
+        if head == bucket * self._bucket_size:
+            commit.add(self._open_bucket, (new_head, stream, bucket))
+        else:
+            commit.add(self._advance, (new_head, stream, bucket, head))
+        for (seq, event), pending in zip(events, batch, strict=True):
+            commit.add(self._write_event, (stream, bucket, seq, self._dump(event)))
+            if pending.key is not None:
+                commit.add(self._claim_key, (stream, bucket, key_position(pending.key), pending.key, seq))
+        try:
+            rows = await execute(self._session, commit)
+        except WriteTimeout:
+            return await self._resolve_timeout(stream, bucket, head, events)
+        if rows[0].applied:
+            return True
+        current = next((row.head for row in rows if row.head is not None), None)
+        by_position = {key_position(p.key): p for p in batch if p.key is not None}
+        duplicates = []
+        for row in rows:
+            pending = by_position.get(row.seq) if row.seq is not None else None
+            if pending is not None and getattr(row, "key", None) == pending.key:
+                duplicates.append((pending, await self._event(stream, row.ref)))
+        if current is None:
+            current = bucket * self._bucket_size  # the bucket is not open yet
+        return current, duplicates
+
+    async def _resolve_timeout(self, stream, bucket, head, events) -> bool | tuple[int, list]:
+        """A conditional batch that timed out may or may not have been applied: a SERIAL read
+        finishes any round in progress and tells which."""
+        first_seq, first_event = events[0]
+        rows = await execute(self._session, self._event_serial, (stream, bucket, first_seq))
+        if rows and rows[0].body == self._dump(first_event):
+            return True
+        rows = await execute(self._session, self._head_serial, (stream, bucket))
+        current = rows[0].head if rows and rows[0].head is not None else bucket * self._bucket_size
+        return max(current, head), []
+
+    # Reading -----------------------------------------------------------------------
 
     async def _event(self, stream: str, seq: int) -> Event | None:
-        rows = await execute(self._session, self._event_at, (stream, bucket_of(seq), seq))
-        return self._codec.validate_json(rows[0].body) if rows else None
+        rows = await execute(self._session, self._event_at, (stream, self._bucket(seq), seq))
+        return self._codec.validate_json(rows[0].body) if rows and rows[0].body is not None else None
+
+    async def events(self, stream: str, after_seq: int, limit: int) -> list[Event]:
+        head = await self.head(stream)
+        found: list[Event] = []
+        bucket = self._bucket(after_seq + 1)
+        while len(found) < limit and bucket <= self._bucket(head):
+            rows = await execute(self._session, self._events_after, (stream, bucket, after_seq, limit - len(found)))
+            found.extend(self._codec.validate_json(row.body) for row in rows)
+            bucket += 1
+        return found
+
+    async def head(self, stream: str) -> int:
+        """Walks buckets forward from the last head this process saw."""
+        head = self._heads.get(stream, 0)
+        bucket = self._bucket(head + 1)
+        while True:
+            rows = await execute(self._session, self._head_of, (stream, bucket))
+            if not rows or rows[0].head is None:
+                break
+            head = max(head, rows[0].head)
+            if head < (bucket + 1) * self._bucket_size:
+                break
+            bucket += 1
+        self._heads[stream] = head
+        return head
+
+    # The outbox --------------------------------------------------------------------
 
     async def mark_published(self, stream: str, seq: int) -> None:
-        await execute(self._session, self._unmark, (shard_of(stream), stream, seq))
+        """Clears the mark; the marks cleared within one loop turn go out as one batch per shard."""
+        self._unmarks.append((shard_of(stream), stream, seq))
+        if self._unmarking is None:
+            self._unmarking = asyncio.ensure_future(self._clear_marks())
+        await asyncio.shield(self._unmarking)
+
+    async def _clear_marks(self) -> None:
+        await asyncio.sleep(0)  # let this turn's other publishers join
+        marks, self._unmarks, self._unmarking = self._unmarks, [], None
+        by_shard: defaultdict[int, BatchStatement] = defaultdict(lambda: BatchStatement(batch_type=BatchType.UNLOGGED))
+        for mark in marks:
+            by_shard[mark[0]].add(self._unmark, mark)
+        await asyncio.gather(*(execute(self._session, batch) for batch in by_shard.values()))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         found: list[Event] = []
@@ -157,7 +295,7 @@ class CassandraEventLog(Generic[Event]):
                     continue
                 event = await self._event(mark.stream, mark.seq)
                 if event is None:
-                    # The writer died before its claim, or lost the seq to a writer whose
+                    # The writer died before its commit, or lost the seq to a writer whose
                     # own mark this was and who has settled it since: nothing is owed.
                     await execute(self._session, self._unmark, (shard, mark.stream, mark.seq))
                     continue
@@ -166,27 +304,18 @@ class CassandraEventLog(Generic[Event]):
                     return found
         return found
 
-    async def events(self, stream: str, after_seq: int, limit: int) -> list[Event]:
-        head = await self.head(stream)
-        found: list[Event] = []
-        bucket = bucket_of(after_seq + 1)
-        while len(found) < limit and bucket <= bucket_of(head):
-            rows = await execute(self._session, self._events_after, (stream, bucket, after_seq, limit - len(found)))
-            found.extend(self._codec.validate_json(row.body) for row in rows)
-            bucket += 1
-        return found
 
-    async def head(self, stream: str) -> int:
-        """Walks buckets forward from the last head this process saw."""
-        head = self._heads.get(stream, 0)
-        bucket = bucket_of(head + 1)
-        while True:
-            rows = await execute(self._session, self._last_in_bucket, (stream, bucket))
-            if not rows:
-                break
-            head = max(head, rows[0].seq)
-            if head < (bucket + 1) * BUCKET_SIZE:
-                break
-            bucket += 1
-        self._heads[stream] = head
-        return head
+def _next_group(waiting: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
+    """The appends of the next batch, and those left waiting: beyond `MAX_GROUP`, or
+    repeating a key of the batch (the next batch finds that key used and reports a duplicate)."""
+    group: list[_Pending] = []
+    later: list[_Pending] = []
+    keys: set[str] = set()
+    for pending in waiting:
+        if len(group) >= MAX_GROUP or pending.key in keys:
+            later.append(pending)
+            continue
+        group.append(pending)
+        if pending.key is not None:
+            keys.add(pending.key)
+    return group, later

@@ -16,11 +16,18 @@ to a worker thread and back cost more than the statement itself (chat's appends 
 awaits of the code inside it: `Database` runs everything under one lock, or a plain
 statement issued while another coroutine is inside BEGIN ... COMMIT would join (and
 could be rolled back with) that transaction.
+
+Group commit: `write` queues a unit of work, and every unit queued within one loop
+turn runs in one transaction, each under a savepoint of its own, so one unit's failure
+undoes only that unit. A commit, not a statement, is what a write costs: many requests
+in flight share one. `write_soon` is for bookkeeping whose loss in a crash is harmless
+(clearing outbox marks): it rides along with the next commit, or goes alone within
+`LAZY_WRITE_S`.
 """
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -28,7 +35,10 @@ import structlog
 
 IntegrityError = sqlite3.IntegrityError
 CHECKPOINT_EVERY_S = 1.0
+LAZY_WRITE_S = 0.2
 log = structlog.get_logger("parley.sqlite")
+Unit = Callable[["Statements"], Awaitable[object]]
+"""A unit of work inside a shared write transaction."""
 
 
 class Statements:
@@ -53,6 +63,9 @@ class Database:
         self._statements = Statements(connection)
         self._lock = asyncio.Lock()
         self._checkpoints: asyncio.Task | None = None
+        self._queued: list[tuple[Unit, asyncio.Future | None]] = []
+        self._commit_at: asyncio.TimerHandle | None = None
+        self._committing: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: Path | str, schema: str) -> "Database":
@@ -93,10 +106,81 @@ class Database:
                 raise
             await self._statements.execute("COMMIT")
 
+    async def write(self, unit: Unit) -> object:
+        """Runs `unit` in the transaction this loop turn's writes share; returns its result."""
+        done = asyncio.get_running_loop().create_future()
+        self._queued.append((unit, done))
+        self._commit_within(0)
+        return await done
+
+    def write_soon(self, unit: Unit) -> None:
+        """Queues `unit` for the next shared transaction, at the latest `LAZY_WRITE_S` from now."""
+        self._queued.append((unit, None))
+        self._commit_within(LAZY_WRITE_S)
+
+    async def flush(self) -> None:
+        """Commits whatever is queued now."""
+        if self._queued:
+            await self.write(_nothing)
+
+    def _commit_within(self, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        if self._commit_at is not None and self._commit_at.when() <= loop.time() + delay:
+            return
+        if self._commit_at is not None:
+            self._commit_at.cancel()
+        self._commit_at = loop.call_later(delay, self._start_commit)
+
+    def _start_commit(self) -> None:
+        self._commit_at = None
+        if self._committing is None:
+            self._committing = asyncio.create_task(self._commit_queued())
+        # else: the running commit loops until the queue is empty
+
+    async def _commit_queued(self) -> None:
+        try:
+            while self._queued:
+                units, self._queued = self._queued, []
+                async with self._lock:
+                    outcomes = await self._run_in_one_transaction(units)
+                for (_, done), (result, error) in zip(units, outcomes, strict=True):
+                    if done is None:
+                        if error is not None:
+                            log.warning("sqlite_background_write_failed", error=str(error))
+                    elif not done.done():
+                        done.set_exception(error) if error is not None else done.set_result(result)
+        finally:
+            self._committing = None
+
+    async def _run_in_one_transaction(self, units: list) -> list[tuple[object, BaseException | None]]:
+        tx = self._statements
+        outcomes: list[tuple[object, BaseException | None]] = []
+        try:
+            await tx.execute("BEGIN IMMEDIATE")
+            for unit, _ in units:
+                await tx.execute("SAVEPOINT unit")
+                try:
+                    outcomes.append((await unit(tx), None))
+                except Exception as exc:  # this unit's own failure: undo it alone
+                    await tx.execute("ROLLBACK TO unit")
+                    outcomes.append((None, exc))
+                await tx.execute("RELEASE unit")
+            await tx.execute("COMMIT")
+        except sqlite3.Error as exc:  # the transaction itself failed: nothing of it stands
+            if tx.connection.in_transaction:
+                await tx.execute("ROLLBACK")
+            return [(None, exc)] * len(units)
+        return outcomes
+
     async def close(self) -> None:
+        await self.flush()
         if self._checkpoints:
             self._checkpoints.cancel()
         self._statements.connection.close()
+
+
+async def _nothing(_: Statements) -> None:
+    return None
 
 
 async def _checkpoint_forever(path: Path | str) -> None:

@@ -1,5 +1,5 @@
-"""A lightweight transaction that times out has an unknown outcome; the Cassandra event
-log must find out instead of failing or leaving a gap. Real Cassandra, injected timeouts."""
+"""A conditional batch that times out has an unknown outcome; the Cassandra event log
+must find out instead of failing or leaving a gap. Real Cassandra, injected timeouts."""
 
 import pytest
 from cassandra import WriteTimeout, WriteType
@@ -24,12 +24,16 @@ def log(cassandra_session, cassandra_keyspace):
 
 
 @pytest.mark.parametrize("applied_before_timeout", [True, False])
-async def test_a_timed_out_claim_is_resolved_by_reading_back(log, monkeypatch, applied_before_timeout):
+async def test_a_timed_out_commit_is_resolved_by_reading_back(log, monkeypatch, applied_before_timeout):
     real_execute = event_log_cassandra.execute
     timeouts = {"left": 1}
 
+    def is_commit(statement) -> bool:
+        conditions = {log._open_bucket.query_id, log._advance.query_id}
+        return any(part[1] in conditions for part in getattr(statement, "_statements_and_parameters", []))
+
     async def flaky_execute(session, statement, params=None):
-        if statement is log._claim and timeouts["left"]:
+        if is_commit(statement) and timeouts["left"]:
             timeouts["left"] -= 1
             if applied_before_timeout:
                 await real_execute(session, statement, params)

@@ -13,7 +13,6 @@ from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
-from parley_storage.event_log import KeyInFlight
 from parley_storage.id_blocks import IdBlocks
 
 from . import access
@@ -152,10 +151,7 @@ async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
         return chat.MessagePosted(channel_id=channel.id, seq=seq, occurred_at=posted_at, message=message)
 
     key = post_key(command.actor_id, command.client_msg_id) if command.client_msg_id else None
-    try:
-        appended = await ports.streams.append(channel.id, build, key)
-    except KeyInFlight as exc:
-        raise ParleyError(ErrorCode.CONFLICT, "a send with this clientMsgId is still in progress; retry") from exc
+    appended = await ports.streams.append(channel.id, build, key)
     reply = chat.MessageAccepted(message=appended.event.message, duplicate=appended.duplicate)
     return reply, [] if appended.duplicate else [appended.event]
 

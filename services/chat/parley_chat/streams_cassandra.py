@@ -2,6 +2,8 @@
 `parley_storage`'s; this adds the message projection, bucketed like the events so no
 partition grows without limit."""
 
+import asyncio
+
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
@@ -52,21 +54,21 @@ class CassandraStreams(OnEventLog[ChannelEvent]):
         if message_id is None:
             return
         if isinstance(event, MessagePosted):
-            await execute(self._session, self._index_message, (event.channel_id, message_id, event.seq))
-            posted_seq = event.seq
-        else:
-            rows = await execute(self._session, self._message_seq, (event.channel_id, message_id))
-            if not rows:
-                return
-            posted_seq = rows[0].seq
-        updated = projection.apply(await self._message_row(event.channel_id, posted_seq), event)
+            # A new message needs no read: its row's write timestamp (below) keeps a later edit's row.
+            index = execute(self._session, self._index_message, (event.channel_id, message_id, event.seq))
+            await asyncio.gather(index, self._write(event.message, event.seq))
+            return
+        rows = await execute(self._session, self._message_seq, (event.channel_id, message_id))
+        if not rows:
+            return
+        updated = projection.apply(await self._message_row(event.channel_id, rows[0].seq), event)
         if updated is not None:
-            # The write timestamp is the event's seq: a late, older event never overwrites a newer one.
-            await execute(
-                self._session,
-                self._write_message,
-                (event.channel_id, bucket_of(posted_seq), posted_seq, dump_message(updated), event.seq),
-            )
+            await self._write(updated, event.seq)
+
+    async def _write(self, message: ChannelMessage, event_seq: int) -> None:
+        # The write timestamp is the event's seq: a late, older event never overwrites a newer one.
+        params = (message.channel_id, bucket_of(message.seq), message.seq, dump_message(message), event_seq)
+        await execute(self._session, self._write_message, params)
 
     async def _message_row(self, channel_id: int, seq: int) -> ChannelMessage | None:
         rows = await execute(self._session, self._message_at, (channel_id, bucket_of(seq), seq))

@@ -1,5 +1,6 @@
 """SQLite adapter of the stream port: the embedded default. The event log is
-`parley_storage`'s; this adds the message projection in the same file."""
+`parley_storage`'s; this adds the message projection in the same file, written in the
+append's own transaction, so `settle` has nothing left to do."""
 
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from pydantic import TypeAdapter
 from parley_contracts.chat import ChannelEvent, ChannelMessage
 from parley_storage.event_log import OnEventLog
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
-from parley_storage.sqlite import Database
+from parley_storage.sqlite import Database, Statements
 
 from . import projection
 from .codec import dump_message, load_message
@@ -29,29 +30,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
 class SqliteStreams(OnEventLog[ChannelEvent]):
     def __init__(self, db: Database):
         self._db = db
-        self._log = SqliteEventLog(db, "channel", TypeAdapter(ChannelEvent))
+        self._log = SqliteEventLog(db, "channel", TypeAdapter(ChannelEvent), project=_project)
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteStreams":
         return cls(await Database.open(path, SCHEMA))
 
     async def settle(self, event: ChannelEvent) -> None:
-        message_id = projection.message_id_of(event)
-        if message_id is None:
-            return
-        async with self._db.transaction() as tx:
-            row = await tx.one(
-                "SELECT body, last_seq FROM messages WHERE channel_id = ? AND id = ?", (event.channel_id, message_id)
-            )
-            if row is not None and row[1] >= event.seq:
-                return  # a newer event already shaped this message
-            updated = projection.apply(load_message(row[0]) if row else None, event)
-            if updated is not None:
-                await tx.execute(
-                    "INSERT INTO messages (channel_id, seq, id, body, last_seq) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT (channel_id, seq) DO UPDATE SET body = excluded.body, last_seq = excluded.last_seq",
-                    (event.channel_id, updated.seq, updated.id, dump_message(updated), event.seq),
-                )
+        """The append wrote the projection already."""
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         row = await self._db.one("SELECT body FROM messages WHERE channel_id = ? AND id = ?", (channel_id, message_id))
@@ -77,3 +63,21 @@ class SqliteStreams(OnEventLog[ChannelEvent]):
 
     async def close(self) -> None:
         await self._db.close()
+
+
+async def _project(tx: Statements, event: ChannelEvent) -> None:
+    message_id = projection.message_id_of(event)
+    if message_id is None:
+        return
+    row = await tx.one(
+        "SELECT body, last_seq FROM messages WHERE channel_id = ? AND id = ?", (event.channel_id, message_id)
+    )
+    if row is not None and row[1] >= event.seq:
+        return  # a newer event already shaped this message
+    updated = projection.apply(load_message(row[0]) if row else None, event)
+    if updated is not None:
+        await tx.execute(
+            "INSERT INTO messages (channel_id, seq, id, body, last_seq) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (channel_id, seq) DO UPDATE SET body = excluded.body, last_seq = excluded.last_seq",
+            (event.channel_id, updated.seq, updated.id, dump_message(updated), event.seq),
+        )

@@ -9,7 +9,6 @@ from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
-from parley_storage.event_log import KeyInFlight
 from parley_storage.id_blocks import IdBlocks
 
 from .store import DmStore
@@ -52,10 +51,7 @@ async def send(command: dm.SendDirectMessage, ports: Ports) -> Outcome:
         return dm.DirectMessageSent(conversation_id=conversation_id, seq=seq, occurred_at=sent_at, message=message)
 
     key = f"{command.actor_id}:{command.client_msg_id}" if command.client_msg_id else None
-    try:
-        appended = await ports.store.append(conversation_id, build, key)
-    except KeyInFlight as exc:
-        raise ParleyError(ErrorCode.CONFLICT, "a send with this clientMsgId is still in progress; retry") from exc
+    appended = await ports.store.append(conversation_id, build, key)
     reply = dm.DirectMessageAccepted(message=appended.event.message, duplicate=appended.duplicate)
     return reply, [] if appended.duplicate else [appended.event]
 

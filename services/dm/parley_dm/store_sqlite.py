@@ -1,4 +1,5 @@
-"""SQLite adapter of the DM store: the embedded default."""
+"""SQLite adapter of the DM store: the embedded default. Messages and inboxes are
+projected in the append's own transaction, so `settle` has nothing left to do."""
 
 from pathlib import Path
 
@@ -45,52 +46,14 @@ def _load(body: str) -> DirectMessage:
 class SqliteDmStore(OnEventLog[ConversationEvent]):
     def __init__(self, db: Database):
         self._db = db
-        self._log = SqliteEventLog(db, "conversation", TypeAdapter(ConversationEvent))
+        self._log = SqliteEventLog(db, "conversation", TypeAdapter(ConversationEvent), project=_project)
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteDmStore":
         return cls(await Database.open(path, SCHEMA))
 
     async def settle(self, event: ConversationEvent) -> None:
-        async with self._db.transaction() as tx:
-            if isinstance(event, DirectMessageSent):
-                await self._settle_sent(tx, event)
-            elif isinstance(event, DirectMessageRead):
-                await self._settle_read(tx, event)
-
-    async def _settle_sent(self, tx: Statements, event: DirectMessageSent) -> None:
-        message = event.message
-        await tx.execute(
-            "INSERT INTO dm_messages (conversation_id, seq, id, recipient_id, body, last_seq) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (message.conversation_id, message.seq, message.id, message.recipient_id, message.model_dump_json(),
-             event.seq),
-        )  # fmt: skip
-        for user_id, other_id in ((message.sender_id, message.recipient_id), (message.recipient_id, message.sender_id)):
-            await tx.execute(
-                "INSERT INTO dm_inbox (user_id, conversation_id, other_user_id, last_seq, last_at, last_body)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, conversation_id) DO UPDATE SET"
-                " last_seq = excluded.last_seq, last_at = excluded.last_at, last_body = excluded.last_body"
-                " WHERE excluded.last_seq > dm_inbox.last_seq",
-                (user_id, message.conversation_id, other_id, message.seq, message.created_at.isoformat(),
-                 message.model_dump_json()),
-            )  # fmt: skip
-
-    async def _settle_read(self, tx: Statements, event: DirectMessageRead) -> None:
-        row = await tx.one("SELECT body, last_seq FROM dm_messages WHERE id = ?", (event.message_id,))
-        if row is None:
-            return
-        message = _load(row[0])
-        if row[1] < event.seq:
-            read = message.model_copy(update={"read_at": event.read_at})
-            await tx.execute(
-                "UPDATE dm_messages SET body = ?, last_seq = ? WHERE id = ?",
-                (read.model_dump_json(), event.seq, read.id),
-            )
-        await tx.execute(
-            "UPDATE dm_inbox SET read_upto = MAX(read_upto, ?) WHERE user_id = ? AND conversation_id = ?",
-            (message.seq, event.read_by, event.conversation_id),
-        )
+        """The append wrote the projection already."""
 
     async def message(self, message_id: int) -> DirectMessage | None:
         row = await self._db.one("SELECT body FROM dm_messages WHERE id = ?", (message_id,))
@@ -160,3 +123,46 @@ class SqliteDmStore(OnEventLog[ConversationEvent]):
 
     async def close(self) -> None:
         await self._db.close()
+
+
+async def _project(tx: Statements, event: ConversationEvent) -> None:
+    if isinstance(event, DirectMessageSent):
+        await _project_sent(tx, event)
+    elif isinstance(event, DirectMessageRead):
+        await _project_read(tx, event)
+
+
+async def _project_sent(tx: Statements, event: DirectMessageSent) -> None:
+    message = event.message
+    await tx.execute(
+        "INSERT INTO dm_messages (conversation_id, seq, id, recipient_id, body, last_seq) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        (message.conversation_id, message.seq, message.id, message.recipient_id, message.model_dump_json(),
+         event.seq),
+    )  # fmt: skip
+    for user_id, other_id in ((message.sender_id, message.recipient_id), (message.recipient_id, message.sender_id)):
+        await tx.execute(
+            "INSERT INTO dm_inbox (user_id, conversation_id, other_user_id, last_seq, last_at, last_body)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, conversation_id) DO UPDATE SET"
+            " last_seq = excluded.last_seq, last_at = excluded.last_at, last_body = excluded.last_body"
+            " WHERE excluded.last_seq > dm_inbox.last_seq",
+            (user_id, message.conversation_id, other_id, message.seq, message.created_at.isoformat(),
+             message.model_dump_json()),
+        )  # fmt: skip
+
+
+async def _project_read(tx: Statements, event: DirectMessageRead) -> None:
+    row = await tx.one("SELECT body, last_seq FROM dm_messages WHERE id = ?", (event.message_id,))
+    if row is None:
+        return
+    message = _load(row[0])
+    if row[1] < event.seq:
+        read = message.model_copy(update={"read_at": event.read_at})
+        await tx.execute(
+            "UPDATE dm_messages SET body = ?, last_seq = ? WHERE id = ?",
+            (read.model_dump_json(), event.seq, read.id),
+        )
+    await tx.execute(
+        "UPDATE dm_inbox SET read_upto = MAX(read_upto, ?) WHERE user_id = ? AND conversation_id = ?",
+        (message.seq, event.read_by, event.conversation_id),
+    )
