@@ -1,10 +1,11 @@
-"""`python -m parley_bench [--quick] [--profile] [--only NAME ...] [--url URL --nats URL --edge-pid PID --chat-pid PID]`
+"""`python -m parley_bench [--quick] [--profile] [--only NAME ...] [--url URL --nats URL --edge-pid PID ...]`
 
 Without `--url` it starts the embedded stack in a scratch folder (NATS and every
 service as their own processes) and stops it afterwards; the Cassandra persistence
-scenario starts a second stack whose chat keeps its streams in Cassandra (at
+scenario starts a second stack whose chat and dm keep their streams in Cassandra (at
 `PARLEY_CHAT_CASSANDRA_HOSTS`; `make bench` starts one). The load runs in this
-process, apart from the edge. Prints a table and writes JSON to `.parley/bench/`.
+process, apart from the edge. Prints a table and writes JSON to `.parley/bench/`, and
+the persistence figures of both stores side by side as a PNG chart beside it.
 """
 
 import argparse
@@ -26,7 +27,8 @@ from parley_stack.schema import SchemaSettings, create_keyspaces_and_tables
 from parley_stack.settings import StackSettings
 from parley_storage.cassandra import connect
 
-from . import profile, scenarios
+from . import chart, profile, scenarios
+from .persistence import persistence
 from .target import QUICK, Sizes, Target
 
 OUT = Path(".parley/bench")
@@ -42,7 +44,12 @@ NAMES = [*EDGE_SCENARIOS, "persistence_sqlite", "persistence_cassandra"]
 CHEAP_PASSWORDS = {"PARLEY_AUTH_ARGON2_MEMORY_KIB": "1024", "PARLEY_AUTH_ARGON2_TIME_COST": "1"}
 """Thousands of users are registered before anything is measured; hashing their
 passwords at full strength would only make the wait longer."""
-CASSANDRA_CHAT = {"PARLEY_CHAT_STREAM_STORE": "cassandra", "PARLEY_CHAT_CASSANDRA_KEYSPACE": "parley_bench_chat"}
+CASSANDRA_STREAMS = {
+    "PARLEY_CHAT_STREAM_STORE": "cassandra",
+    "PARLEY_CHAT_CASSANDRA_KEYSPACE": "parley_bench_chat",
+    "PARLEY_DM_STORE": "cassandra",
+    "PARLEY_DM_CASSANDRA_KEYSPACE": "parley_bench_dm",
+}
 
 
 @contextlib.contextmanager
@@ -73,14 +80,19 @@ def embedded_stack():
 
 
 def fresh_cassandra_schema() -> None:
-    """A new chat keyspace, made by the deploy's own schema step."""
-    chat = ChatSettings()
+    """New chat and dm keyspaces, made by the deploy's own schema step."""
+    chat, dm = ChatSettings(), DmSettings()
     cluster, session = connect(chat.cassandra_hosts)
     try:
-        session.execute(f"DROP KEYSPACE IF EXISTS {chat.cassandra_keyspace}")
+        for keyspace in (chat.cassandra_keyspace, dm.cassandra_keyspace):
+            session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
     finally:
         cluster.shutdown()
-    create_keyspaces_and_tables(chat, DmSettings(), SchemaSettings().replication)
+    create_keyspaces_and_tables(chat, dm, SchemaSettings().replication)
+
+
+def service_pids(stack: Stack) -> dict[str, int]:
+    return {name: service.proc.pid for name, service in stack.services.items()}
 
 
 async def run_scenario(name: str, make, target: Target, results: dict) -> None:
@@ -97,23 +109,22 @@ def run(args: argparse.Namespace, sizes: Sizes, profile_dir: Path | None) -> dic
     if edge_side:
         with environment(), contextlib.ExitStack() as stacks:
             if args.url:
-                base_url, target_pids = args.url, (args.edge_pid, args.chat_pid)
-                nats_url = args.nats
+                base_url, nats_url = args.url, args.nats
+                pids = {"edge": args.edge_pid, "chat": args.chat_pid, "dm": args.dm_pid}
             else:
                 stack, base_url = stacks.enter_context(embedded_stack())
-                nats_url = stack.nats_url
-                target_pids = (stack.services["edge"].proc.pid, stack.services["chat"].proc.pid)
-            target = Target(base_url, nats_url, target_pids[0], sizes, profile_dir)
+                nats_url, pids = stack.nats_url, service_pids(stack)
+            target = Target(base_url, nats_url, pids["edge"], sizes, profile_dir)
             for name in edge_side:
-                make = EDGE_SCENARIOS.get(name) or (lambda t: scenarios.persistence(t, target_pids[1], "sqlite"))
+                make = EDGE_SCENARIOS.get(name) or (lambda t: persistence(t, pids, "sqlite"))
                 uvloop.run(run_scenario(name, make, target, results))
     if "persistence_cassandra" in wanted:
-        with environment(**CASSANDRA_CHAT):
+        with environment(**CASSANDRA_STREAMS):
             fresh_cassandra_schema()
             with embedded_stack() as (stack, base_url):
-                chat_pid = stack.services["chat"].proc.pid
-                target = Target(base_url, stack.nats_url, stack.services["edge"].proc.pid, sizes, profile_dir)
-                make = lambda t: scenarios.persistence(t, chat_pid, "cassandra")  # noqa: E731
+                pids = service_pids(stack)
+                target = Target(base_url, stack.nats_url, pids["edge"], sizes, profile_dir)
+                make = lambda t: persistence(t, pids, "cassandra")  # noqa: E731
                 uvloop.run(run_scenario("persistence_cassandra", make, target, results))
     return results
 
@@ -133,6 +144,7 @@ def main() -> None:
     parser.add_argument("--nats", help="that stack's NATS URL (with --url)")
     parser.add_argument("--edge-pid", type=int, help="the edge's process id (with --url), for CPU and memory")
     parser.add_argument("--chat-pid", type=int, help="chat's process id (with --url), for CPU")
+    parser.add_argument("--dm-pid", type=int, help="dm's process id (with --url), for CPU")
     parser.add_argument("--only", nargs="*", default=[], choices=NAMES, help="run only these scenarios")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -153,6 +165,9 @@ def main() -> None:
     path = OUT / f"results-{label}.json"
     path.write_text(json.dumps({"sizes": sizes.__dict__, "results": results}, indent=2))
     print(f"written to {path}")
+    if any(name.startswith("persistence") for name in results):
+        drawn = chart.persistence(results, sizes, path.with_suffix(".png"))
+        print(f"drawn to {drawn}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,109 @@
+"""The persistence scenarios: posts and DMs straight to chat and dm over NATS, so what is
+measured is the service and its store, not the edge.
+
+For each kind (channel posts, DMs) and spread (one stream, many streams): as many
+acknowledged appends a second as `in_flight` open requests give (a closed loop, each
+with a clientMsgId, as clients send them), with the latency of each request; then
+channel posts at a fixed rate over the many streams (an open loop), whose p99 says
+whether that rate is carried or queued.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from parley_contracts import chat, dm, subjects
+from parley_runtime.bus import Bus
+
+from . import population
+from .measure import latency_figures
+from .scenarios import at_rate
+from .target import Target
+
+Send = Callable[[int], Awaitable[None]]
+
+
+async def persistence(target: Target, pids: dict[str, int], label: str) -> dict:
+    sizes = target.sizes
+    bus = await Bus.connect(target.nats_url, "bench")
+    channels = await _channels(bus, sizes.persist_streams)
+    sender, *recipients = [user for user, _ in await population.users(target.base_url, "p", sizes.persist_streams + 1)]
+    figures: dict[str, float] = {}
+    for kind, streams, pid in (
+        ("channel", channels, pids["chat"]),
+        ("dm", [user["id"] for user in recipients], pids["dm"]),
+    ):
+        send = _post(bus, streams) if kind == "channel" else _dm(bus, sender["id"], streams)
+        for spread, count in (("one", 1), ("many", len(streams))):
+            name = f"persistence_{label}_{kind}_{spread}"
+            target.progress(f"{name}: {sizes.persist_seconds}s, {sizes.persist_in_flight} in flight, {count} stream(s)")
+            with target.measuring(name, pid=pid) as span:
+                latencies = await _closed_loop(lambda n, s=send, c=count: s(n % c), sizes)
+            figures[f"{kind}_{spread}_appends_per_s"] = round(len(latencies) / span.seconds)
+            figures[f"{kind}_{spread}_p99_ms"] = latency_figures(latencies)["p99_ms"]
+            figures[f"{kind}_{spread}_cpu_pct"] = span.cpu_pct
+    rate = sizes.persist_rate
+    target.progress(f"channel posts at {rate}/s over {len(channels)} channels")
+    latencies: list[float] = []
+    send = _post(bus, channels)
+    await at_rate(rate, round(rate * sizes.persist_seconds), _timed(send, latencies), target)
+    figures.update({f"channel_at_{rate}_per_s_{k}": v for k, v in latency_figures(latencies).items()})
+    await bus.drain()
+    return figures
+
+
+async def _channels(bus: Bus, count: int) -> list[int]:
+    workspace = await bus.request(subjects.CHAT_CREATE_WORKSPACE, chat.CreateWorkspace(actor_id=1, name="P"))
+    made = []
+    for n in range(count):
+        command = chat.CreateChannel(actor_id=1, workspace_id=workspace.id, name=f"p{n}")
+        made.append((await bus.request(subjects.CHAT_CREATE_CHANNEL, command)).id)
+    return made
+
+
+def _post(bus: Bus, channels: list[int]) -> Send:
+    async def send(n: int) -> None:
+        command = chat.PostMessage(
+            actor_id=1, channel_id=channels[n % len(channels)], content=f"p{n}", client_msg_id=uuid.uuid4().hex
+        )
+        await bus.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=60)
+
+    return send
+
+
+def _dm(bus: Bus, sender_id: int, recipients: list[int]) -> Send:
+    async def send(n: int) -> None:
+        command = dm.SendDirectMessage(
+            actor_id=sender_id, recipient_id=recipients[n % len(recipients)], content=f"d{n}",
+            client_msg_id=uuid.uuid4().hex,
+        )  # fmt: skip
+        await bus.request(subjects.DM_SEND, command, timeout_s=60)
+
+    return send
+
+
+def _timed(send: Send, latencies: list[float]) -> Send:
+    async def timed(n: int) -> None:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await send(n)
+        latencies.append(loop.time() - began)
+
+    return timed
+
+
+async def _closed_loop(send: Send, sizes) -> list[float]:
+    """`in_flight` requests always open for `persist_seconds`; the latency of each acknowledged one."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + sizes.persist_seconds
+    latencies: list[float] = []
+    timed = _timed(send, latencies)
+
+    async def worker(first: int) -> None:
+        n = first
+        while loop.time() < deadline:
+            await timed(n)
+            n += sizes.persist_in_flight
+
+    await asyncio.gather(*(worker(first) for first in range(sizes.persist_in_flight)))
+    return latencies
