@@ -38,6 +38,8 @@ async def test_foreign_origin_is_refused_before_the_upgrade(team):
 
 
 async def test_the_seed_conversation(team):
+    """The exchange the seed (PersonalLearningPro's chat protocol) describes: join with
+    presence, send, typing, read receipt, leave."""
     owner = await joined(team, team.owner)
     first = owner.of_type("joined_channel")[0]
     assert [u["userId"] for u in first["online"]] == [team.owner.id]

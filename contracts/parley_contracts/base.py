@@ -1,6 +1,7 @@
 """Base model and field types shared by every contract.
 
-Wire names are camelCase (the seed's clients speak it); Python names are snake_case.
+Wire names are camelCase, as the clients of the seed (PersonalLearningPro's chat
+protocol, which Parley stays compatible with) speak them; Python names are snake_case.
 Validation is strict so a wrong JSON type is refused instead of silently coerced.
 """
 

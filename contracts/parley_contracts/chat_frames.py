@@ -1,4 +1,5 @@
-"""Frames of `/ws/chat`: flat JSON objects discriminated by `type`, as in the seed.
+"""Frames of `/ws/chat`: flat JSON objects discriminated by `type`, as in the seed
+(PersonalLearningPro's chat protocol, which Parley stays compatible with).
 
 Parley's additions: `clientMsgId` for idempotent sends, `seq` on every event frame,
 `lastSeq` on join for resume, `online` on `joined_channel`, and error codes.

@@ -1,4 +1,5 @@
-"""Frames of `/messagepal`: envelopes `{type, payload, timestamp}` as in the seed.
+"""Frames of `/messagepal`: envelopes `{type, payload, timestamp}` as in the seed
+(PersonalLearningPro's chat protocol, which Parley stays compatible with).
 
 `timestamp` is milliseconds since the epoch; clients may omit it on what they send.
 """

@@ -1,4 +1,5 @@
-"""Frames a seed client sends and expects validate unchanged."""
+"""Frames a client of the seed (PersonalLearningPro's chat protocol, which Parley stays
+compatible with) sends and expects validate unchanged."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""Subjects: every one maps to one model, and the naming rules of DESIGN.md hold."""
+"""Subjects: every one maps to one model, and the naming rules of docs/architecture.md hold."""
 
 import pytest
 

@@ -13,7 +13,7 @@ class Clock:
 
 def test_bucket_allows_capacity_then_says_when_to_retry():
     clock = Clock()
-    bucket = TokenBucket(5, 5.0, clock)  # the seed's 5 sends per 5 s
+    bucket = TokenBucket(5, 5.0, clock)  # the 5 sends per 5 s of the seed (PersonalLearningPro's protocol)
     assert [bucket.take() for _ in range(5)] == [0] * 5
     assert bucket.take() == 1000
     clock.now += 0.5

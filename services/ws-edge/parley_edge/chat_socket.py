@@ -1,4 +1,5 @@
-"""`/ws/chat`: the seed's flat frames, turned into chat commands and channel fan-out."""
+"""`/ws/chat`: the flat frames of the seed (PersonalLearningPro's chat protocol, which
+Parley stays compatible with), turned into chat commands and channel fan-out."""
 
 from pydantic import ValidationError
 

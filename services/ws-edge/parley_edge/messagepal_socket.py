@@ -1,4 +1,5 @@
-"""`/messagepal`: the seed's envelope frames `{type, payload, timestamp}` for direct
+"""`/messagepal`: the envelope frames `{type, payload, timestamp}` of the seed
+(PersonalLearningPro's chat protocol, which Parley stays compatible with) for direct
 messages, turned into DM commands and per-user fan-out."""
 
 from pydantic import ValidationError

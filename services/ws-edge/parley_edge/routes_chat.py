@@ -1,5 +1,6 @@
-"""The chat part of the public HTTP API (the seed's paths): each route is one chat
-command with the acting user taken from the session."""
+"""The chat part of the public HTTP API, on the paths of the seed (PersonalLearningPro's
+chat API, which Parley stays compatible with): each route is one chat command with the
+acting user taken from the session."""
 
 from typing import Annotated
 
