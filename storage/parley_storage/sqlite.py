@@ -64,7 +64,8 @@ class Database:
         self._lock = asyncio.Lock()
         self._checkpoints: asyncio.Task | None = None
         self._queued: list[tuple[Unit, asyncio.Future | None]] = []
-        self._commit_at: asyncio.TimerHandle | None = None
+        self._commit_at: tuple[float, asyncio.Handle] | None = None
+        """When the next group commit starts, and its handle."""
         self._committing: asyncio.Task | None = None
 
     @classmethod
@@ -125,11 +126,12 @@ class Database:
 
     def _commit_within(self, delay: float) -> None:
         loop = asyncio.get_running_loop()
-        if self._commit_at is not None and self._commit_at.when() <= loop.time() + delay:
-            return
+        due = loop.time() + delay
         if self._commit_at is not None:
-            self._commit_at.cancel()
-        self._commit_at = loop.call_later(delay, self._start_commit)
+            if self._commit_at[0] <= due:
+                return
+            self._commit_at[1].cancel()
+        self._commit_at = (due, loop.call_later(delay, self._start_commit))
 
     def _start_commit(self) -> None:
         self._commit_at = None
