@@ -4,6 +4,12 @@ that encode and decode pydantic models.
 A responder never lets an exception vanish in a callback: a payload that fails
 validation becomes a `bad_request` reply, a `ParleyError` its own reply, and anything
 else an `internal` reply plus a logged traceback.
+
+Commands are served concurrently: nats-py hands a subscription's messages to its
+callback one at a time, which would serve one request per service process at a time
+(a post's round trips to the store and JetStream, end to end, before the next began).
+Each request runs on a task of its own instead, at most `concurrency` at once per
+process; past that the subscription's queue holds the rest.
 """
 
 import asyncio
@@ -43,14 +49,23 @@ def encode(model: BaseModel) -> bytes:
 class Bus:
     """One NATS connection used through contract models."""
 
-    def __init__(self, nc: Client, request_timeout_s: float = 5.0):
+    def __init__(self, nc: Client, request_timeout_s: float = 5.0, concurrency: int = 256):
         self.nc = nc
         self.js = nc.jetstream()
         self.request_timeout_s = request_timeout_s
+        self._slots = asyncio.Semaphore(concurrency)
+        self._handling: set[asyncio.Task] = set()
+        self._served: list[Subscription] = []
 
     @classmethod
     async def connect(
-        cls, url: str, name: str, request_timeout_s: float = 5.0, connect_deadline_s: float = 10.0, **options: Any
+        cls,
+        url: str,
+        name: str,
+        request_timeout_s: float = 5.0,
+        connect_deadline_s: float = 10.0,
+        concurrency: int = 256,
+        **options: Any,
     ) -> "Bus":
         """Connect, retrying for at most `connect_deadline_s`; once up, reconnect forever."""
 
@@ -74,7 +89,7 @@ class Bus:
             **options,
         )
         nc = await asyncio.wait_for(connecting, connect_deadline_s)
-        return cls(nc, request_timeout_s)
+        return cls(nc, request_timeout_s, concurrency)
 
     # Request/reply ---------------------------------------------------------------
 
@@ -99,11 +114,25 @@ class Bus:
         async def respond(msg: Msg) -> None:
             reply = await self._handle(command, handler, msg.data)
             if msg.reply:
-                await msg.respond(reply)
+                try:
+                    await msg.respond(reply)
+                except Exception as exc:  # the connection went away; the requester times out
+                    log.warning("reply_failed", subject=command.subject, error=str(exc))
 
-        subscription = await self.nc.subscribe(command.subject, queue=command.service, cb=respond)
+        async def dispatch(msg: Msg) -> None:
+            await self._slots.acquire()
+            task = asyncio.create_task(respond(msg))
+            self._handling.add(task)
+            task.add_done_callback(self._handled)
+
+        subscription = await self.nc.subscribe(command.subject, queue=command.service, cb=dispatch)
+        self._served.append(subscription)
         await self.nc.flush()  # the server knows the responder before serve() returns
         return subscription
+
+    def _handled(self, task: asyncio.Task) -> None:
+        self._handling.discard(task)
+        self._slots.release()
 
     async def _handle(self, command: Command, handler: Callable, data: bytes) -> bytes:
         try:
@@ -169,5 +198,10 @@ class Bus:
             await self.js.add_stream(config)
 
     async def drain(self) -> None:
-        if not self.nc.is_closed:
-            await self.nc.drain()
+        """Stop taking commands (other copies get them), answer those under way, then close."""
+        if self.nc.is_closed:
+            return
+        await asyncio.gather(*(subscription.drain() for subscription in self._served))
+        if self._handling:
+            await asyncio.wait(self._handling)
+        await self.nc.drain()

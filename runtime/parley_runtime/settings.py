@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     health_port: int = 0
     """0 turns the health endpoint off."""
     request_timeout_s: float = 5.0
+    max_concurrent_requests: int = 256
+    """Commands this process serves at once; more wait in NATS's queue for it."""
 
     @property
     def effective_log_format(self) -> LogFormat:

@@ -110,3 +110,53 @@ async def test_subscribe_decodes_and_skips_undecodable_messages(bus: Bus):
     event = await asyncio.wait_for(received.get(), 5)
     assert event.user_id == 3
     assert received.empty()
+
+
+async def test_requests_are_served_concurrently_up_to_the_limit(nats_url):
+    """Ten requests are inside the handler at once, and never more than the limit."""
+    server = await Bus.connect(nats_url, "server", concurrency=10)
+    client = await Bus.connect(nats_url, "client")
+    inside, most = 0, 0
+    all_in = asyncio.Event()
+
+    async def logout(_request: auth.LogOut) -> Empty:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        if inside == 10:
+            all_in.set()
+        await asyncio.wait_for(all_in.wait(), 5)  # served one at a time, this would time out
+        inside -= 1
+        return Empty()
+
+    await server.serve(subjects.AUTH_LOGOUT, logout)
+    replies = await asyncio.gather(
+        *(client.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="t" * 32)) for _ in range(30))
+    )
+    assert len(replies) == 30 and most == 10
+    for b in (server, client):
+        await b.nc.close()
+
+
+async def test_drain_answers_the_requests_under_way(nats_url):
+    server = await Bus.connect(nats_url, "server")
+    client = await Bus.connect(nats_url, "client")
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def logout(_request: auth.LogOut) -> Empty:
+        entered.set()
+        await release.wait()
+        return Empty()
+
+    await server.serve(subjects.AUTH_LOGOUT, logout)
+    pending = asyncio.create_task(client.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="t" * 32)))
+    await asyncio.wait_for(entered.wait(), 5)
+    draining = asyncio.create_task(server.drain())
+    with pytest.raises(ParleyError):  # the draining copy takes nothing new
+        await client.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="u" * 32), timeout_s=1)
+    assert not draining.done()  # it waits for the request under way
+    release.set()
+    assert await asyncio.wait_for(pending, 5) == Empty()
+    await asyncio.wait_for(draining, 5)
+    assert server.nc.is_closed
+    await client.nc.close()
