@@ -78,6 +78,7 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(team):
         ("[1, 2]", "unknown_type"),
         ('{"type": "send_message", "channelId": "general", "content": "x"}', "bad_request"),
         ('{"type": "send_message", "channelId": 1}', "bad_request"),
+        ('{"type": "typing", "payload": [1]}', "bad_request"),
     ]
     for raw, code in cases:
         already = len(socket.received)
