@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from .auth import UsernameQuery
 from .base import ClientMsgId, Contract, Id, LastSeq, Seq
-from .chat import ChannelMessage, MessageDraft
+from .chat import MAX_MENTIONS, ChannelMessage, MessageDraft
 from .client_frame import ClientFrame
 from .errors import ErrorCode
 from .signals import PresenceStatus
@@ -32,6 +33,9 @@ class LeaveChannel(ClientFrame):
 
 class SendMessage(ClientFrame, MessageDraft):
     type: Literal["send_message"]
+    mentions: Annotated[list[Id | UsernameQuery], Field(max_length=MAX_MENTIONS)] = []
+    """User ids, or usernames as the seed's newer client sends them; the edge resolves
+    names to ids and drops those that name nobody."""
 
 
 class Typing(ClientFrame):

@@ -244,3 +244,19 @@ def test_the_exported_schema_refuses_a_frame_that_is_neither(adapter, raw):
     schema = json.loads((export.DEFAULT_DIR / f"{CLIENT_SCHEMAS[adapter]}.schema.json").read_text())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(raw, schema)
+
+
+# Mentions by username (use-chat-ws.ts) ------------------------------------------
+
+
+def test_chat_mentions_may_be_usernames_ids_or_both():
+    raw = {"type": "send_message", "channelId": 130, "content": "hi @bob", "mentions": ["bob", 3, "nobody"]}
+    assert chat_frames.chat_client_frame.validate_json(json.dumps(raw)).mentions == ["bob", 3, "nobody"]
+
+
+@pytest.mark.parametrize("mention", [0, "", "x" * 65, 1.5, None])
+def test_a_mention_that_is_no_id_and_no_username_is_refused(mention):
+    raw = {"type": "send_message", "channelId": 130, "content": "hi", "mentions": [mention]}
+    with pytest.raises(ValidationError) as caught:
+        chat_frames.chat_client_frame.validate_json(json.dumps(raw))
+    assert all(e["loc"][:3] == ("send_message", "mentions", 0) for e in caught.value.errors())
