@@ -107,8 +107,9 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         socket = await FrameSocket.open(edge.base_url, cookie=team.member.cookie)
         await socket.send({"type": "join_channel", "channelId": team.channel_id})
         await socket.next("joined_channel")
-        await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "allowed"})
-        await socket.next("new_message")
+        allowed = {"type": "send_message", "channelId": team.channel_id, "content": "allowed", "mentions": ["olivia"]}
+        await socket.send(allowed)
+        assert (await socket.next("new_message"))["message"]["mentions"] == [team.owner.id]  # edge → auth.find_users
         await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "@AI help"})
         await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), timeout=20)
         pal = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.owner.cookie)

@@ -112,6 +112,33 @@ async def test_history_over_the_socket_and_a_resume_after_a_drop(team):
     await back.close()
 
 
+async def test_the_seed_hooks_flat_frames_work_end_to_end(team):
+    """use-messagepal-ws.ts puts every field at the top level, beside `type`."""
+    sender, recipient = await pal(team.base_url, team.owner), await pal(team.base_url, team.member)
+    conv = conversation_id(team.owner.id, team.member.id)
+    await sender.send({"type": "send_message", "recipientId": team.member.id, "content": "hi"})
+    for socket in (sender, recipient):
+        received = (await socket.next("message_received"))["payload"]
+        assert (received["content"], received["senderId"], received["conversationId"]) == ("hi", team.owner.id, conv)
+    await sender.send({"type": "typing", "recipientId": team.member.id})
+    typing = await recipient.next("user_typing")
+    assert typing["payload"] == {"userId": team.owner.id, "username": "olivia", "recipientId": team.member.id}
+    message_id = received["id"]
+    await recipient.send({"type": "mark_read", "messageId": message_id})
+    receipt = (await sender.next("message_read"))["payload"]
+    assert (receipt["messageId"], receipt["readBy"], receipt["conversationId"]) == (message_id, team.member.id, conv)
+    await recipient.send({"type": "fetch_history", "conversationId": conv})
+    history = (await recipient.next("history_response"))["payload"]
+    assert (history["conversationId"], [m["id"] for m in history["messages"]]) == (conv, [message_id])
+    await recipient.send({"type": "subscribe", "conversationId": conv})
+    assert (await recipient.next("subscribed"))["payload"] == {"conversationId": conv, "lastSeq": receipt["seq"]}
+    await recipient.send({"type": "unsubscribe", "conversationId": conv})
+    assert (await recipient.next("unsubscribed"))["payload"] == {"conversationId": conv}
+    for socket in (sender, recipient):
+        assert not socket.of_type("error")
+        await socket.close()
+
+
 async def test_a_blocked_sender_is_refused_clearly(team):
     assert (await team.member.client.post("/api/messagepal/blocks", json={"userId": team.owner.id})).status_code == 201
     sender = await pal(team.base_url, team.owner)
@@ -131,6 +158,8 @@ async def test_bad_envelopes_get_error_frames(team):
         ('{"type": "shout", "payload": {}}', "unknown_type"),
         ('{"type": "send_message", "payload": {"recipientId": "x", "content": "y"}}', "bad_request"),
         ('{"type": "fetch_history", "payload": {"conversationId": "conv_1"}}', "bad_request"),
+        ('{"type": "fetch_history", "conversationId": "conv_1"}', "bad_request"),
+        ('{"type": "typing", "payload": 14}', "bad_request"),
         ('{"type": "send_message", "payload": {"recipientId": 999999, "content": "y"}}', "not_found"),
     ]:
         before = len(socket.received)

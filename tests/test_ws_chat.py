@@ -5,6 +5,7 @@ from websockets.exceptions import InvalidStatus
 
 from parley_client import FrameSocket
 from parley_testkit.teams import make_team
+from parley_testkit.users import signed_in
 
 
 @pytest.fixture
@@ -72,6 +73,23 @@ async def test_the_seed_conversation(team):
     await member.close()
 
 
+async def test_mentions_by_username_are_delivered_as_user_ids(team):
+    """use-chat-ws.ts sends usernames in `mentions`; unknown names are dropped."""
+    bob_client, bob = await signed_in(team.base_url, "bob")
+    await bob_client.aclose()
+    owner = await joined(team, team.owner)
+    seed_frame = {"type": "send_message", "channelId": team.channel_id, "content": "hi @bob", "messageType": "text",
+                  "mentions": ["bob", "nobody"]}  # fmt: skip
+    await owner.send(seed_frame)
+    assert (await owner.next("new_message"))["message"]["mentions"] == [bob["id"]]
+    enveloped = {"content": "and @max", "clientMsgId": "e1", "mentions": ["BOB", team.member.id]}
+    await owner.send({"type": "send_message", "payload": {"channelId": team.channel_id, **enveloped}})
+    sent = await owner.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("clientMsgId") == "e1")
+    assert sent["message"]["mentions"] == [bob["id"], team.member.id]
+    assert not owner.of_type("error")
+    await owner.close()
+
+
 async def test_bad_frames_get_error_frames_and_the_socket_stays(team):
     socket = await joined(team, team.owner)
     cases = [
@@ -80,6 +98,7 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays(team):
         ("[1, 2]", "unknown_type"),
         ('{"type": "send_message", "channelId": "general", "content": "x"}', "bad_request"),
         ('{"type": "send_message", "channelId": 1}', "bad_request"),
+        ('{"type": "typing", "payload": [1]}', "bad_request"),
     ]
     for raw, code in cases:
         already = len(socket.received)

@@ -12,6 +12,8 @@ Password = Annotated[str, Field(min_length=8, max_length=256)]
 DisplayName = Annotated[str, Field(min_length=1, max_length=80)]
 Role = Annotated[str, Field(min_length=1, max_length=32)]
 SessionToken = Annotated[str, Field(min_length=16, max_length=256)]
+UsernameQuery = Annotated[str, Field(min_length=1, max_length=64)]
+"""A username someone typed, to look up (case-insensitively), not to register."""
 
 
 class User(Contract):
@@ -34,7 +36,7 @@ class RegisterUser(Contract):
 
 
 class LogIn(Contract):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    username: UsernameQuery
     password: Annotated[str, Field(min_length=1, max_length=256)]
     client_address: str | None = None
 
@@ -68,7 +70,13 @@ class UserList(Contract):
 
 
 class FindUser(Contract):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    username: UsernameQuery
+
+
+class FindUsers(Contract):
+    """Replied with a UserList of those usernames that name a user; the rest are left out."""
+
+    usernames: Annotated[list[UsernameQuery], Field(max_length=500)]
 
 
 class SessionEnded(Contract):

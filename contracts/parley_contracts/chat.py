@@ -15,6 +15,7 @@ from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 HistoryLimit = Annotated[int, Field(ge=1, le=100)]
 Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://")]
+MAX_MENTIONS = 50
 
 
 class ChannelType(StrEnum):
@@ -166,7 +167,7 @@ class MessageDraft(Contract):
     client_msg_id: ClientMsgId | None = None
     message_type: MessageType = MessageType.TEXT
     reply_to: Id | None = None
-    mentions: Annotated[list[Id], Field(max_length=50)] = []
+    mentions: Annotated[list[Id], Field(max_length=MAX_MENTIONS)] = []
     file_url: Url | None = None
 
 

@@ -2,7 +2,8 @@
 (PersonalLearningPro's chat protocol, which Parley stays compatible with).
 
 Parley's additions: `clientMsgId` for idempotent sends, `seq` on every event frame,
-`lastSeq` on join for resume, `online` on `joined_channel`, and error codes.
+`lastSeq` on join for resume, `online` on `joined_channel`, and error codes. A client
+may also send its fields enveloped under `payload` (see `client_frame`).
 """
 
 from datetime import datetime
@@ -10,40 +11,45 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from .auth import UsernameQuery
 from .base import ClientMsgId, Contract, Id, LastSeq, Seq
-from .chat import ChannelMessage, MessageDraft
+from .chat import MAX_MENTIONS, ChannelMessage, MessageDraft
+from .client_frame import ClientFrame
 from .errors import ErrorCode
 from .signals import PresenceStatus
 
 # Client → server --------------------------------------------------------------
 
 
-class JoinChannel(Contract):
+class JoinChannel(ClientFrame):
     type: Literal["join_channel"]
     channel_id: Id
     last_seq: LastSeq | None = None
 
 
-class LeaveChannel(Contract):
+class LeaveChannel(ClientFrame):
     type: Literal["leave_channel"]
     channel_id: Id
 
 
-class SendMessage(MessageDraft):
+class SendMessage(ClientFrame, MessageDraft):
     type: Literal["send_message"]
+    mentions: Annotated[list[Id | UsernameQuery], Field(max_length=MAX_MENTIONS)] = []
+    """User ids, or usernames as the seed's newer client sends them; the edge resolves
+    names to ids and drops those that name nobody."""
 
 
-class Typing(Contract):
+class Typing(ClientFrame):
     type: Literal["typing"]
     channel_id: Id
 
 
-class StopTyping(Contract):
+class StopTyping(ClientFrame):
     type: Literal["stop_typing"]
     channel_id: Id
 
 
-class MarkRead(Contract):
+class MarkRead(ClientFrame):
     type: Literal["mark_read"]
     channel_id: Id
     message_id: Id

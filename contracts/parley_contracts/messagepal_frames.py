@@ -2,6 +2,8 @@
 (PersonalLearningPro's chat protocol, which Parley stays compatible with).
 
 `timestamp` is milliseconds since the epoch; clients may omit it on what they send.
+A client may also send its payload's fields flat beside `type`, as the seed's own
+browser hook does (see `client_frame`); the server always sends envelopes.
 """
 
 from datetime import datetime
@@ -10,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .client_frame import ClientFrame
 from .dm import ConversationId, DirectMessage
 from .errors import ErrorCode
 
@@ -29,7 +32,7 @@ class SendMessagePayload(Contract):
     client_msg_id: ClientMsgId | None = None
 
 
-class SendMessage(Envelope):
+class SendMessage(ClientFrame, Envelope):
     type: Literal["send_message"]
     payload: SendMessagePayload
 
@@ -38,7 +41,7 @@ class TypingPayload(Contract):
     recipient_id: Id
 
 
-class Typing(Envelope):
+class Typing(ClientFrame, Envelope):
     type: Literal["typing"]
     payload: TypingPayload
 
@@ -47,7 +50,7 @@ class MarkReadPayload(Contract):
     message_id: Id
 
 
-class MarkRead(Envelope):
+class MarkRead(ClientFrame, Envelope):
     type: Literal["mark_read"]
     payload: MarkReadPayload
 
@@ -58,7 +61,7 @@ class FetchHistoryPayload(Contract):
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 
-class FetchHistory(Envelope):
+class FetchHistory(ClientFrame, Envelope):
     type: Literal["fetch_history"]
     payload: FetchHistoryPayload
 
@@ -68,12 +71,12 @@ class ConversationPayload(Contract):
     last_seq: LastSeq | None = None
 
 
-class Subscribe(Envelope):
+class Subscribe(ClientFrame, Envelope):
     type: Literal["subscribe"]
     payload: ConversationPayload
 
 
-class Unsubscribe(Envelope):
+class Unsubscribe(ClientFrame, Envelope):
     type: Literal["unsubscribe"]
     payload: ConversationPayload
 

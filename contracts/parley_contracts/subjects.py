@@ -66,6 +66,7 @@ AUTH_LOGOUT = Command("auth.logout", auth.LogOut, Empty)
 AUTH_VALIDATE_SESSION = Command("auth.validate_session", auth.ValidateSession, auth.SessionValid)
 AUTH_GET_USERS = Command("auth.get_users", auth.GetUsers, auth.UserList)
 AUTH_FIND_USER = Command("auth.find_user", auth.FindUser, auth.User)
+AUTH_FIND_USERS = Command("auth.find_users", auth.FindUsers, auth.UserList)
 
 CHAT_CREATE_WORKSPACE = Command("chat.cmd.create_workspace", chat.CreateWorkspace, chat.Workspace)
 CHAT_GET_WORKSPACE = Command("chat.cmd.get_workspace", chat.GetWorkspace, chat.WorkspaceDetail)

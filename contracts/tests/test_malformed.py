@@ -60,7 +60,7 @@ CASES = [
         "recipientId",
         "Field required",
     ),
-    (messagepal_frames.messagepal_client_frame, b'{"type":"mark_read","payload":[]}', "payload", "should be an object"),
+    (messagepal_frames.messagepal_client_frame, b'{"type":"mark_read","payload":[]}', "payload", "must be an object"),
 ]
 
 

@@ -3,9 +3,11 @@ compatible with) sends and expects validate unchanged."""
 
 import json
 
+import jsonschema
 import pytest
+from pydantic import ValidationError
 
-from parley_contracts import chat_frames, messagepal_frames
+from parley_contracts import chat_frames, export, messagepal_frames
 
 CHAT_CLIENT_EXAMPLES = [
     {"type": "join_channel", "channelId": 7},
@@ -130,3 +132,132 @@ def test_every_frame_type_has_a_seed_example():
     ]:
         declared = set(adapter.json_schema()["discriminator"]["mapping"])
         assert declared == {e["type"] for e in examples}
+
+
+# Both forms of every client frame ---------------------------------------------
+# The seed's clients disagree on where a client frame's fields go: use-chat-ws.ts and
+# use-messagepal-ws.ts put them at the top level, Parley's `/messagepal` contract put
+# them under `payload`. Every client frame on either socket accepts both.
+
+ENVELOPE_KEYS = ("type", "timestamp")
+
+
+def flat(example: dict) -> dict:
+    if "payload" not in example:
+        return example
+    return {**{k: v for k, v in example.items() if k != "payload"}, **example["payload"]}
+
+
+def enveloped(example: dict) -> dict:
+    if "payload" in example:
+        return example
+    return {
+        **{k: v for k, v in example.items() if k in ENVELOPE_KEYS},
+        "payload": {k: v for k, v in example.items() if k not in ENVELOPE_KEYS},
+    }
+
+
+CLIENT_CASES = [
+    *[(chat_frames.chat_client_frame, e) for e in CHAT_CLIENT_EXAMPLES],
+    *[(messagepal_frames.messagepal_client_frame, e) for e in MESSAGEPAL_CLIENT_EXAMPLES],
+]
+CLIENT_SCHEMAS = {
+    chat_frames.chat_client_frame: "ChatClientFrame",
+    messagepal_frames.messagepal_client_frame: "MessagePalClientFrame",
+}
+
+
+def case_id(value) -> str:
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, dict) else ""
+
+
+@pytest.mark.parametrize(("adapter", "example"), CLIENT_CASES, ids=case_id)
+def test_every_client_frame_reads_the_same_flat_and_enveloped(adapter, example):
+    from_flat = adapter.validate_json(json.dumps(flat(example)))
+    from_envelope = adapter.validate_json(json.dumps(enveloped(example)))
+    assert from_flat == from_envelope
+    assert from_flat == adapter.validate_json(json.dumps(example))
+
+
+def test_both_forms_are_tried_for_every_client_frame_type():
+    for adapter, examples in [
+        (chat_frames.chat_client_frame, CHAT_CLIENT_EXAMPLES),
+        (messagepal_frames.messagepal_client_frame, MESSAGEPAL_CLIENT_EXAMPLES),
+    ]:
+        declared = set(adapter.json_schema()["discriminator"]["mapping"])
+        assert {flat(e)["type"] for e in examples} == {enveloped(e)["type"] for e in examples} == declared
+
+
+USE_MESSAGEPAL_WS = [
+    {"type": "send_message", "recipientId": 14, "content": "hi"},
+    {"type": "typing", "recipientId": 14},
+    {"type": "mark_read", "messageId": 501},
+    {"type": "fetch_history", "conversationId": "conv_13_14"},
+    {"type": "subscribe", "conversationId": "conv_13_14"},
+    {"type": "unsubscribe", "conversationId": "conv_13_14"},
+]
+
+
+@pytest.mark.parametrize("raw", USE_MESSAGEPAL_WS, ids=case_id)
+def test_the_seed_dm_hooks_flat_frames_are_read_into_the_payload(raw):
+    frame = messagepal_frames.messagepal_client_frame.validate_json(json.dumps(raw))
+    fields = {k: v for k, v in raw.items() if k != "type"}
+    assert frame.payload.model_dump(by_alias=True, exclude_unset=True) == fields
+
+
+def test_a_flat_dm_frame_keeps_its_timestamp_beside_the_payload():
+    raw = {"type": "typing", "recipientId": 14, "timestamp": 1764064800000}
+    frame = messagepal_frames.messagepal_client_frame.validate_json(json.dumps(raw))
+    assert (frame.timestamp, frame.payload.recipient_id) == (1764064800000, 14)
+
+
+def test_an_enveloped_frame_reads_only_its_payload():
+    raw = {"type": "typing", "channelId": 1, "payload": {"channelId": 7}}
+    assert chat_frames.chat_client_frame.validate_json(json.dumps(raw)).channel_id == 7
+
+
+NEITHER = [
+    (chat_frames.chat_client_frame, {"type": "typing", "payload": 7}),
+    (chat_frames.chat_client_frame, {"type": "join_channel", "channelId": 7, "payload": [7]}),
+    (messagepal_frames.messagepal_client_frame, {"type": "typing", "payload": "14"}),
+    (messagepal_frames.messagepal_client_frame, {"type": "mark_read", "messageId": 5, "payload": None}),
+]
+
+
+@pytest.mark.parametrize(("adapter", "raw"), NEITHER, ids=case_id)
+def test_a_frame_neither_flat_nor_enveloped_is_refused_readably(adapter, raw):
+    with pytest.raises(ValidationError) as caught:
+        adapter.validate_json(json.dumps(raw))
+    [error] = caught.value.errors()
+    assert error["type"] == "value_error"
+    assert "payload must be an object holding the frame's fields" in error["msg"]
+
+
+@pytest.mark.parametrize(("adapter", "example"), CLIENT_CASES, ids=case_id)
+def test_the_exported_schema_accepts_both_forms(adapter, example):
+    schema = json.loads((export.DEFAULT_DIR / f"{CLIENT_SCHEMAS[adapter]}.schema.json").read_text())
+    jsonschema.validate(flat(example), schema)
+    jsonschema.validate(enveloped(example), schema)
+
+
+@pytest.mark.parametrize(("adapter", "raw"), NEITHER, ids=case_id)
+def test_the_exported_schema_refuses_a_frame_that_is_neither(adapter, raw):
+    schema = json.loads((export.DEFAULT_DIR / f"{CLIENT_SCHEMAS[adapter]}.schema.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(raw, schema)
+
+
+# Mentions by username (use-chat-ws.ts) ------------------------------------------
+
+
+def test_chat_mentions_may_be_usernames_ids_or_both():
+    raw = {"type": "send_message", "channelId": 130, "content": "hi @bob", "mentions": ["bob", 3, "nobody"]}
+    assert chat_frames.chat_client_frame.validate_json(json.dumps(raw)).mentions == ["bob", 3, "nobody"]
+
+
+@pytest.mark.parametrize("mention", [0, "", "x" * 65, 1.5, None])
+def test_a_mention_that_is_no_id_and_no_username_is_refused(mention):
+    raw = {"type": "send_message", "channelId": 130, "content": "hi", "mentions": [mention]}
+    with pytest.raises(ValidationError) as caught:
+        chat_frames.chat_client_frame.validate_json(json.dumps(raw))
+    assert all(e["loc"][:3] == ("send_message", "mentions", 0) for e in caught.value.errors())

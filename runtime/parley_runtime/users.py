@@ -17,6 +17,12 @@ def user_lookup(bus: Bus) -> Callable[[list[int]], Awaitable[set[int]]]:
     return known_users
 
 
+async def ids_by_username(bus: Bus, usernames: list[str]) -> dict[str, int]:
+    """The ids of those usernames that name a user, keyed by the lower-cased name."""
+    found = await bus.request(subjects.AUTH_FIND_USERS, auth.FindUsers(usernames=usernames))
+    return {user.username.lower(): user.id for user in found.users}
+
+
 def user_id_of(bus: Bus, username: str, retry_after_s: float = 30.0) -> Callable[[], Awaitable[int | None]]:
     """The id of a named user, remembered once found; while it does not exist, asked
     again at most every `retry_after_s` so a missing user costs no round trip per call."""

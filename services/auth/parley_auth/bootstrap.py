@@ -54,4 +54,5 @@ async def start(bus: Bus, settings: AuthSettings) -> Started:
     await bus.serve(subjects.AUTH_VALIDATE_SESSION, bind(handlers.validate_session, ports))
     await bus.serve(subjects.AUTH_GET_USERS, bind(handlers.get_users, ports))
     await bus.serve(subjects.AUTH_FIND_USER, bind(handlers.find_user, ports))
+    await bus.serve(subjects.AUTH_FIND_USERS, bind(handlers.find_users, ports))
     return Started(checks={"store": store.ping}, close=store.close)

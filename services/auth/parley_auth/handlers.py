@@ -117,6 +117,10 @@ async def get_users(command: auth.GetUsers, ports: Ports) -> auth.UserList:
     return auth.UserList(users=[user_view(u) for u in await ports.store.users_by_ids(command.ids)])
 
 
+async def find_users(command: auth.FindUsers, ports: Ports) -> auth.UserList:
+    return auth.UserList(users=[user_view(u) for u in await ports.store.users_by_usernames(command.usernames)])
+
+
 async def find_user(command: auth.FindUser, ports: Ports) -> auth.User:
     user = await ports.store.user_by_username(command.username)
     if user is None:

@@ -52,6 +52,9 @@ class AuthStore(Protocol):
     async def user_by_username(self, username: str) -> UserRecord | None:
         """Case-insensitive."""
 
+    async def users_by_usernames(self, usernames: list[str]) -> list[UserRecord]:
+        """Those that exist, matched case-insensitively, each once, in no set order."""
+
     async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
     async def create_session(self, session: SessionRecord) -> None: ...

@@ -81,6 +81,10 @@ class MongoAuthStore:
         doc = await self._users.find_one({"username_lower": username.lower()})
         return _user(doc) if doc else None
 
+    async def users_by_usernames(self, usernames: list[str]) -> list[UserRecord]:
+        lowered = list({name.lower() for name in usernames})
+        return [_user(doc) async for doc in self._users.find({"username_lower": {"$in": lowered}})]
+
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self._users.update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}})
 

@@ -84,6 +84,14 @@ class SqliteAuthStore:
         row = await self._db.one(query, (username.lower(),))
         return _user(row) if row else None
 
+    async def users_by_usernames(self, usernames: list[str]) -> list[UserRecord]:
+        lowered = tuple({name.lower() for name in usernames})
+        if not lowered:
+            return []
+        marks = ",".join("?" * len(lowered))
+        rows = await self._db.all(f"SELECT {USER_COLUMNS} FROM users WHERE username_lower IN ({marks})", lowered)
+        return [_user(row) for row in rows]
+
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self._db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 

@@ -23,6 +23,14 @@ async def test_created_user_reads_back_by_id_and_name_case_insensitively(store):
     assert await store.user_by_id(created.id + 1000) is None
 
 
+async def test_users_by_usernames_finds_those_that_exist_once_whatever_the_case(store):
+    ada, grace = [await store.create_user(new_user(name)) for name in ("Ada", "grace")]
+    found = await store.users_by_usernames(["ADA", "nobody", "Grace", "ada"])
+    assert sorted(found, key=lambda u: u.id) == [ada, grace]
+    assert await store.users_by_usernames([]) == []
+    assert await store.users_by_usernames(["nobody"]) == []
+
+
 async def test_ids_are_distinct_and_increasing(store):
     ids = [(await store.create_user(new_user(f"user{i}"))).id for i in range(5)]
     assert ids == sorted(ids) and len(set(ids)) == 5

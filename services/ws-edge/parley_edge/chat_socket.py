@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from parley_contracts import chat, chat_frames, signals, subjects
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
+from parley_runtime.users import ids_by_username
 
 from . import frames, metrics
 from .socket_loop import SocketProtocol, log
@@ -91,7 +92,8 @@ class ChatProtocol(SocketProtocol):
     async def _on_send_message(self, frame: chat_frames.SendMessage) -> None:
         self._require_joined(frame.channel_id)
         self.limit(self.send_limit, "sends")
-        command = chat.PostMessage.from_draft(self.connection.user_id, frame)
+        draft = frame.model_copy(update={"mentions": await self._mentioned_ids(frame.mentions)})
+        command = chat.PostMessage.from_draft(self.connection.user_id, draft)
         accepted = await self.state.bus.request(subjects.CHAT_POST_MESSAGE, command)
         joined_at = self.state.hub.joined_at(self.connection, frame.channel_id)
         if accepted.duplicate and joined_at is not None and accepted.message.seq <= joined_at:
@@ -101,6 +103,15 @@ class ChatProtocol(SocketProtocol):
                 channel_id=frame.channel_id, message=accepted.message, seq=accepted.message.seq
             )
             self.connection.push(frames.encode(new))
+
+    async def _mentioned_ids(self, mentions: list[int | str]) -> list[int]:
+        """Mentions as user ids: usernames resolved, those naming nobody dropped."""
+        names = [mention for mention in mentions if isinstance(mention, str)]
+        if not names:
+            return mentions
+        ids = await ids_by_username(self.state.bus, names)
+        resolved = (mention if isinstance(mention, int) else ids.get(mention.lower()) for mention in mentions)
+        return [user_id for user_id in resolved if user_id is not None]
 
     async def _on_typing(self, frame: chat_frames.Typing) -> None:
         await self._signal_typing(frame.channel_id, typing=True)
