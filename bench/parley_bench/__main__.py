@@ -28,7 +28,7 @@ from parley_stack.settings import StackSettings
 from parley_storage.cassandra import connect
 
 from . import chart, profile, scenarios
-from .persistence import persistence
+from .persistence import persistence, side_by_side, side_by_side_table
 from .target import QUICK, Sizes, Target
 
 OUT = Path(".parley/bench")
@@ -156,6 +156,9 @@ def main() -> None:
         profile_dir.mkdir(parents=True, exist_ok=True)
     results = run(args, sizes, profile_dir)
     print(table(results))
+    stores = side_by_side(results) if any(name.startswith("persistence") for name in results) else []
+    if stores:
+        print(side_by_side_table(stores))
     if profile_dir:
         for path in sorted(profile_dir.glob("*.txt")):
             print(f"\nprofile of {path.stem} (% own, % with callees):")
@@ -163,11 +166,10 @@ def main() -> None:
                 print(f"  {own:5.1f} {under:5.1f}  {function}")
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"results-{label}.json"
-    path.write_text(json.dumps({"sizes": sizes.__dict__, "results": results}, indent=2))
+    path.write_text(json.dumps({"sizes": sizes.__dict__, "results": results, "persistence": stores}, indent=2))
     print(f"written to {path}")
-    if any(name.startswith("persistence") for name in results):
-        drawn = chart.persistence(results, sizes, path.with_suffix(".png"))
-        print(f"drawn to {drawn}")
+    if stores:
+        print(f"drawn to {chart.persistence(stores, sizes, path.with_suffix('.png'))}")
 
 
 if __name__ == "__main__":

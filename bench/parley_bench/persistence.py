@@ -21,6 +21,35 @@ from .scenarios import at_rate
 from .target import Target
 
 Send = Callable[[int], Awaitable[None]]
+CASES = [("channel", "one"), ("channel", "many"), ("dm", "one"), ("dm", "many")]
+STORES = ["sqlite", "cassandra"]
+
+
+def side_by_side(results: dict) -> list[dict]:
+    """One row per case: each store's appends a second and the p99 they were reached at."""
+    rows = []
+    for kind, spread in CASES:
+        row: dict = {"case": f"{kind}_{spread}"}
+        for store in STORES:
+            figures = results.get(f"persistence_{store}")
+            if figures:
+                row[store] = {
+                    "appends_per_s": figures[f"{kind}_{spread}_appends_per_s"],
+                    "p99_ms": figures[f"{kind}_{spread}_p99_ms"],
+                }
+        rows.append(row)
+    return rows
+
+
+def side_by_side_table(rows: list[dict]) -> str:
+    lines = [f"{'persistence':14}" + "".join(f"{store:>26}" for store in STORES)]
+    for row in rows:
+        cells = [
+            f"{row[store]['appends_per_s']:>8,}/s at p99 {row[store]['p99_ms']:>6.0f} ms" if store in row else " " * 26
+            for store in STORES
+        ]
+        lines.append(f"{row['case']:14}" + "".join(cells))
+    return "\n".join(lines)
 
 
 async def persistence(target: Target, pids: dict[str, int], label: str) -> dict:
