@@ -9,10 +9,20 @@ from .bus import Bus
 from .errors import ParleyError
 
 
-def user_lookup(bus: Bus) -> Callable[[list[int]], Awaitable[set[int]]]:
+def user_lookup(bus: Bus, remember: int = 100_000) -> Callable[[list[int]], Awaitable[set[int]]]:
+    """Which of some user ids exist. Users are never deleted, so an id once found is
+    remembered (up to `remember` of them) and only the others are asked of auth (a DM
+    send used to ask every time)."""
+    known: set[int] = set()
+
     async def known_users(user_ids: list[int]) -> set[int]:
-        found = await bus.request(subjects.AUTH_GET_USERS, auth.GetUsers(ids=user_ids))
-        return {user.id for user in found.users}
+        unknown = [user_id for user_id in user_ids if user_id not in known]
+        if unknown:
+            if len(known) >= remember:
+                known.clear()
+            found = await bus.request(subjects.AUTH_GET_USERS, auth.GetUsers(ids=unknown))
+            known.update(user.id for user in found.users)
+        return known.intersection(user_ids)
 
     return known_users
 
