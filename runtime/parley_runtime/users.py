@@ -20,6 +20,7 @@ def user_lookup(bus: Bus, remember: int = 100_000) -> Callable[[list[int]], Awai
         if unknown:
             if len(known) >= remember:
                 known.clear()
+                unknown = list(user_ids)
             found = await bus.request(subjects.AUTH_GET_USERS, auth.GetUsers(ids=unknown))
             known.update(user.id for user in found.users)
         return known.intersection(user_ids)
