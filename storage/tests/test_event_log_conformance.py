@@ -136,3 +136,15 @@ async def test_the_outbox_hands_back_what_was_not_published(log):
     assert await log.unsettled(datetime.now(UTC) - timedelta(minutes=1), 10) == []
     await log.mark_published("o", a.seq)
     assert [e.seq for e in await log.unsettled(later, 10)] == [b.seq]
+
+
+async def test_sqlite_appends_waiting_at_once_share_one_commit(sqlite_writers):
+    log = sqlite_writers[0]
+    statements: list[str] = []
+    log._db._statements.connection.set_trace_callback(statements.append)
+    results = await asyncio.gather(*(log.append("g", posted(i)) for i in range(1, 51)))
+    for result in results:
+        await log.mark_published("g", result.event.seq)
+    last = await log.append("g", posted(51))  # clearing the marks rides along with this commit
+    assert statements.count("COMMIT") == 2
+    assert await log.unsettled(datetime.now(UTC) + timedelta(seconds=1), 100) == [last.event]
