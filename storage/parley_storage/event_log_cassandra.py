@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic
 
+import structlog
 from cassandra import ConsistencyLevel, WriteTimeout
 from cassandra.cluster import Session
 from cassandra.query import BatchStatement, BatchType
@@ -41,6 +42,7 @@ from pydantic import TypeAdapter
 from .cassandra import execute
 from .event_log import Appended, Event
 
+log = structlog.get_logger("parley.event_log")
 BUCKET_SIZE = 10_000
 OUTBOX_SHARDS = 16
 MAX_GROUP = 100
@@ -273,7 +275,9 @@ class CassandraEventLog(Generic[Event]):
     # The outbox --------------------------------------------------------------------
 
     async def mark_published(self, stream: str, seq: int) -> None:
-        """Clears the mark; the marks cleared within one loop turn go out as one batch per shard."""
+        """Clears the mark; the marks cleared within one loop turn go out as one batch per shard.
+        A failure is logged, not raised: the event is out, and a mark left behind only
+        means one harmless re-publish."""
         self._unmarks.append((shard_of(stream), stream, seq))
         if self._unmarking is None:
             self._unmarking = asyncio.ensure_future(self._clear_marks())
@@ -285,7 +289,10 @@ class CassandraEventLog(Generic[Event]):
         by_shard: defaultdict[int, BatchStatement] = defaultdict(lambda: BatchStatement(batch_type=BatchType.UNLOGGED))
         for mark in marks:
             by_shard[mark[0]].add(self._unmark, mark)
-        await asyncio.gather(*(execute(self._session, batch) for batch in by_shard.values()))
+        try:
+            await asyncio.gather(*(execute(self._session, batch) for batch in by_shard.values()))
+        except Exception as exc:  # the events are published: a mark left behind costs one re-publish
+            log.warning("outbox_marks_not_cleared", count=len(marks), error=str(exc))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         found: list[Event] = []
