@@ -28,6 +28,7 @@ from parley_stack.settings import StackSettings
 from parley_storage.cassandra import connect
 
 from . import chart, profile, scenarios
+from .cassandra_stats import CassandraStats
 from .persistence import persistence, side_by_side, side_by_side_table
 from .target import QUICK, Sizes, Target
 
@@ -121,11 +122,13 @@ def run(args: argparse.Namespace, sizes: Sizes, profile_dir: Path | None) -> dic
     if "persistence_cassandra" in wanted:
         with environment(**CASSANDRA_STREAMS):
             fresh_cassandra_schema()
+            server = CassandraStats(ChatSettings().cassandra_hosts)
             with embedded_stack() as (stack, base_url):
                 pids = service_pids(stack)
                 target = Target(base_url, stack.nats_url, pids["edge"], sizes, profile_dir)
                 make = lambda t: persistence(t, pids, "cassandra")  # noqa: E731
                 uvloop.run(run_scenario("persistence_cassandra", make, target, results))
+            results["cassandra_server"] = server.figures()
     return results
 
 
