@@ -43,3 +43,5 @@ class EventSourcedSettings(ServiceSettings):
     republish_interval_s: float = 2.0
     republish_grace_s: float = 5.0
     """An outbox mark younger than this may belong to a request still in flight."""
+    failpoint: str | None = None
+    """Tests only: `after_persist` makes the process kill itself between persist and publish."""
