@@ -48,7 +48,12 @@ async def wait_for_stop_signal() -> None:
 async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Startup) -> None:
     try:
         bus = await Bus.connect(
-            settings.nats_url, name, settings.request_timeout_s, allow_reconnect=True, connect_timeout=5
+            settings.nats_url,
+            name,
+            settings.request_timeout_s,
+            settings.request_resend_after_s,
+            allow_reconnect=True,
+            connect_timeout=5,
         )
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
         reason = str(exc) or type(exc).__name__

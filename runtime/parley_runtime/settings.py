@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     health_port: int = 0
     """0 turns the health endpoint off."""
     request_timeout_s: float = 5.0
+    request_resend_after_s: float = 1.0
+    """A repeatable request unanswered this long is sent again: its responder may have died."""
 
     @property
     def effective_log_format(self) -> LogFormat:
