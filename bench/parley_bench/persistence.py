@@ -54,7 +54,7 @@ def side_by_side_table(rows: list[dict]) -> str:
 
 async def persistence(target: Target, pids: dict[str, int], label: str) -> dict:
     sizes = target.sizes
-    bus = await Bus.connect(target.nats_url, "bench")
+    bus = await Bus.connect(target.nats_url, "bench", resend_after_s=60)  # measure capacity, not resends
     channels = await _channels(bus, sizes.persist_streams)
     sender, *recipients = [user for user, _ in await population.users(target.base_url, "p", sizes.persist_streams + 1)]
     figures: dict[str, float] = {}

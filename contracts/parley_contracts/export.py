@@ -49,6 +49,14 @@ def _key(subject: str) -> str:
     return subject.replace(".", "_").replace("{", "").replace("}", "").replace(">", "all")
 
 
+def _repeats(command: subjects.Command) -> str:
+    """What the description says of sending a command again (the bus does when it is late)."""
+    if command.idempotency_key is not None:
+        field = command.request.model_fields[command.idempotency_key].alias or command.idempotency_key
+        return f" Idempotent when `{field}` is set: a late request may be sent again."
+    return " Idempotent: a late request may be sent again." if command.idempotent else ""
+
+
 def asyncapi() -> dict:
     models: dict[str, type[BaseModel]] = {}
     for command in subjects.COMMANDS:
@@ -77,7 +85,7 @@ def asyncapi() -> dict:
         channels[key] = {
             "address": command.subject,
             "messages": {name_of[command.request]: message(command.request)},
-            "description": f"Request/reply, queue group `{command.service}`.",
+            "description": f"Request/reply, queue group `{command.service}`.{_repeats(command)}",
         }
         channels[f"{key}_reply"] = {
             "address": None,

@@ -29,10 +29,20 @@ class Command(Generic[Request, Response]):
     subject: str
     request: type[Request]
     reply: type[Response]
+    idempotent: bool = False
+    """Handling it twice changes nothing more than once (reads, set-like writes)."""
+    idempotency_key: str | None = None
+    """A request field that, when set, makes a repeat answer with the first outcome."""
 
     @property
     def service(self) -> str:
         return self.subject.split(".", 1)[0]
+
+    def repeatable(self, request: Request) -> bool:
+        """May this request be sent again while an earlier copy may still be handled?"""
+        if self.idempotency_key is not None and getattr(request, self.idempotency_key) is not None:
+            return True
+        return self.idempotent
 
 
 @dataclass(frozen=True)
@@ -59,41 +69,47 @@ class Topic(Generic[Model]):
 
 
 # Commands ----------------------------------------------------------------------
+# Not idempotent: a repeat creates a second thing (register, log in, create), answers
+# differently (remove, delete), or appends another event (edit, mark read).
 
 AUTH_REGISTER = Command("auth.register", auth.RegisterUser, auth.User)
 AUTH_LOGIN = Command("auth.login", auth.LogIn, auth.LoggedIn)
-AUTH_LOGOUT = Command("auth.logout", auth.LogOut, Empty)
-AUTH_VALIDATE_SESSION = Command("auth.validate_session", auth.ValidateSession, auth.SessionValid)
-AUTH_GET_USERS = Command("auth.get_users", auth.GetUsers, auth.UserList)
-AUTH_FIND_USER = Command("auth.find_user", auth.FindUser, auth.User)
-AUTH_FIND_USERS = Command("auth.find_users", auth.FindUsers, auth.UserList)
+AUTH_LOGOUT = Command("auth.logout", auth.LogOut, Empty, idempotent=True)
+AUTH_VALIDATE_SESSION = Command("auth.validate_session", auth.ValidateSession, auth.SessionValid, idempotent=True)
+AUTH_GET_USERS = Command("auth.get_users", auth.GetUsers, auth.UserList, idempotent=True)
+AUTH_FIND_USER = Command("auth.find_user", auth.FindUser, auth.User, idempotent=True)
+AUTH_FIND_USERS = Command("auth.find_users", auth.FindUsers, auth.UserList, idempotent=True)
 
 CHAT_CREATE_WORKSPACE = Command("chat.cmd.create_workspace", chat.CreateWorkspace, chat.Workspace)
-CHAT_GET_WORKSPACE = Command("chat.cmd.get_workspace", chat.GetWorkspace, chat.WorkspaceDetail)
-CHAT_LIST_WORKSPACES = Command("chat.cmd.list_workspaces", chat.ListWorkspaces, chat.WorkspaceList)
-CHAT_ADD_MEMBER = Command("chat.cmd.add_member", chat.AddMember, chat.Member)
+CHAT_GET_WORKSPACE = Command("chat.cmd.get_workspace", chat.GetWorkspace, chat.WorkspaceDetail, idempotent=True)
+CHAT_LIST_WORKSPACES = Command("chat.cmd.list_workspaces", chat.ListWorkspaces, chat.WorkspaceList, idempotent=True)
+CHAT_ADD_MEMBER = Command("chat.cmd.add_member", chat.AddMember, chat.Member, idempotent=True)
 CHAT_REMOVE_MEMBER = Command("chat.cmd.remove_member", chat.RemoveMember, Empty)
-CHAT_SET_ASSISTANT = Command("chat.cmd.set_assistant_enabled", chat.SetAssistantEnabled, chat.Workspace)
+CHAT_SET_ASSISTANT = Command(
+    "chat.cmd.set_assistant_enabled", chat.SetAssistantEnabled, chat.Workspace, idempotent=True
+)
 CHAT_CREATE_CHANNEL = Command("chat.cmd.create_channel", chat.CreateChannel, chat.Channel)
-CHAT_LIST_CHANNELS = Command("chat.cmd.list_channels", chat.ListChannels, chat.ChannelList)
-CHAT_OPEN_DM = Command("chat.cmd.open_dm", chat.OpenDirectChannel, chat.Channel)
-CHAT_LIST_DMS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList)
-CHAT_AUTHORIZE_JOIN = Command("chat.cmd.authorize_join", chat.AuthorizeJoin, chat.JoinAuthorized)
-CHAT_POST_MESSAGE = Command("chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted)
+CHAT_LIST_CHANNELS = Command("chat.cmd.list_channels", chat.ListChannels, chat.ChannelList, idempotent=True)
+CHAT_OPEN_DM = Command("chat.cmd.open_dm", chat.OpenDirectChannel, chat.Channel, idempotent=True)
+CHAT_LIST_DMS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList, idempotent=True)
+CHAT_AUTHORIZE_JOIN = Command("chat.cmd.authorize_join", chat.AuthorizeJoin, chat.JoinAuthorized, idempotent=True)
+CHAT_POST_MESSAGE = Command(
+    "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id"
+)
 CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage)
 CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty)
 CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty)
-CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History)
-CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch)
+CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
+CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)
 
-DM_SEND = Command("dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted)
+DM_SEND = Command("dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted, idempotency_key="client_msg_id")
 DM_MARK_READ = Command("dm.cmd.mark_read", dm.MarkDirectRead, Empty)
-DM_HISTORY = Command("dm.cmd.history", dm.GetDirectHistory, dm.DirectHistory)
-DM_AUTHORIZE = Command("dm.cmd.authorize", dm.AuthorizeConversation, dm.ConversationAuthorized)
-DM_EVENTS_SINCE = Command("dm.cmd.events_since", dm.GetDirectEventsSince, dm.DirectEventBatch)
-DM_INBOX = Command("dm.cmd.inbox", dm.GetInbox, dm.Inbox)
-DM_BLOCK = Command("dm.cmd.block", dm.BlockUser, Empty)
-DM_UNBLOCK = Command("dm.cmd.unblock", dm.UnblockUser, Empty)
+DM_HISTORY = Command("dm.cmd.history", dm.GetDirectHistory, dm.DirectHistory, idempotent=True)
+DM_AUTHORIZE = Command("dm.cmd.authorize", dm.AuthorizeConversation, dm.ConversationAuthorized, idempotent=True)
+DM_EVENTS_SINCE = Command("dm.cmd.events_since", dm.GetDirectEventsSince, dm.DirectEventBatch, idempotent=True)
+DM_INBOX = Command("dm.cmd.inbox", dm.GetInbox, dm.Inbox, idempotent=True)
+DM_BLOCK = Command("dm.cmd.block", dm.BlockUser, Empty, idempotent=True)
+DM_UNBLOCK = Command("dm.cmd.unblock", dm.UnblockUser, Empty, idempotent=True)
 
 # Events (durable, captured by EVENTS) ------------------------------------------
 

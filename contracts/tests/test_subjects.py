@@ -51,3 +51,14 @@ def test_wildcard_fills_what_is_given():
 def test_conversation_ids_are_ordered_pairs():
     assert dm.conversation_id(9, 3) == dm.conversation_id(3, 9) == "conv_3_9"
     assert dm.participants("conv_3_9") == (3, 9)
+
+
+def test_a_send_may_be_repeated_only_under_its_client_msg_id():
+    for command in subjects.COMMANDS:
+        if command.idempotency_key is not None:
+            assert command.idempotency_key in command.request.model_fields, command.subject
+    keyed = chat.PostMessage(actor_id=1, channel_id=2, content="hi", client_msg_id="k-1")
+    assert subjects.CHAT_POST_MESSAGE.repeatable(keyed)
+    assert not subjects.CHAT_POST_MESSAGE.repeatable(keyed.model_copy(update={"client_msg_id": None}))
+    assert subjects.CHAT_HISTORY.repeatable(chat.GetHistory(actor_id=1, channel_id=2))
+    assert not subjects.CHAT_MARK_READ.repeatable(chat.MarkRead(actor_id=1, channel_id=2, message_id=3))

@@ -5,6 +5,13 @@ A responder never lets an exception vanish in a callback: a payload that fails
 validation becomes a `bad_request` reply, a `ParleyError` its own reply, and anything
 else an `internal` reply plus a logged traceback.
 
+A request rides out a responder's crash and restart within its timeout. While nobody
+listens, NATS says so at once (no responders) and the request is sent again after a
+short pause. A request that reached a process which then died is never answered; a
+repeatable command (`Command.repeatable`: idempotent, or carrying its idempotency key)
+is therefore sent again when its answer is late, and the first answer wins. Any other
+command waits out its timeout rather than risk being handled twice.
+
 Commands are served concurrently: nats-py hands a subscription's messages to its
 callback one at a time, which would serve one request per service process at a time
 (a post's round trips to the store and JetStream, end to end, before the next began).
@@ -21,7 +28,7 @@ import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.errors import NoRespondersError
+from nats.errors import NoRespondersError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
@@ -39,6 +46,10 @@ Response = TypeVar("Response", bound=BaseModel)
 Model = TypeVar("Model")
 
 log = structlog.get_logger("parley.bus")
+FIRST_PAUSE_S = 0.05
+MAX_PAUSE_S = 0.25
+"""The pause after a no-responders answer doubles up to this: a restarted service is
+heard from at most this long after it subscribes."""
 _reply_envelope = TypeAdapter(OkReply | ErrorReply)
 
 
@@ -49,10 +60,11 @@ def encode(model: BaseModel) -> bytes:
 class Bus:
     """One NATS connection used through contract models."""
 
-    def __init__(self, nc: Client, request_timeout_s: float = 5.0, concurrency: int = 256):
+    def __init__(self, nc: Client, request_timeout_s: float = 5.0, resend_after_s: float = 1.0, concurrency: int = 256):
         self.nc = nc
         self.js = nc.jetstream()
         self.request_timeout_s = request_timeout_s
+        self.resend_after_s = resend_after_s
         self._slots = asyncio.Semaphore(concurrency)
         self._handling: set[asyncio.Task] = set()
         self._served: list[Subscription] = []
@@ -63,6 +75,7 @@ class Bus:
         url: str,
         name: str,
         request_timeout_s: float = 5.0,
+        resend_after_s: float = 1.0,
         connect_deadline_s: float = 10.0,
         concurrency: int = 256,
         **options: Any,
@@ -82,14 +95,14 @@ class Bus:
             servers=[url],
             name=name,
             max_reconnect_attempts=-1,
-            reconnect_time_wait=0.5,
+            reconnect_time_wait=0.2,  # NATS back is found within 0.2 s; a refused connect costs nothing
             error_cb=on_error,
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
             **options,
         )
         nc = await asyncio.wait_for(connecting, connect_deadline_s)
-        return cls(nc, request_timeout_s, concurrency)
+        return cls(nc, request_timeout_s, resend_after_s, concurrency)
 
     # Request/reply ---------------------------------------------------------------
 
@@ -97,14 +110,53 @@ class Bus:
         self, command: Command[Request, Response], payload: Request, timeout_s: float | None = None
     ) -> Response:
         """Send a command and return its reply model, or raise the `ParleyError` it answered."""
+        deadline = asyncio.get_running_loop().time() + (timeout_s or self.request_timeout_s)
+        data = encode(payload)
         try:
-            msg = await self.nc.request(command.subject, encode(payload), timeout=timeout_s or self.request_timeout_s)
-        except (NoRespondersError, NatsTimeout) as exc:
+            if command.repeatable(payload):
+                msg = await self._first_answer(command.subject, data, deadline)
+            else:
+                msg = await self._ask(command.subject, data, deadline)
+        except (NoRespondersError, NatsTimeout, OutboundBufferLimitError) as exc:
+            # The last: NATS has been away so long that the buffer of what waits for it is full.
             raise ParleyError(ErrorCode.UNAVAILABLE, f"{command.service} did not answer") from exc
         envelope = _reply_envelope.validate_json(msg.data)
         if isinstance(envelope, ErrorReply):
             raise ParleyError.from_body(envelope.error)
         return command.reply.model_validate(envelope.data, strict=False)
+
+    async def _ask(self, subject: str, data: bytes, deadline: float) -> Msg:
+        """One copy of a request, sent again after a pause while no responder listens."""
+        loop = asyncio.get_running_loop()
+        pause = FIRST_PAUSE_S
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise NatsTimeout
+            try:
+                return await self.nc.request(subject, data, timeout=remaining)
+            except NoRespondersError:
+                if loop.time() + pause >= deadline:
+                    raise
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, MAX_PAUSE_S)
+
+    async def _first_answer(self, subject: str, data: bytes, deadline: float) -> Msg:
+        """Copies of a repeatable request, another each time the answer is late (waiting
+        twice as long each time); the first answer wins."""
+        copies: set[asyncio.Task[Msg]] = set()
+        late_after = self.resend_after_s
+        try:
+            while True:
+                copies.add(asyncio.create_task(self._ask(subject, data, deadline)))
+                done, copies = await asyncio.wait(copies, timeout=late_after, return_when=asyncio.FIRST_COMPLETED)
+                if done:
+                    answered = [copy for copy in done if copy.exception() is None]
+                    return (answered or list(done))[0].result()
+                late_after *= 2
+        finally:
+            for copy in copies:
+                copy.cancel()
 
     async def serve(
         self, command: Command[Request, Response], handler: Callable[[Request], Awaitable[Response]]

@@ -51,6 +51,7 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
             settings.nats_url,
             name,
             settings.request_timeout_s,
+            settings.request_resend_after_s,
             concurrency=settings.max_concurrent_requests,
             allow_reconnect=True,
             connect_timeout=5,

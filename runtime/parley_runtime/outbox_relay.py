@@ -73,15 +73,13 @@ Handler = Callable[[object, object], Awaitable[tuple[object, list]]]
 """A command handler: (command, ports) -> (reply, events it appended)."""
 
 
-async def serve_event_sourced(
-    bus, settings: EventSourcedSettings, routes, ports, relay: OutboxRelay, kill_after_persist: bool = False
-) -> asyncio.Task:
+async def serve_event_sourced(bus, settings: EventSourcedSettings, routes, ports, relay: OutboxRelay) -> asyncio.Task:
     """Start an event-sourced service: the events stream exists, whatever a dead
     predecessor left unpublished goes out, commands are served, and the republisher runs
     (the task returned; cancel it on close)."""
     await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
     await relay.republish(grace=timedelta(0))
-    await serve_handlers(bus, routes, ports, relay, kill_after_persist)
+    await serve_handlers(bus, routes, ports, relay, settings.failpoint == "after_persist")
     grace = timedelta(seconds=settings.republish_grace_s)
     return asyncio.create_task(relay.run(settings.republish_interval_s, grace))
 

@@ -28,6 +28,8 @@ class ServiceSettings(BaseSettings):
     request_timeout_s: float = 5.0
     max_concurrent_requests: int = 256
     """Commands this process serves at once; more wait in NATS's queue for it."""
+    request_resend_after_s: float = 1.0
+    """A repeatable request unanswered this long is sent again: its responder may have died."""
 
     @property
     def effective_log_format(self) -> LogFormat:
@@ -45,3 +47,5 @@ class EventSourcedSettings(ServiceSettings):
     republish_interval_s: float = 2.0
     republish_grace_s: float = 5.0
     """An outbox mark younger than this may belong to a request still in flight."""
+    failpoint: str | None = None
+    """Tests only: `after_persist` makes the process kill itself between persist and publish."""

@@ -9,9 +9,12 @@ from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.bus import Bus
 from parley_runtime.errors import ParleyError
+from parley_testkit.nats_server import EphemeralNats
+from parley_testkit.waiting import until
 
 FIND = subjects.AUTH_FIND_USER
 USER = {"id": 7, "username": "ada", "name": "Ada", "createdAt": "2026-11-25T10:00:00Z"}
+REGISTER = auth.RegisterUser(username="grace", password="correct horse battery", name="Grace")
 
 
 async def test_request_reaches_a_responder_and_decodes_the_reply(bus: Bus):
@@ -62,6 +65,75 @@ async def test_no_responder_is_unavailable(bus: Bus):
     with pytest.raises(ParleyError) as caught:
         await bus.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="x" * 32), timeout_s=1)
     assert caught.value.code is ErrorCode.UNAVAILABLE
+
+
+async def test_a_request_while_nats_is_away_and_its_buffer_full_is_unavailable(tmp_path):
+    server = EphemeralNats(tmp_path / "store").start()
+    client = await Bus.connect(server.url, "client", pending_size=64)
+
+    async def reconnecting() -> bool:
+        return client.nc.is_reconnecting
+
+    async def connected() -> bool:
+        return client.nc.is_connected
+
+    server.stop()
+    await until(reconnecting, timeout_s=10)
+    with pytest.raises(ParleyError) as caught:
+        await client.request(FIND, auth.FindUser(username="x" * 64))
+    assert caught.value.code is ErrorCode.UNAVAILABLE
+    back = EphemeralNats(tmp_path / "store", server.port).start()
+    await until(connected, timeout_s=10)
+    await client.nc.close()
+    back.stop()
+
+
+async def find_any(request: auth.FindUser | auth.RegisterUser) -> auth.User:
+    return auth.User.model_validate({**USER, "username": request.username}, strict=False)
+
+
+async def test_a_request_waits_for_a_responder_that_starts_late(bus: Bus):
+    asking = asyncio.create_task(bus.request(subjects.AUTH_REGISTER, REGISTER, timeout_s=10))
+    done, _ = await asyncio.wait({asking}, timeout=0.3)
+    assert not done  # NATS said "no responders" at once, and the bus asks again
+    await bus.serve(subjects.AUTH_REGISTER, find_any)
+    assert (await asking).username == "grace"
+
+
+@pytest.mark.parametrize(
+    ("command", "payload", "repeatable"),
+    [(FIND, auth.FindUser(username="grace"), True), (subjects.AUTH_REGISTER, REGISTER, False)],
+    ids=["idempotent", "not_idempotent"],
+)
+async def test_only_a_repeatable_request_is_sent_again_after_its_responder_died_holding_it(
+    nats_url, bus: Bus, command, payload, repeatable
+):
+    doomed = await Bus.connect(nats_url, "doomed")
+    holding = asyncio.Event()
+
+    async def hold(_request) -> auth.User:
+        holding.set()
+        await asyncio.Event().wait()
+
+    await doomed.serve(command, hold)
+    asking = asyncio.create_task(bus.request(command, payload, timeout_s=3))
+    await asyncio.wait_for(holding.wait(), 5)
+    await doomed.nc.close()  # dies holding the request; a new responder takes over
+    seen = []
+
+    async def restarted(request) -> auth.User:
+        seen.append(request)
+        return await find_any(request)
+
+    await bus.serve(command, restarted)
+    if repeatable:
+        assert (await asking).username == "grace"
+        assert seen == [payload]
+    else:
+        with pytest.raises(ParleyError) as caught:
+            await asking
+        assert caught.value.code is ErrorCode.UNAVAILABLE
+        assert seen == []  # never handled twice
 
 
 async def test_queue_group_delivers_each_request_to_one_copy(nats_url):

@@ -71,8 +71,7 @@ async def start(bus: Bus, settings: ChatSettings) -> Started:
         user_lookup(bus),
         user_id_of(bus, settings.assistant_username),
     )
-    kill_after_persist = settings.failpoint == "after_persist"
-    republisher = await serve_event_sourced(bus, settings, ROUTES, ports, relay(bus, streams), kill_after_persist)
+    republisher = await serve_event_sourced(bus, settings, ROUTES, ports, relay(bus, streams))
 
     async def close() -> None:
         republisher.cancel()

@@ -31,6 +31,3 @@ class ChatSettings(EventSourcedSettings):
 
     assistant_username: str = "assistant"
     """The assistant's user: it may read and post in workspaces that enable it."""
-
-    failpoint: str | None = None
-    """Tests only: `after_persist` makes the process kill itself between persist and publish."""
