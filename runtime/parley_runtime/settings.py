@@ -26,6 +26,9 @@ class ServiceSettings(BaseSettings):
     health_port: int = 0
     """0 turns the health endpoint off."""
     request_timeout_s: float = 5.0
+    unready_exit_s: float = 0.0
+    """Exit (non-zero) once readiness has stayed false this long, for a restart policy to act
+    on; 0 turns it off."""
 
     @property
     def effective_log_format(self) -> LogFormat:
