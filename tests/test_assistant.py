@@ -204,3 +204,26 @@ async def test_a_stall_past_a_pull_deadline_does_not_silence_it(bus, room, nats_
         assert "summary" in (await reply_to(bus, room, question)).content
     finally:
         assistant.stop()
+
+
+async def test_an_answer_that_hangs_is_given_up_and_the_question_answered_later(bus, room, nats_url, tmp_path):
+    model = FakeModelServer()
+    url = await model.start()
+    assistant = start_assistant(
+        nats_url, tmp_path, openai_base_url=url, openai_model="local", provider_timeout_s="60", handle_timeout_s="1"
+    )
+    try:
+        model.mode = "slow"  # longer than the handling may take, far shorter than the provider's own limit
+        question = await post(bus, room["ada"], room["channel"].id, "@AI when do we ship?")
+
+        async def asked() -> bool:
+            return bool(model.requests)
+
+        await until(asked, timeout_s=20)
+        model.mode = "ok"
+        assert (await reply_to(bus, room, question)).content == "Deploy on Friday."
+        assert len(model.requests) == 2  # the answer is the second try's, once the first was given up
+        assert "assistant_failed" in assistant.logs() and "TimeoutError" in assistant.logs()
+    finally:
+        assistant.stop()
+        await model.stop()
