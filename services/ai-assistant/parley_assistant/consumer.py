@@ -60,7 +60,8 @@ async def consume(bus: Bus, assistant: Assistant, pulse: Pulse) -> None:
     while True:
         pulse.beat()
         try:
-            subscription = subscription or await subscribe(bus, assistant.settings)
+            if subscription is None:
+                subscription = await subscribe(bus, assistant.settings)
             try:
                 batch = await subscription.fetch(10, timeout=FETCH_WAIT_S)
             except TimeoutError:  # nats-py's own and the plain one alike: nothing came
