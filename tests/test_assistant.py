@@ -1,11 +1,16 @@
 """The assistant end to end: real NATS, the real auth and chat services, the assistant
 process; killed mid-way it still answers exactly once."""
 
+import asyncio
+import os
 import secrets
+import signal
 import time
+from pathlib import Path
 
 import pytest
 
+from parley_assistant.consumer import FETCH_WAIT_S
 from parley_contracts import auth, chat, signals, subjects
 from parley_stack.processes import service, wait_all
 from parley_testkit.model_server import FakeModelServer
@@ -146,3 +151,80 @@ async def test_owners_can_turn_the_assistant_off(bus, room, nats_url, tmp_path):
         assert not [m for m in await history(bus, room) if m.reply_to == ignored.id]
     finally:
         assistant.stop()
+
+
+def unread_from_nats(pid: int, nats_port: int) -> int:
+    """How many bytes from NATS wait unread in the sockets of process `pid` (Linux's view)."""
+    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+    unread = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].split(":")[1], 16) == nats_port and f"socket:[{fields[9]}]" in inodes:
+            unread += int(fields[4].split(":")[1], 16)
+    return unread
+
+
+async def stall_past_a_pull_deadline(bus, process, pulls: asyncio.Queue) -> None:
+    """The process gets no CPU from just after it asks for messages until past that pull's
+    deadline, and the pull's Request Timeout status is waiting when it runs again: what a
+    busy two-core machine does to it now and then. The test sends that status itself, in
+    the form NATS gives it: NATS's own does not reliably reach a stopped client in time."""
+    while not pulls.empty():
+        pulls.get_nowait()
+    asked_at, inbox = await asyncio.wait_for(pulls.get(), 10)
+    nats_port = int(bus.nc.connected_url.port)
+    os.kill(process.proc.pid, signal.SIGSTOP)
+    try:
+        await asyncio.sleep(asked_at + FETCH_WAIT_S + 0.2 - time.monotonic())  # the stall itself
+        before = unread_from_nats(process.proc.pid, nats_port)
+        await bus.nc.publish(inbox, headers={"Status": "408", "Description": "Request Timeout"})
+
+        async def delivered() -> bool:
+            return unread_from_nats(process.proc.pid, nats_port) > before
+
+        await until(delivered, timeout_s=5)
+        await asyncio.sleep(0.05)  # the stall goes on a moment after it arrived
+    finally:
+        os.kill(process.proc.pid, signal.SIGCONT)
+
+
+async def test_a_stall_past_a_pull_deadline_does_not_silence_it(bus, room, nats_url, tmp_path):
+    """nats-py's fetch raises a plain TimeoutError, not its own, when that status is read
+    after the deadline but before fetch's timer fires; the consumer once died of it."""
+    assistant = start_assistant(nats_url, tmp_path)
+    try:
+        pulls: asyncio.Queue = asyncio.Queue()
+
+        async def asked(msg) -> None:
+            pulls.put_nowait((time.monotonic(), msg.reply))
+
+        await bus.nc.subscribe("$JS.API.CONSUMER.MSG.NEXT.EVENTS.assistant", cb=asked)
+        for _ in range(3):  # each stall ends the pull this way almost always; three make it certain enough
+            await stall_past_a_pull_deadline(bus, assistant, pulls)
+        question = await post(bus, room["ada"], room["channel"].id, "@AI help")
+        assert "summary" in (await reply_to(bus, room, question)).content
+    finally:
+        assistant.stop()
+
+
+async def test_an_answer_that_hangs_is_given_up_and_the_question_answered_later(bus, room, nats_url, tmp_path):
+    model = FakeModelServer()
+    url = await model.start()
+    assistant = start_assistant(
+        nats_url, tmp_path, openai_base_url=url, openai_model="local", provider_timeout_s="60", handle_timeout_s="1"
+    )
+    try:
+        model.mode = "slow"  # longer than the handling may take, far shorter than the provider's own limit
+        question = await post(bus, room["ada"], room["channel"].id, "@AI when do we ship?")
+
+        async def asked() -> bool:
+            return bool(model.requests)
+
+        await until(asked, timeout_s=20)
+        model.mode = "ok"
+        assert (await reply_to(bus, room, question)).content == "Deploy on Friday."
+        assert len(model.requests) == 2  # the answer is the second try's, once the first was given up
+        assert "assistant_failed" in assistant.logs() and "TimeoutError" in assistant.logs()
+    finally:
+        assistant.stop()
+        await model.stop()

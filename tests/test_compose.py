@@ -76,6 +76,16 @@ def test_services_wait_for_what_they_need():
     assert {services["edge"]["depends_on"][n]["condition"] for n in ("auth", "chat", "dm")} == {"service_healthy"}
 
 
+def test_a_service_that_stays_unready_is_restarted():
+    """Compose only marks a container unhealthy: the services exit on their own, and come back."""
+    services = COMPOSE["services"]
+    for name in ("auth", "chat", "dm", "assistant", "edge"):
+        assert services[name]["restart"] == "unless-stopped", name
+        assert "/readyz" in " ".join(services[name]["healthcheck"]["test"]), name
+    for name in ("auth", "chat", "dm", "assistant"):
+        assert float(services[name]["environment"][f"PARLEY_{name.upper()}_UNREADY_EXIT_S"]) > 0, name
+
+
 def test_committed_nats_config_is_the_one_derived_from_the_contracts():
     assert (ROOT / "deploy" / "nats" / "nats.conf").read_text() == server_config()
 

@@ -1,5 +1,6 @@
 """The embedded stack exactly as `make up` runs it: a whole scenario over real sockets,
-a crash and its restart, a clean stop, and the data still there after a restart."""
+a crash and its restart, a clean stop, and the data still there after a restart; a
+service that stops answering its readiness is restarted too."""
 
 import os
 import signal
@@ -26,11 +27,11 @@ def alive(pid: int) -> bool:
 
 
 class RunningStack:
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, **settings: str):
         self.data_dir = data_dir
         self.port = free_port()
         env = {**os.environ, "PARLEY_DATA_DIR": str(data_dir), "PARLEY_PORT": str(self.port),
-               "PARLEY_NATS_PORT": str(free_port())}  # fmt: skip
+               "PARLEY_NATS_PORT": str(free_port()), **settings}  # fmt: skip
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "parley_stack"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -121,3 +122,24 @@ async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path)
     inbox = (await bob.get("/api/messagepal/conversations")).json()
     assert inbox[0]["lastMessage"]["content"] == "a secret" and inbox[0]["unread"] == 1
     assert again.stop()[0] == 0
+
+
+@pytest.mark.timeout(180)
+async def test_a_service_unready_for_too_long_is_restarted(tmp_path):
+    stack = RunningStack(tmp_path / "data", PARLEY_UNREADY_RESTART_S="2")
+    await stack.ready()
+    frozen = stack_pids(stack.data_dir)["assistant"]
+    os.kill(frozen, signal.SIGSTOP)  # alive, but its readiness no longer answers
+    try:
+
+        async def replaced() -> bool:
+            return stack_pids(stack.data_dir)["assistant"] != frozen
+
+        await until(replaced, timeout_s=60, interval_s=0.2)
+        assert not alive(frozen)
+    finally:
+        if alive(frozen):
+            os.kill(frozen, signal.SIGCONT)
+    code, output = stack.stop()
+    assert code == 0
+    assert "assistant not ready for 2s; restarting it" in output and "assistant restarted" in output

@@ -1,12 +1,15 @@
 """Running a service: log set-up, NATS connection, health endpoint, and a drain on SIGTERM.
 
 `run_service` is the one entry point every `python -m parley_<service>` uses; it exits
-non-zero with a one-line reason when NATS or a required setting is missing.
+non-zero with a one-line reason when NATS or a required setting is missing, or (when
+`unready_exit_s` is set) when its readiness has stayed false that long, so that whatever
+supervises it (a restart policy) starts it afresh.
 """
 
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -14,7 +17,7 @@ import structlog
 import uvloop
 
 from .bus import Bus
-from .health import HealthServer, ReadinessCheck
+from .health import HealthServer, ReadinessCheck, run_checks
 from .logs import configure_logging
 from .settings import ServiceSettings
 
@@ -27,10 +30,12 @@ async def _nothing() -> None:
 
 @dataclass
 class Started:
-    """What a service's start-up hands back: its readiness checks and how to close its ports."""
+    """What a service's start-up hands back: its readiness checks, how it stops taking work
+    (before the bus drains) and how it closes its ports (after)."""
 
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     close: Callable[[], Awaitable[None]] = _nothing
+    stop: Callable[[], Awaitable[None]] = _nothing
 
 
 Startup = Callable[[Bus], Awaitable[Started]]
@@ -64,11 +69,36 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
     if settings.health_port:
         await health.start(settings.health_host, settings.health_port)
     log.info("service_started", service=name)
-    await wait_for_stop_signal()
+    stopping = asyncio.create_task(wait_for_stop_signal())
+    watches = (
+        [asyncio.create_task(exit_when_unready(health, settings.unready_exit_s))] if settings.unready_exit_s else []
+    )
+    done, _ = await asyncio.wait([stopping, *watches], return_when=asyncio.FIRST_COMPLETED)
+    for task in (stopping, *watches):
+        task.cancel()
     log.info("service_stopping", service=name)
     await health.stop()
+    await started.stop()
     await bus.drain()
     await started.close()
+    if stopping not in done:
+        raise SystemExit(f"{name}: not ready for {settings.unready_exit_s:g}s; exiting so that it is restarted")
+
+
+async def exit_when_unready(health: HealthServer, unready_exit_s: float) -> None:
+    """Returns once readiness has been false (some check failing) for `unready_exit_s` on end."""
+    unready_since = None
+    while True:
+        await asyncio.sleep(min(1.0, unready_exit_s / 4))
+        results = await run_checks(health.checks)
+        if all(results.values()):
+            unready_since = None
+            continue
+        unready_since = unready_since or time.monotonic()
+        if time.monotonic() - unready_since >= unready_exit_s:
+            failing = sorted(name for name, ok in results.items() if not ok)
+            log.error("service_unready_exit", service=health.service, failing=failing, after_s=unready_exit_s)
+            return
 
 
 async def _nats_ready(bus: Bus) -> bool:

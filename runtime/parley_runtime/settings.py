@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
     """Commands this process serves at once; more wait in NATS's queue for it."""
     request_resend_after_s: float = 1.0
     """A repeatable request unanswered this long is sent again: its responder may have died."""
+    unready_exit_s: float = 0.0
+    """Exit (non-zero) once readiness has stayed false this long, for a restart policy to act
+    on; 0 turns it off."""
 
     @property
     def effective_log_format(self) -> LogFormat:

@@ -1,4 +1,5 @@
-"""A service drains on SIGTERM: an in-flight request is still answered, then it exits 0."""
+"""A service drains on SIGTERM: an in-flight request is still answered, then it exits 0.
+One whose readiness stays false exits on its own when told to, for a restart policy."""
 
 import asyncio
 import signal
@@ -49,3 +50,29 @@ async def test_unreachable_nats_exits_nonzero_with_one_line_reason():
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode != 0
     assert b"cannot reach NATS at nats://127.0.0.1:1" in err.splitlines()[-1]
+
+
+NEVER_READY = textwrap.dedent(
+    """
+    import sys
+    from parley_runtime.lifecycle import Started, run_service
+    from parley_runtime.settings import ServiceSettings
+
+    async def startup(bus):
+        async def never() -> bool:
+            return False
+        return Started(checks={"store": never})
+
+    run_service("probe", ServiceSettings(nats_url=sys.argv[1], unready_exit_s=1), startup)
+    """
+)
+
+
+async def test_a_service_unready_for_unready_exit_s_exits_nonzero_with_the_reason(nats_url):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", NEVER_READY, nats_url, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode != 0
+    assert b"service_unready_exit" in err and b"store" in err
+    assert b"probe: not ready for 1s" in err.splitlines()[-1]

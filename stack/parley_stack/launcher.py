@@ -1,7 +1,8 @@
 """Starts, watches and stops the embedded stack.
 
 Start order follows need: NATS, then auth, chat and dm together, then the edge (whose
-readiness needs auth). A process that dies unexpectedly is reported and restarted.
+readiness needs auth). A process that dies unexpectedly is reported and restarted, and
+so is one whose `/readyz` stays false (or unanswered) for `PARLEY_UNREADY_RESTART_S`.
 Stopping goes the other way: the edge first, so clients are told to reconnect (1001).
 """
 
@@ -16,6 +17,8 @@ from .processes import ServiceProcess, detached_child, service, tail, wait_all
 from .settings import StackSettings
 
 SERVICES = ("auth", "chat", "dm")
+READY_POLL_S = 2.0
+"""How often each service's readiness is asked (crashes are seen every round)."""
 LATE = ("assistant",)
 """Started once the others answer: the assistant registers itself with auth."""
 
@@ -32,6 +35,8 @@ class Stack:
         self.nats_url = f"nats://127.0.0.1:{settings.nats_port}"
         self.nats: subprocess.Popen | None = None
         self.services: dict[str, ServiceProcess] = {}
+        self.unready_since: dict[str, float] = {}
+        self.polled_at = 0.0
 
     def _make(self, name: str) -> ServiceProcess:
         port = self.settings.port if name == "edge" else None
@@ -83,22 +88,38 @@ class Stack:
         ]
         return "\n".join(f"  {name:6} {where}" for name, where in rows)
 
-    def restart_crashed(self) -> None:
+    def supervise(self) -> None:
+        """One round: NATS and every service that exited or stayed unready too long start again."""
         if self.nats.poll() is not None:
             say(f"nats-server exited with {self.nats.returncode}; restarting it")
             self._start_nats()
+        poll_readiness = self.settings.unready_restart_s and time.monotonic() - self.polled_at >= READY_POLL_S
+        if poll_readiness:
+            self.polled_at = time.monotonic()
         for name, process in list(self.services.items()):
-            if process.proc.poll() is None:
+            if process.proc.poll() is not None:
+                say(f"{name} crashed with exit code {process.proc.returncode}; last log lines:")
+            elif poll_readiness and self._unready_too_long(name, process):
+                say(f"{name} not ready for {self.settings.unready_restart_s:g}s; restarting it; last log lines:")
+                process.stop(timeout_s=5)
+            else:
                 continue
-            last_lines = tail(process.log_file, 5)
-            say(f"{name} crashed with exit code {process.proc.returncode}; last log lines:\n{last_lines}")
+            say(tail(process.log_file, 5))
             time.sleep(self.settings.restart_backoff_s)
+            self.unready_since.pop(name, None)
             try:
                 self.services[name] = self._make(name).start()
                 say(f"{name} restarted")
             except Exception as exc:  # report and keep supervising: it is tried again next round
                 say(f"{name} did not come back: {exc}")
         self._write_pids()
+
+    def _unready_too_long(self, name: str, process: ServiceProcess) -> bool:
+        if process.ready():
+            self.unready_since.pop(name, None)
+            return False
+        since = self.unready_since.setdefault(name, time.monotonic())
+        return time.monotonic() - since >= self.settings.unready_restart_s
 
     def stop(self) -> None:
         for name in ("edge", *LATE, *SERVICES):
@@ -122,7 +143,7 @@ def run(settings: StackSettings, stop_requested) -> int:
         stack.start()
         say(f"running; Ctrl-C stops everything\n{stack.describe()}")
         while not stop_requested.wait(0.5):
-            stack.restart_crashed()
+            stack.supervise()
         say("stopping")
         return 0
     except Exception as exc:

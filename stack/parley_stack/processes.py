@@ -75,18 +75,22 @@ class ServiceProcess:
             )  # fmt: skip
         return self
 
+    def ready(self) -> bool:
+        """Whether its `/readyz` answers 200 now (a 503, no answer or a stranger's answer: no)."""
+        try:
+            with urllib.request.urlopen(self.ready_url, timeout=1) as answer:
+                # Whoever else holds the port must not pass for this service.
+                return answer.status == 200 and json.loads(answer.read()).get("service") == self.name
+        except (OSError, ValueError):
+            return False
+
     def wait_ready(self, timeout_s: float = 30.0) -> "ServiceProcess":
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise ServiceFailed(f"{self.module} exited with {self.proc.returncode}:\n{tail(self.log_file)}")
-            try:
-                with urllib.request.urlopen(self.ready_url, timeout=1) as answer:
-                    # Whoever else holds the port must not pass for this service.
-                    if answer.status == 200 and json.loads(answer.read()).get("service") == self.name:
-                        return self
-            except (OSError, ValueError):
-                pass
+            if self.ready():
+                return self
             time.sleep(0.05)
         self.stop()
         raise ServiceFailed(f"{self.module} not ready in {timeout_s}s:\n{tail(self.log_file)}")

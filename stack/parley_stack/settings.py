@@ -16,3 +16,5 @@ class StackSettings(BaseSettings):
     nats_port: int = 4222
     log_level: str = "info"
     restart_backoff_s: float = 1.0
+    unready_restart_s: float = 30.0
+    """A service whose readiness stays false this long is restarted; 0 turns this off."""

@@ -11,7 +11,7 @@ from parley_runtime.errors import ParleyError
 from parley_runtime.lifecycle import Started
 
 from .assistant import Assistant
-from .consumer import consume
+from .consumer import Pulse, consume
 from .offline import OfflineProvider
 from .openai_compat import OpenAICompatibleProvider
 from .providers import Provider
@@ -42,12 +42,14 @@ def provider_for(settings: AssistantSettings) -> Provider:
 async def start(bus: Bus, settings: AssistantSettings) -> Started:
     await bus.ensure_events_stream(settings.events_stream)
     assistant = Assistant(bus, settings, provider_for(settings), await assistant_user(bus, settings))
-    task = asyncio.create_task(consume(bus, assistant))
+    pulse = Pulse(settings)
+    task = asyncio.create_task(consume(bus, assistant, pulse))
 
-    async def close() -> None:
+    async def stop() -> None:
         task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     async def consuming() -> bool:
-        return not task.done()
+        return not task.done() and pulse.recent()
 
-    return Started(checks={"consumer": consuming}, close=close)
+    return Started(checks={"consumer": consuming}, stop=stop)

@@ -20,6 +20,8 @@ class AssistantSettings(ServiceSettings):
     replies_per_minute: int = 6
     """Per channel."""
     provider_timeout_s: float = 20.0
+    handle_timeout_s: float = 45.0
+    """Past this, answering one message is given up and the message comes again later."""
     openai_base_url: str | None = None
     """Any OpenAI-compatible endpoint (hosted, Ollama, vLLM, llama.cpp); unset: the offline provider."""
     openai_model: str = "gpt-4o-mini"
