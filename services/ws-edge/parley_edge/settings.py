@@ -4,6 +4,9 @@ from pydantic_settings import SettingsConfigDict
 
 from parley_runtime.settings import DEFAULT_SECRET, ServiceSettings
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 class EdgeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PARLEY_EDGE_", extra="ignore", frozen=True)
@@ -16,10 +19,11 @@ class EdgeSettings(ServiceSettings):
     tls_keyfile: str | None = None
     cookie_max_age_s: int = 30 * 24 * 3600
 
-    allowed_origins: str = "http://localhost:8000,http://127.0.0.1:8000"
-    """Comma-separated origins allowed to open sockets; `*` allows any. A request with
-    no Origin header (not a browser) is always allowed: the check is against cross-site
-    WebSocket hijacking, which only browsers can be tricked into."""
+    allowed_origins: str = ""
+    """Comma-separated origins allowed to open sockets and to send cookie-carrying
+    state-changing requests; `*` allows any; empty: the edge's own address (`own_origins`).
+    A request with no Origin (not a browser) is always allowed: the check is against
+    cross-site requests, which only browsers can be tricked into."""
     max_frame_bytes: int = 64 * 1024
     ping_interval_s: float = 30.0
     ping_timeout_s: float = 20.0
@@ -35,7 +39,20 @@ class EdgeSettings(ServiceSettings):
 
     @property
     def origins(self) -> set[str]:
-        return {origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()}
+        listed = {origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()}
+        return listed or self.own_origins()
+
+    def own_origins(self) -> set[str]:
+        """The origins of pages this edge serves itself: its host and port, and both loopback
+        names when it listens on loopback or on every interface (other names of a public
+        address cannot be known here: list them in `allowed_origins`)."""
+        scheme = "https" if self.tls else "http"
+        hosts = {self.host}
+        if self.host in LOCAL_HOSTS:
+            hosts |= {"localhost", "127.0.0.1", "::1"}
+        hosts -= {"0.0.0.0", "::"}
+        port = "" if self.port == DEFAULT_PORTS[scheme] else f":{self.port}"
+        return {f"{scheme}://{f'[{host}]' if ':' in host else host}{port}" for host in hosts}
 
     @property
     def tls(self) -> bool:
