@@ -111,6 +111,7 @@ async def test_oversized_headers_are_431(edge):
         response = await client.get("/api/users/me", headers={"X-Pad": "p" * 40_000})
         assert response.status_code == 431
         assert response.json()["error"]["code"] == "too_large"
+        assert (await client.get("/api/users/me", params={"q": "p" * 40_000})).status_code == 431
         assert (await client.get("/api/users/me", headers={"X-Pad": "p" * 4000})).status_code == 401
 
 

@@ -39,8 +39,9 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         headers = scope["headers"]
-        if sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
-            refusal = ParleyError(ErrorCode.TOO_LARGE, f"request headers over {self.max_header_bytes} bytes")
+        target = len(scope["raw_path"]) + len(scope["query_string"])
+        if target + sum(len(name) + len(value) for name, value in headers) > self.max_header_bytes:
+            refusal = ParleyError(ErrorCode.TOO_LARGE, f"request head over {self.max_header_bytes} bytes")
             await error_response(refusal, HEADERS_TOO_LARGE)(scope, receive, send)
             return
         declared = next((value for name, value in headers if name == b"content-length"), b"0")
