@@ -8,7 +8,7 @@ import pytest
 
 from parley_contracts import auth, subjects
 from parley_edge.cookies import COOKIE_NAME, sign, unsign
-from parley_stack.processes import service
+from parley_stack.processes import service, wait_all
 from parley_testkit.waiting import until
 
 PASSWORD = "correct horse battery"
@@ -146,6 +146,52 @@ async def test_login_is_throttled_per_username_with_retry_after(nats_url, tmp_pa
     finally:
         edge_proc.stop()
         auth_proc.stop()
+
+
+async def log_in_from(base_url: str, address: str, password: str) -> int:
+    """A login for ada through a trusted proxy that names `address` as the client."""
+    async with httpx.AsyncClient(base_url=base_url, headers={"X-Forwarded-For": address}) as client:
+        return (await client.post("/api/auth/login", json={"username": "ada", "password": password})).status_code
+
+
+async def test_wrong_passwords_from_one_address_do_not_lock_the_user_out_elsewhere(nats_url, tmp_path):
+    auth_proc = service("auth", nats_url, tmp_path, login_attempts_per_user="3").spawn()
+    edge_proc = service("edge", nats_url, tmp_path, trusted_proxies="127.0.0.1").spawn()
+    try:
+        wait_all(auth_proc, edge_proc)
+        async with httpx.AsyncClient(base_url=edge_proc.base_url) as client:
+            assert (await register(client)).status_code == 201
+        attacker = [await log_in_from(edge_proc.base_url, "203.0.113.9", "wrong-pass") for _ in range(3)]
+        assert attacker == [401, 401, 401]
+        assert await log_in_from(edge_proc.base_url, "203.0.113.9", PASSWORD) == 429
+        assert await log_in_from(edge_proc.base_url, "198.51.100.7", PASSWORD) == 200
+    finally:
+        edge_proc.stop()
+        auth_proc.stop()
+
+
+async def test_failed_logins_are_shared_by_auth_processes_and_outlive_them(nats_url, tmp_path):
+    """Three wrong passwords, two seen by one auth process and one by another started
+    while the first ran and left alone after it stopped: the right one is then 429."""
+    first = service("auth", nats_url, tmp_path, login_attempts_per_user="3").spawn()
+    edge_proc = service("edge", nats_url, tmp_path).spawn()
+    second = service("auth", nats_url, tmp_path, log_name="auth-second", login_attempts_per_user="3")
+    try:
+        wait_all(first, edge_proc)
+        async with httpx.AsyncClient(base_url=edge_proc.base_url) as client:
+            await register(client)
+            wrong = {"username": "ada", "password": "wrong-pass"}
+            codes = [(await client.post("/api/auth/login", json=wrong)).status_code for _ in range(2)]
+            second.start()
+            first.stop()
+            codes.append((await client.post("/api/auth/login", json=wrong)).status_code)
+            right = await client.post("/api/auth/login", json={"username": "ada", "password": PASSWORD})
+        assert codes == [401, 401, 401]
+        assert right.status_code == 429, right.text
+    finally:
+        edge_proc.stop()
+        second.stop()
+        first.stop()
 
 
 async def test_idle_session_expires(nats_url, tmp_path):

@@ -1,11 +1,14 @@
 """`/ws/chat` end to end: real sockets to a real edge, with auth and chat behind it."""
 
+from pathlib import Path
+
 import pytest
 from websockets.exceptions import InvalidStatus
 
 from parley_client import FrameSocket
 from parley_testkit.teams import make_team
 from parley_testkit.users import signed_in
+from parley_testkit.waiting import until
 
 
 @pytest.fixture
@@ -30,12 +33,16 @@ async def test_unauthenticated_socket_is_closed_with_4001(edge):
 
 
 async def test_foreign_origin_is_refused_before_the_upgrade(team):
-    with pytest.raises(InvalidStatus) as refused:
-        await FrameSocket.open(team.base_url, cookie=team.owner.cookie, origin="https://evil.example")
-    assert refused.value.response.status_code == 403
-    allowed = await FrameSocket.open(team.base_url, cookie=team.owner.cookie, origin="http://localhost:8000")
-    assert (await allowed.next("connected"))["userId"] == team.owner.id
-    await allowed.close()
+    port = team.base_url.rsplit(":", 1)[1]
+    for foreign in ("https://evil.example", f"http://localhost:{int(port) + 1}"):
+        with pytest.raises(InvalidStatus) as refused:
+            await FrameSocket.open(team.base_url, cookie=team.owner.cookie, origin=foreign)
+        assert refused.value.response.status_code == 403
+    # The default allowlist is the edge's own address, whatever port it was given.
+    for own in (team.base_url, f"http://localhost:{port}"):
+        allowed = await FrameSocket.open(team.base_url, cookie=team.owner.cookie, origin=own)
+        assert (await allowed.next("connected"))["userId"] == team.owner.id
+        await allowed.close()
 
 
 async def test_the_seed_conversation(team):
@@ -121,16 +128,34 @@ async def test_sending_to_a_channel_not_joined_and_joining_a_foreign_one_are_ref
     await socket.close()
 
 
-async def test_oversized_frame_closes_with_1009(team):
+def edge_log(folder: Path) -> str:
+    return (folder / "edge.log").read_text()
+
+
+async def one_line_logged(folder: Path, code: int) -> None:
+    """The edge logged the bad frame in one line naming the close code, and no traceback."""
+
+    async def logged() -> bool:
+        return f"close_code={code}" in edge_log(folder)
+
+    await until(logged, timeout_s=10)
+    logs = edge_log(folder)
+    assert "Traceback" not in logs
+    assert len([line for line in logs.splitlines() if f"close_code={code}" in line]) == 1
+
+
+async def test_oversized_frame_closes_with_1009(team, tmp_path):
     socket = await joined(team, team.owner)
     await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "x" * 70_000})
     assert await socket.wait_closed() == 1009
+    await one_line_logged(tmp_path, 1009)
 
 
-async def test_invalid_utf8_closes_with_1007(team):
+async def test_invalid_utf8_closes_with_1007_and_one_log_line(team, tmp_path):
     socket = await joined(team, team.owner)
     await socket.connection.send(b'{"type": "typing", "x": "\xff\xfe"}', text=True)
     assert await socket.wait_closed() == 1007
+    await one_line_logged(tmp_path, 1007)
 
 
 async def test_send_rate_limit_answers_with_retry_after_and_keeps_the_socket(team):

@@ -39,8 +39,8 @@ LISTENS = {
     ],
 }
 """Subject patterns each service subscribes to, as it subscribes (a channel's `>`)."""
-USES_JETSTREAM = {"chat", "dm", "edge", "assistant"}
-KV_BUCKETS = {"edge": ["presence"]}
+USES_JETSTREAM = {"auth", "chat", "dm", "edge", "assistant"}
+KV_BUCKETS = {"auth": ["login_failures"], "edge": ["presence"]}
 ACKS = {"assistant": "$JS.ACK.EVENTS.>"}
 """Durable consumers acknowledge on these subjects."""
 

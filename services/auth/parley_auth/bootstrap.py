@@ -26,9 +26,9 @@ async def open_store(settings: AuthSettings) -> AuthStore:
     return await SqliteAuthStore.open(settings.sqlite_path)
 
 
-def build_ports(store: AuthStore, settings: AuthSettings) -> Ports:
+def build_ports(store: AuthStore, throttle: LoginThrottle, settings: AuthSettings) -> Ports:
     passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
-    return Ports(store, passwords, LoginThrottle(settings.login_window_s, time.monotonic), settings)
+    return Ports(store, passwords, throttle, settings)
 
 
 def bind(handler: Callable, ports: Ports) -> Callable[[object], Awaitable]:
@@ -40,7 +40,8 @@ def bind(handler: Callable, ports: Ports) -> Callable[[object], Awaitable]:
 
 async def start(bus: Bus, settings: AuthSettings) -> Started:
     store = await open_store(settings)
-    ports = build_ports(store, settings)
+    throttle = await LoginThrottle.open(bus.js, settings.throttle_bucket, settings.login_window_s, time.time)
+    ports = build_ports(store, throttle, settings)
 
     async def log_out(command):
         reply, events = await handlers.log_out(command, ports)

@@ -15,7 +15,7 @@ from parley_runtime.errors import ParleyError
 from .passwords import Passwords
 from .settings import AuthSettings
 from .store import AuthStore, EmailTaken, NewUser, SessionRecord, UsernameTaken, UserRecord
-from .throttle import LoginThrottle
+from .throttle import LoginThrottle, throttle_key
 
 TOUCH_EVERY = timedelta(minutes=1)
 """Idle expiry is refreshed at most this often, so validation is rarely a write."""
@@ -55,20 +55,23 @@ async def register(command: auth.RegisterUser, ports: Ports) -> auth.User:
 
 
 async def log_in(command: auth.LogIn, ports: Ports) -> auth.LoggedIn:
-    user_key = f"user:{command.username.lower()}"
-    limits = {user_key: ports.settings.login_attempts_per_user}
-    if command.client_address:
-        limits[f"addr:{command.client_address}"] = ports.settings.login_attempts_per_address
-    wait = ports.throttle.retry_after_s(limits)
+    # Failures count per (username, address) and per address, never per username alone:
+    # whoever knows the password is not locked out by someone guessing elsewhere.
+    address = command.client_address or ""
+    pair_key = throttle_key("pair", command.username.lower(), address)
+    limits = {pair_key: ports.settings.login_attempts_per_user}
+    if address:
+        limits[throttle_key("addr", address)] = ports.settings.login_attempts_per_address
+    wait = await ports.throttle.retry_after_s(limits)
     if wait:
         raise ParleyError(ErrorCode.RATE_LIMITED, "too many failed logins; try later", [{"retryAfterS": wait}])
     user = await ports.store.user_by_username(command.username)
     stored_hash = user.password_hash if user else ports.passwords.decoy_hash
     matches = await asyncio.to_thread(ports.passwords.verify, stored_hash, command.password)
     if user is None or not matches:
-        ports.throttle.record_failure(list(limits))
+        await ports.throttle.record_failure(limits)
         raise ParleyError(ErrorCode.UNAUTHORIZED, "wrong username or password")
-    ports.throttle.clear(user_key)
+    await ports.throttle.clear(pair_key)
     if ports.passwords.needs_rehash(user.password_hash):
         await ports.store.set_password_hash(user.id, await asyncio.to_thread(ports.passwords.hash, command.password))
     return await _new_session(user, ports)

@@ -30,5 +30,9 @@ class AuthSettings(ServiceSettings):
     argon2_parallelism: int = 1
 
     login_attempts_per_user: int = 5
+    """Failed logins allowed for one username from one client address, per window."""
     login_attempts_per_address: int = 20
+    """Failed logins allowed from one client address, whatever the usernames, per window."""
     login_window_s: int = 300
+    throttle_bucket: str = "login_failures"
+    """The JetStream KV bucket where every auth process counts failed logins."""

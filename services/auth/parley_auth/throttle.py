@@ -1,41 +1,96 @@
-"""Login throttling: failed attempts counted per key (username, client address) in a
-sliding window. Pure logic with an injected clock.
+"""Login throttling: failed logins counted per key in a sliding window, kept in a
+JetStream KV bucket so that every auth process counts the same failures and a restart
+forgets none.
 
-The counts live in this process, so N auth copies allow up to N times the limit; a
-shared store would make it exact and is left for when it is needed.
+The handler's keys are a (username, client address) pair and the address alone: wrong
+passwords from one place lock that place out, never the user who knows the password
+elsewhere. An entry holds the times of a key's most recent failures (no more than its
+limit: only those decide) and is written with compare-and-set, so two processes
+recording at once both count. The bucket's TTL is the window: a key with no failure for
+a whole window vanishes by itself.
 """
 
+import dataclasses
+import hashlib
+import json
 import math
-from collections import deque
 from collections.abc import Callable
+
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+CAS_ATTEMPTS = 10
+
+
+def throttle_key(kind: str, *parts: str) -> str:
+    """A KV-safe key; hashed, so any username or address fits and none is stored in clear."""
+    return f"{kind}.{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:40]}"
+
+
+def wait_s(failures: list[float], limit: int, window_s: float, now: float) -> float:
+    """Seconds until `failures` is under `limit` within the window again; 0 if it is now."""
+    recent = [at for at in failures if at > now - window_s]
+    if len(recent) < limit:
+        return 0.0
+    return recent[len(recent) - limit] + window_s - now
+
+
+def with_failure(failures: list[float], at: float, limit: int, window_s: float) -> list[float]:
+    """`failures` with one more at `at`: only those in the window, the newest `limit`."""
+    return ([t for t in failures if t > at - window_s] + [at])[-limit:]
 
 
 class LoginThrottle:
-    def __init__(self, window_s: float, clock: Callable[[], float]):
+    def __init__(self, kv: KeyValue, window_s: float, clock: Callable[[], float]):
+        self._kv = kv
         self.window_s = window_s
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
+        """Wall-clock time: the times are compared across processes and restarts."""
 
-    def retry_after_s(self, limits: dict[str, int]) -> int:
+    @classmethod
+    async def open(
+        cls, js: JetStreamContext, bucket: str, window_s: float, clock: Callable[[], float]
+    ) -> "LoginThrottle":
+        try:
+            kv = await js.key_value(bucket)
+        except BucketNotFoundError:
+            kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=window_s, history=1))
+        status = await kv.status()
+        if status.ttl != window_s:  # the window was changed since the bucket was made
+            await js.update_stream(dataclasses.replace(status.stream_info.config, max_age=window_s))
+        return cls(kv, window_s, clock)
+
+    async def retry_after_s(self, limits: dict[str, int]) -> int:
         """Seconds until every key is under its limit again; 0 when a try is allowed now."""
         now = self._clock()
-        wait = 0.0
+        waits = [wait_s((await self._read(key))[0], limit, self.window_s, now) for key, limit in limits.items()]
+        return math.ceil(max(waits, default=0.0))
+
+    async def record_failure(self, limits: dict[str, int]) -> None:
+        at = self._clock()
         for key, limit in limits.items():
-            failures = self._recent(key, now)
-            if len(failures) >= limit:
-                wait = max(wait, failures[len(failures) - limit] + self.window_s - now)
-        return math.ceil(wait)
+            for attempt in range(CAS_ATTEMPTS):
+                failures, revision = await self._read(key)
+                value = json.dumps(with_failure(failures, at, limit, self.window_s)).encode()
+                try:
+                    if revision is None:
+                        await self._kv.create(key, value)
+                    else:
+                        await self._kv.update(key, value, last=revision)
+                    break
+                except KeyWrongLastSequenceError:
+                    if attempt == CAS_ATTEMPTS - 1:
+                        raise
+                    # Another process recorded one meanwhile: read again and count on top of it.
 
-    def record_failure(self, keys: list[str]) -> None:
-        now = self._clock()
-        for key in keys:
-            self._recent(key, now).append(now)
+    async def clear(self, key: str) -> None:
+        await self._kv.delete(key)
 
-    def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        return failures
+    async def _read(self, key: str) -> tuple[list[float], int | None]:
+        try:
+            entry = await self._kv.get(key)
+        except KeyNotFoundError:
+            return [], None
+        return json.loads(entry.value), entry.revision

@@ -1,6 +1,14 @@
-"""Login throttling, on a fake clock: pure logic."""
+"""Login throttling: the window arithmetic as pure logic, and the counts in a real
+JetStream KV bucket shared by several throttles (as by several auth processes)."""
 
-from parley_auth.throttle import LoginThrottle
+import asyncio
+
+import pytest_asyncio
+
+from parley_auth.throttle import LoginThrottle, throttle_key, wait_s, with_failure
+from parley_runtime.bus import Bus
+
+BUCKET = "login_failures"
 
 
 class Clock:
@@ -11,24 +19,57 @@ class Clock:
         return self.now
 
 
-def test_limit_is_reached_then_released_after_the_window():
-    clock = Clock()
-    throttle = LoginThrottle(window_s=60, clock=clock)
-    limits = {"user:ada": 3}
-    for _ in range(3):
-        assert throttle.retry_after_s(limits) == 0
-        throttle.record_failure(["user:ada"])
-        clock.now += 1
-    assert throttle.retry_after_s(limits) == 57  # the oldest failure (t=1000) leaves the window at 1060
-    clock.now += 57
-    assert throttle.retry_after_s(limits) == 0
+def test_the_oldest_of_the_last_limit_failures_decides_the_wait():
+    failures = [1000.0, 1001.0, 1002.0]
+    assert wait_s(failures, 3, 60, now=1003) == 57  # the failure at 1000 leaves the window at 1060
+    assert wait_s(failures, 4, 60, now=1003) == 0
+    assert wait_s(failures, 3, 60, now=1060) == 0
+    assert wait_s([], 1, 60, now=1003) == 0
 
 
-def test_the_strictest_key_decides_and_clear_forgets_one_key():
+def test_a_failure_keeps_only_the_newest_within_the_window():
+    assert with_failure([900.0, 990.0, 995.0, 998.0], 1000.0, 3, 60) == [995.0, 998.0, 1000.0]
+    assert with_failure([900.0], 1000.0, 3, 60) == [1000.0]
+
+
+def test_keys_are_kv_safe_and_tell_pairs_apart():
+    key = throttle_key("pair", "ada", "2001:db8::1")
+    assert key.startswith("pair.") and key.replace(".", "").isalnum()
+    assert key != throttle_key("pair", "ad", "a2001:db8::1")
+
+
+@pytest_asyncio.fixture
+async def connections(nats_url):
+    """Two connections to one NATS, standing for two auth processes."""
+    made = [await Bus.connect(nats_url, f"auth-{n}") for n in range(2)]
+    yield made
+    for bus in made:
+        await bus.nc.close()
+
+
+async def test_two_throttles_count_the_same_failures_and_a_new_one_finds_them(connections, nats_url):
     clock = Clock()
-    throttle = LoginThrottle(window_s=100, clock=clock)
-    throttle.record_failure(["user:a", "addr:1.2.3.4"])
-    throttle.record_failure(["user:a", "addr:1.2.3.4"])
-    assert throttle.retry_after_s({"user:a": 5, "addr:1.2.3.4": 2}) == 100
-    throttle.clear("addr:1.2.3.4")
-    assert throttle.retry_after_s({"user:a": 5, "addr:1.2.3.4": 2}) == 0
+    first, second = [await LoginThrottle.open(bus.js, BUCKET, 60, clock) for bus in connections]
+    limits = {"pair.a": 3, "addr.b": 10}
+    await first.record_failure(limits)
+    clock.now += 1
+    await asyncio.gather(first.record_failure(limits), second.record_failure(limits))  # both must count
+    assert await second.retry_after_s(limits) == 59
+    assert await first.retry_after_s({"addr.b": 3}) == 59
+
+    restarted = await Bus.connect(nats_url, "auth-restarted")
+    try:
+        again = await LoginThrottle.open(restarted.js, BUCKET, 60, clock)
+        assert await again.retry_after_s(limits) == 59
+        await again.clear("pair.a")
+        assert await first.retry_after_s(limits) == 0
+        clock.now += 60
+        assert await first.retry_after_s({"addr.b": 3}) == 0
+    finally:
+        await restarted.nc.close()
+
+
+async def test_the_bucket_ttl_follows_a_changed_window(connections):
+    await LoginThrottle.open(connections[0].js, BUCKET, 60, Clock())
+    await LoginThrottle.open(connections[1].js, BUCKET, 90, Clock())
+    assert (await (await connections[0].js.key_value(BUCKET)).status()).ttl == 90

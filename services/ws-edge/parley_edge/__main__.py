@@ -9,6 +9,7 @@ from parley_runtime.logs import configure_logging
 from parley_runtime.settings import DEFAULT_SECRET
 
 from .app import create_app
+from .http_protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
 from .wire import WireProtocol
 
@@ -40,6 +41,10 @@ def main() -> None:
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
         access_log=False,
+        http=EdgeHttpProtocol,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        proxy_headers=bool(settings.proxies),
+        forwarded_allow_ips=settings.proxies,
         log_config=None,
         timeout_graceful_shutdown=10,
         ws_max_size=settings.max_frame_bytes,

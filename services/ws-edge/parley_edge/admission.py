@@ -10,12 +10,9 @@ from parley_runtime.errors import ParleyError
 
 from .connection import CLOSE_POLICY, CLOSE_UNAUTHORIZED
 from .cookies import COOKIE_NAME
+from .origins import origin_allowed
 from .sessions import validate_cookie
 from .settings import EdgeSettings
-
-
-def origin_allowed(origin: str | None, settings: EdgeSettings) -> bool:
-    return origin is None or "*" in settings.origins or origin in settings.origins
 
 
 async def admit(websocket: WebSocket, settings: EdgeSettings) -> auth.SessionValid | None:

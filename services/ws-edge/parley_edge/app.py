@@ -16,6 +16,8 @@ from parley_runtime.health import run_checks
 from . import http_errors, routes_auth, routes_chat, routes_dm
 from .chat_socket import ChatProtocol
 from .messagepal_socket import MessagePalProtocol
+from .origins import CrossSiteGuard
+from .request_limits import RequestLimits
 from .settings import EdgeSettings
 from .socket_loop import serve_socket
 from .state import EdgeState
@@ -32,6 +34,10 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     app = FastAPI(title="Parley", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     http_errors.install(app)
+    app.add_middleware(CrossSiteGuard, settings=settings)
+    app.add_middleware(
+        RequestLimits, max_header_bytes=settings.max_header_bytes, max_body_bytes=settings.max_body_bytes
+    )
     app.include_router(routes_auth.router)
     app.include_router(routes_chat.router)
     app.include_router(routes_dm.router)

@@ -30,13 +30,17 @@ HTTP_CODES = {400: ErrorCode.BAD_REQUEST, 401: ErrorCode.UNAUTHORIZED, 403: Erro
               404: ErrorCode.NOT_FOUND, 405: ErrorCode.BAD_REQUEST, 413: ErrorCode.TOO_LARGE}  # fmt: skip
 
 
-def error_response(error: ParleyError) -> JSONResponse:
+def error_body(error: ParleyError) -> dict:
+    return ErrorResponse(error=error.body()).model_dump(mode="json", exclude_none=True)
+
+
+def error_response(error: ParleyError, status: int | None = None) -> JSONResponse:
+    """The JSON answer to a refusal; `status` overrides the one its code maps to."""
     headers = {}
     for detail in error.details or []:
         if "retryAfterS" in detail:
             headers["Retry-After"] = str(detail["retryAfterS"])
-    body = ErrorResponse(error=error.body()).model_dump(mode="json", exclude_none=True)
-    return JSONResponse(body, status_code=STATUS[error.code], headers=headers)
+    return JSONResponse(error_body(error), status_code=status or STATUS[error.code], headers=headers)
 
 
 def install(app: FastAPI) -> None:

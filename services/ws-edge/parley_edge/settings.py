@@ -1,8 +1,15 @@
 """Edge settings: `PARLEY_EDGE_*` env vars."""
 
+import ipaddress
+from functools import cached_property
+
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from parley_runtime.settings import DEFAULT_SECRET, ServiceSettings
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class EdgeSettings(ServiceSettings):
@@ -16,10 +23,18 @@ class EdgeSettings(ServiceSettings):
     tls_keyfile: str | None = None
     cookie_max_age_s: int = 30 * 24 * 3600
 
-    allowed_origins: str = "http://localhost:8000,http://127.0.0.1:8000"
-    """Comma-separated origins allowed to open sockets; `*` allows any. A request with
-    no Origin header (not a browser) is always allowed: the check is against cross-site
-    WebSocket hijacking, which only browsers can be tricked into."""
+    allowed_origins: str = ""
+    """Comma-separated origins allowed to open sockets and to send cookie-carrying
+    state-changing requests; `*` allows any; empty: the edge's own address (`own_origins`).
+    A request with no Origin (not a browser) is always allowed: the check is against
+    cross-site requests, which only browsers can be tricked into."""
+    trusted_proxies: str = ""
+    """Comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` names the
+    client; empty: nobody's, the client is whoever connected."""
+    max_body_bytes: int = 64 * 1024
+    """A larger request body is refused with 413 before it is read whole."""
+    max_header_bytes: int = 16 * 1024
+    """A larger request head (request line and headers) is refused with 431."""
     max_frame_bytes: int = 64 * 1024
     ping_interval_s: float = 30.0
     ping_timeout_s: float = 20.0
@@ -33,10 +48,40 @@ class EdgeSettings(ServiceSettings):
     presence_bucket: str = "presence"
     presence_ttl_s: float = 60.0
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in _listed(value):
+            try:
+                ipaddress.ip_network(entry)  # strict, as uvicorn reads it
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR") from exc
+        return value
+
     @property
+    def proxies(self) -> list[str]:
+        return _listed(self.trusted_proxies)
+
+    @cached_property
     def origins(self) -> set[str]:
-        return {origin.strip() for origin in self.allowed_origins.split(",") if origin.strip()}
+        return set(_listed(self.allowed_origins)) or self.own_origins()
+
+    def own_origins(self) -> set[str]:
+        """The origins of pages this edge serves itself: its host and port, and both loopback
+        names when it listens on loopback or on every interface (other names of a public
+        address cannot be known here: list them in `allowed_origins`)."""
+        scheme = "https" if self.tls else "http"
+        hosts = {self.host}
+        if self.host in LOCAL_HOSTS:
+            hosts |= {"localhost", "127.0.0.1", "::1"}
+        hosts -= {"0.0.0.0", "::"}
+        port = "" if self.port == DEFAULT_PORTS[scheme] else f":{self.port}"
+        return {f"{scheme}://{f'[{host}]' if ':' in host else host}{port}" for host in hosts}
 
     @property
     def tls(self) -> bool:
         return bool(self.tls_certfile and self.tls_keyfile)
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]

@@ -9,16 +9,21 @@ packets instead of one per frame.
 uvicorn's own WebSocket protocol would frame the text again for every socket and wait
 on its flow control; `WireProtocol` is that protocol plus an ASGI extension
 (`parley.wire`) giving the app the `Wire` of its socket. Handshake, reading, pings and
-the close handshake stay uvicorn's.
+the close handshake stay uvicorn's. A frame that breaks the protocol (invalid UTF-8 in
+a text frame, an oversized or malformed frame) closes the socket with its code and one
+log line, where uvicorn would log a traceback or nothing.
 """
 
 import struct
 
+import structlog
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 EXTENSION = "parley.wire"
 _FIN_TEXT = 0x81
+CLOSE_INVALID_DATA = 1007
+log = structlog.get_logger("parley.edge.wire")
 
 
 def encode(payload: bytes) -> bytes:
@@ -67,6 +72,22 @@ class WireProtocol(WebSocketsSansIOProtocol):
     async def run_asgi(self) -> None:
         self.scope["extensions"][EXTENSION] = Wire(self)
         await super().run_asgi()
+
+    def send_receive_event_to_app(self) -> None:
+        if self.curr_msg_data_type == "text" and not self.close_sent:
+            try:
+                b"".join(self.frames).decode()
+            except UnicodeDecodeError:
+                self.frames = []
+                self.conn.send_close(CLOSE_INVALID_DATA, "invalid UTF-8")
+                self.handle_parser_exception()
+                return
+        super().send_receive_event_to_app()
+
+    def handle_parser_exception(self) -> None:
+        close = self.conn.close_sent
+        log.info("socket_bad_frame", close_code=int(close.code), reason=close.reason, client=self.client)
+        super().handle_parser_exception()
 
 
 def wire_of(websocket: WebSocket) -> Wire:
