@@ -175,7 +175,7 @@ async def test_the_schema_step_creates_keyspaces_tables_and_indexes(
     )
     assert result.returncode == 0, result.stderr
     try:
-        for keyspace, table in ((chat_ks, "channel_events"), (dm_ks, "dm_inbox")):
+        for keyspace, table in ((chat_ks, "channel_log"), (dm_ks, "conversation_log"), (dm_ks, "dm_inbox")):
             rows = cassandra_session.execute(
                 "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (keyspace,)
             )
