@@ -62,16 +62,17 @@ async def log_in(command: auth.LogIn, ports: Ports) -> auth.LoggedIn:
     limits = {pair_key: ports.settings.login_attempts_per_user}
     if address:
         limits[throttle_key("addr", address)] = ports.settings.login_attempts_per_address
-    wait = await ports.throttle.retry_after_s(limits)
-    if wait:
+    wait, attempt_at = await ports.throttle.take_attempt(limits)
+    if attempt_at is None:
         raise ParleyError(ErrorCode.RATE_LIMITED, "too many failed logins; try later", [{"retryAfterS": wait}])
     user = await ports.store.user_by_username(command.username)
     stored_hash = user.password_hash if user else ports.passwords.decoy_hash
     matches = await asyncio.to_thread(ports.passwords.verify, stored_hash, command.password)
     if user is None or not matches:
-        await ports.throttle.record_failure(limits)
-        raise ParleyError(ErrorCode.UNAUTHORIZED, "wrong username or password")
+        raise ParleyError(ErrorCode.UNAUTHORIZED, "wrong username or password")  # the attempt stays counted
     await ports.throttle.clear(pair_key)
+    for key in limits.keys() - {pair_key}:
+        await ports.throttle.give_back(key, attempt_at)
     if ports.passwords.needs_rehash(user.password_hash):
         await ports.store.set_password_hash(user.id, await asyncio.to_thread(ports.passwords.hash, command.password))
     return await _new_session(user, ports)

@@ -4,10 +4,14 @@ forgets none.
 
 The handler's keys are a (username, client address) pair and the address alone: wrong
 passwords from one place lock that place out, never the user who knows the password
-elsewhere. An entry holds the times of a key's most recent failures (no more than its
+elsewhere. An entry holds the times of a key's most recent attempts (no more than its
 limit: only those decide) and is written with compare-and-set, so two processes
-recording at once both count. The bucket's TTL is the window: a key with no failure for
+counting at once both count. The bucket's TTL is the window: a key with no attempt for
 a whole window vanishes by itself.
+
+An attempt is counted before its password is checked, and given back when the password
+was right: counted afterwards, a burst of guesses sent at once would all pass the check
+before the first failure was written.
 """
 
 import dataclasses
@@ -42,6 +46,11 @@ def with_failure(failures: list[float], at: float, limit: int, window_s: float) 
     return ([t for t in failures if t > at - window_s] + [at])[-limit:]
 
 
+def _counted(failures: list[float], at: float, limit: int, window_s: float) -> tuple[list[float] | None, float]:
+    wait = wait_s(failures, limit, window_s, at)
+    return (None, wait) if wait else (with_failure(failures, at, limit, window_s), 0.0)
+
+
 class LoginThrottle:
     def __init__(self, kv: KeyValue, window_s: float, clock: Callable[[], float]):
         self._kv = kv
@@ -62,31 +71,46 @@ class LoginThrottle:
             await js.update_stream(dataclasses.replace(status.stream_info.config, max_age=window_s))
         return cls(kv, window_s, clock)
 
-    async def retry_after_s(self, limits: dict[str, int]) -> int:
-        """Seconds until every key is under its limit again; 0 when a try is allowed now."""
-        now = self._clock()
-        waits = [wait_s((await self._read(key))[0], limit, self.window_s, now) for key, limit in limits.items()]
-        return math.ceil(max(waits, default=0.0))
-
-    async def record_failure(self, limits: dict[str, int]) -> None:
+    async def take_attempt(self, limits: dict[str, int]) -> tuple[int, float | None]:
+        """Counts one attempt against every key, unless one is at its limit: then (seconds
+        to wait, None) and nothing is counted; else (0, the attempt's time)."""
         at = self._clock()
+        taken: list[str] = []
         for key, limit in limits.items():
-            for attempt in range(CAS_ATTEMPTS):
-                failures, revision = await self._read(key)
-                value = json.dumps(with_failure(failures, at, limit, self.window_s)).encode()
-                try:
-                    if revision is None:
-                        await self._kv.create(key, value)
-                    else:
-                        await self._kv.update(key, value, last=revision)
-                    break
-                except KeyWrongLastSequenceError:
-                    if attempt == CAS_ATTEMPTS - 1:
-                        raise
-                    # Another process recorded one meanwhile: read again and count on top of it.
+            wait = await self._change(key, lambda failures, limit=limit: _counted(failures, at, limit, self.window_s))
+            if wait:
+                for done in taken:
+                    await self.give_back(done, at)
+                return math.ceil(wait), None
+            taken.append(key)
+        return 0, at
+
+    async def give_back(self, key: str, at: float) -> None:
+        """Uncounts the attempt made at `at`: its password was right."""
+        await self._change(key, lambda failures: ([t for t in failures if t != at], 0.0))
 
     async def clear(self, key: str) -> None:
         await self._kv.delete(key)
+
+    async def _change(self, key: str, change: Callable[[list[float]], tuple[list[float] | None, float]]) -> float:
+        """Applies `change` (new failures or None to leave them, and a wait) with compare-and-set."""
+        for attempt in range(CAS_ATTEMPTS):
+            failures, revision = await self._read(key)
+            changed, wait = change(failures)
+            if changed is None:
+                return wait
+            value = json.dumps(changed).encode()
+            try:
+                if revision is None:
+                    await self._kv.create(key, value)
+                else:
+                    await self._kv.update(key, value, last=revision)
+                return wait
+            except KeyWrongLastSequenceError:
+                if attempt == CAS_ATTEMPTS - 1:
+                    raise
+                # Another process counted one meanwhile: read again and count on top of it.
+        raise AssertionError("unreachable")
 
     async def _read(self, key: str) -> tuple[list[float], int | None]:
         try:

@@ -47,26 +47,49 @@ async def connections(nats_url):
         await bus.nc.close()
 
 
-async def test_two_throttles_count_the_same_failures_and_a_new_one_finds_them(connections, nats_url):
+async def test_two_throttles_count_the_same_attempts_and_a_new_one_finds_them(connections, nats_url):
     clock = Clock()
     first, second = [await LoginThrottle.open(bus.js, BUCKET, 60, clock) for bus in connections]
     limits = {"pair.a": 3, "addr.b": 10}
-    await first.record_failure(limits)
+    assert (await first.take_attempt(limits))[0] == 0
     clock.now += 1
-    await asyncio.gather(first.record_failure(limits), second.record_failure(limits))  # both must count
-    assert await second.retry_after_s(limits) == 59
-    assert await first.retry_after_s({"addr.b": 3}) == 59
+    both = await asyncio.gather(first.take_attempt(limits), second.take_attempt(limits))  # both must count
+    assert [wait for wait, _ in both] == [0, 0]
+    assert await second.take_attempt(limits) == (59, None)  # refused, and nothing counted
+    assert (await first.take_attempt({"addr.b": 4}))[0] == 0  # three on the address so far
 
     restarted = await Bus.connect(nats_url, "auth-restarted")
     try:
         again = await LoginThrottle.open(restarted.js, BUCKET, 60, clock)
-        assert await again.retry_after_s(limits) == 59
+        assert await again.take_attempt(limits) == (59, None)
         await again.clear("pair.a")
-        assert await first.retry_after_s(limits) == 0
+        clock.now += 1
+        assert (await first.take_attempt(limits))[0] == 0
         clock.now += 60
-        assert await first.retry_after_s({"addr.b": 3}) == 0
+        assert (await first.take_attempt({"addr.b": 3}))[0] == 0
     finally:
         await restarted.nc.close()
+
+
+async def test_a_burst_of_attempts_at_once_gets_no_more_than_the_limit(connections):
+    clock = Clock()
+    throttles = [await LoginThrottle.open(bus.js, BUCKET, 60, clock) for bus in connections]
+    limits = {"pair.burst": 3, "addr.burst": 100}
+    outcomes = await asyncio.gather(*(throttles[n % 2].take_attempt(limits) for n in range(12)))
+    assert sum(at is not None for _, at in outcomes) == 3
+    # The refused nine gave their address count back: three counted, so a fourth fits and a fifth not.
+    assert (await throttles[0].take_attempt({"addr.burst": 4}))[0] == 0
+    assert (await throttles[0].take_attempt({"addr.burst": 4}))[0] > 0
+
+
+async def test_a_right_password_gives_its_attempt_back(connections):
+    clock = Clock()
+    throttle = await LoginThrottle.open(connections[0].js, BUCKET, 60, clock)
+    for _ in range(3):
+        _, at = await throttle.take_attempt({"addr.office": 3})
+        await throttle.give_back("addr.office", at)
+        clock.now += 1
+    assert (await throttle.take_attempt({"addr.office": 3}))[0] == 0
 
 
 async def test_the_bucket_ttl_follows_a_changed_window(connections):
