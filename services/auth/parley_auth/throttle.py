@@ -14,6 +14,7 @@ was right: counted afterwards, a burst of guesses sent at once would all pass th
 before the first failure was written.
 """
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -24,6 +25,9 @@ from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
+
+from parley_contracts.errors import ErrorCode
+from parley_runtime.errors import ParleyError
 
 CAS_ATTEMPTS = 10
 
@@ -57,6 +61,9 @@ class LoginThrottle:
         self.window_s = window_s
         self._clock = clock
         """Wall-clock time: the times are compared across processes and restarts."""
+        self._turns: dict[str, asyncio.Lock] = {}
+        """Within a process, changes to one key take turns: logins from one busy address
+        would otherwise spend their compare-and-set tries on each other."""
 
     @classmethod
     async def open(
@@ -94,6 +101,15 @@ class LoginThrottle:
 
     async def _change(self, key: str, change: Callable[[list[float]], tuple[list[float] | None, float]]) -> float:
         """Applies `change` (new failures or None to leave them, and a wait) with compare-and-set."""
+        turn = self._turns.setdefault(key, asyncio.Lock())
+        try:
+            async with turn:
+                return await self._compare_and_set(key, change)
+        finally:
+            if not turn.locked():
+                self._turns.pop(key, None)
+
+    async def _compare_and_set(self, key: str, change) -> float:
         for attempt in range(CAS_ATTEMPTS):
             failures, revision = await self._read(key)
             changed, wait = change(failures)
@@ -108,7 +124,7 @@ class LoginThrottle:
                 return wait
             except KeyWrongLastSequenceError:
                 if attempt == CAS_ATTEMPTS - 1:
-                    raise
+                    raise ParleyError(ErrorCode.UNAVAILABLE, "too many logins at once; try again") from None
                 # Another process counted one meanwhile: read again and count on top of it.
         raise AssertionError("unreachable")
 

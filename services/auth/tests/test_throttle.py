@@ -96,3 +96,10 @@ async def test_the_bucket_ttl_follows_a_changed_window(connections):
     await LoginThrottle.open(connections[0].js, BUCKET, 60, Clock())
     await LoginThrottle.open(connections[1].js, BUCKET, 90, Clock())
     assert (await (await connections[0].js.key_value(BUCKET)).status()).ttl == 90
+
+
+async def test_many_logins_from_one_address_at_once_all_count(connections):
+    """Sixty attempts from one busy address through one process: none fails its compare-and-set."""
+    throttle = await LoginThrottle.open(connections[0].js, BUCKET, 60, Clock())
+    outcomes = await asyncio.gather(*(throttle.take_attempt({f"pair.u{n}": 5, "addr.office": 1000}) for n in range(60)))
+    assert all(at is not None for _, at in outcomes)
