@@ -55,13 +55,19 @@ def _counted(failures: list[float], at: float, limit: int, window_s: float) -> t
     return (None, wait) if wait else (with_failure(failures, at, limit, window_s), 0.0)
 
 
+@dataclasses.dataclass
+class _Turn:
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class LoginThrottle:
     def __init__(self, kv: KeyValue, window_s: float, clock: Callable[[], float]):
         self._kv = kv
         self.window_s = window_s
         self._clock = clock
         """Wall-clock time: the times are compared across processes and restarts."""
-        self._turns: dict[str, asyncio.Lock] = {}
+        self._turns: dict[str, _Turn] = {}
         """Within a process, changes to one key take turns: logins from one busy address
         would otherwise spend their compare-and-set tries on each other."""
 
@@ -101,13 +107,15 @@ class LoginThrottle:
 
     async def _change(self, key: str, change: Callable[[list[float]], tuple[list[float] | None, float]]) -> float:
         """Applies `change` (new failures or None to leave them, and a wait) with compare-and-set."""
-        turn = self._turns.setdefault(key, asyncio.Lock())
+        turn = self._turns.setdefault(key, _Turn())
+        turn.users += 1
         try:
-            async with turn:
+            async with turn.lock:
                 return await self._compare_and_set(key, change)
         finally:
-            if not turn.locked():
-                self._turns.pop(key, None)
+            turn.users -= 1
+            if not turn.users:  # nobody holds or awaits it: forget the key
+                del self._turns[key]
 
     async def _compare_and_set(self, key: str, change) -> float:
         for attempt in range(CAS_ATTEMPTS):

@@ -103,3 +103,20 @@ async def test_many_logins_from_one_address_at_once_all_count(connections):
     throttle = await LoginThrottle.open(connections[0].js, BUCKET, 60, Clock())
     outcomes = await asyncio.gather(*(throttle.take_attempt({f"pair.u{n}": 5, "addr.office": 1000}) for n in range(60)))
     assert all(at is not None for _, at in outcomes)
+
+
+async def test_many_right_logins_from_one_address_at_once_all_pass(connections):
+    """As a busy office logs in: each attempt taken, then given back, as many at once as the
+    address allows (attempts under way count against it until they prove right)."""
+    throttle = await LoginThrottle.open(connections[0].js, BUCKET, 60, Clock())
+
+    async def log_in(n: int) -> bool:
+        _, at = await throttle.take_attempt({f"pair.r{n}": 5, "addr.busy": 20})
+        if at is None:
+            return False
+        await throttle.clear(f"pair.r{n}")
+        await throttle.give_back("addr.busy", at)
+        return True
+
+    assert all(await asyncio.gather(*(log_in(n) for n in range(20))))
+    assert all(await asyncio.gather(*(log_in(n) for n in range(20, 40))))  # every one was given back
