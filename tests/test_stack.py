@@ -126,20 +126,30 @@ async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path)
 
 @pytest.mark.timeout(180)
 async def test_a_service_unready_for_too_long_is_restarted(tmp_path):
+    """Auth and the assistant are frozen: both are replaced. The edge, unready only because
+    auth is, keeps running: restarting it would drop every socket and mend nothing."""
     stack = RunningStack(tmp_path / "data", PARLEY_UNREADY_RESTART_S="2")
     await stack.ready()
-    frozen = stack_pids(stack.data_dir)["assistant"]
-    os.kill(frozen, signal.SIGSTOP)  # alive, but its readiness no longer answers
+    before = stack_pids(stack.data_dir)
+    frozen = [before["auth"], before["assistant"]]
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)  # alive, but its readiness no longer answers
     try:
 
         async def replaced() -> bool:
-            return stack_pids(stack.data_dir)["assistant"] != frozen
+            now = stack_pids(stack.data_dir)
+            return now["auth"] != before["auth"] and now["assistant"] != before["assistant"]
 
         await until(replaced, timeout_s=60, interval_s=0.2)
-        assert not alive(frozen)
+        assert not any(alive(pid) for pid in frozen)
+        await stack.ready()
+        assert stack_pids(stack.data_dir)["edge"] == before["edge"]
     finally:
-        if alive(frozen):
-            os.kill(frozen, signal.SIGCONT)
+        for pid in frozen:
+            if alive(pid):
+                os.kill(pid, signal.SIGCONT)
     code, output = stack.stop()
     assert code == 0
-    assert "assistant not ready for 2s; restarting it" in output and "assistant restarted" in output
+    for name in ("auth", "assistant"):
+        assert f"{name} not ready for 2s; restarting it" in output and f"{name} restarted" in output
+    assert "edge not ready" not in output

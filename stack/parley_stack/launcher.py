@@ -99,7 +99,8 @@ class Stack:
         for name, process in list(self.services.items()):
             if process.proc.poll() is not None:
                 say(f"{name} crashed with exit code {process.proc.returncode}; last log lines:")
-            elif poll_readiness and self._unready_too_long(name, process):
+            elif poll_readiness and name != "edge" and self._unready_too_long(name, process):
+                # Not the edge: it is unready while auth is, and a restart would drop every socket.
                 say(f"{name} not ready for {self.settings.unready_restart_s:g}s; restarting it; last log lines:")
                 process.stop(timeout_s=5)
             else:
