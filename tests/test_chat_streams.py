@@ -10,7 +10,8 @@ from parley_contracts import chat, subjects
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_stack.processes import service, wait_all
-from parley_testkit.servers import Cassandra, FerretDB
+from parley_testkit.fixtures import cassandra_settings
+from parley_testkit.servers import FerretDB
 
 OWNER = 1
 
@@ -20,17 +21,12 @@ def store_settings(request, tmp_path):
     """Settings for chat processes sharing one store: SQLite, or MongoDB + Cassandra."""
     if request.param == "sqlite":
         return {"sqlite_path": str(tmp_path / "shared.sqlite3")}
-    session, keyspace = request.getfixturevalue("cassandra_session"), request.getfixturevalue("cassandra_keyspace")
-    create_schema(session, keyspace)
-    mongo_db = request.getfixturevalue("mongo_db")
-    infra = request.getfixturevalue("infra_settings")
     return {
         "stream_store": "cassandra",
-        "cassandra_hosts": Cassandra(infra).url(),
-        "cassandra_keyspace": keyspace,
+        **cassandra_settings(request, create_schema),
         "directory_store": "mongo",
-        "mongo_url": FerretDB(infra).url(),
-        "mongo_database": mongo_db.name,
+        "mongo_url": FerretDB(request.getfixturevalue("infra_settings")).url(),
+        "mongo_database": request.getfixturevalue("mongo_db").name,
     }
 
 

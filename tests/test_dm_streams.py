@@ -8,17 +8,14 @@ import pytest
 from parley_contracts import auth, dm, subjects
 from parley_dm.store_cassandra import create_schema
 from parley_stack.processes import service, wait_all
-from parley_testkit.servers import Cassandra
+from parley_testkit.fixtures import cassandra_settings
 
 
 @pytest.fixture(params=["sqlite", "cassandra"])
 def store_settings(request, tmp_path):
     if request.param == "sqlite":
         return {"sqlite_path": str(tmp_path / "shared-dm.sqlite3")}
-    session, keyspace = request.getfixturevalue("cassandra_session"), request.getfixturevalue("cassandra_keyspace")
-    create_schema(session, keyspace)
-    infra = request.getfixturevalue("infra_settings")
-    return {"store": "cassandra", "cassandra_hosts": Cassandra(infra).url(), "cassandra_keyspace": keyspace}
+    return {"store": "cassandra", **cassandra_settings(request, create_schema)}
 
 
 async def test_two_processes_sending_at_once_get_gap_free_seqs(nats_url, tmp_path, bus, auth_process, store_settings):

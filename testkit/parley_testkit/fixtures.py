@@ -77,6 +77,15 @@ def cassandra_keyspace(cassandra_session):
     cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {name}")
 
 
+def cassandra_settings(request, create_schema) -> dict[str, str]:
+    """A service's `cassandra_*` settings on a fresh keyspace holding its tables. A plain
+    function, so that a test parametrised over stores needs Cassandra only where it uses it."""
+    session, keyspace = request.getfixturevalue("cassandra_session"), request.getfixturevalue("cassandra_keyspace")
+    create_schema(session, keyspace)
+    hosts = Cassandra(request.getfixturevalue("infra_settings")).url()
+    return {"cassandra_hosts": hosts, "cassandra_keyspace": keyspace}
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def mongo_client(infra_settings):
     server = FerretDB(infra_settings)
