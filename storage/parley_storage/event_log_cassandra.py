@@ -39,7 +39,7 @@ from cassandra.cluster import Session
 from cassandra.query import BatchStatement, BatchType
 from pydantic import TypeAdapter
 
-from .cassandra import execute
+from .cassandra import execute, execute_together
 from .event_log import Appended, Event
 
 log = structlog.get_logger("parley.event_log")
@@ -197,11 +197,8 @@ class CassandraEventLog(Generic[Event]):
 
     async def _try_batch(self, stream, bucket, head, batch, events) -> bool | tuple[int, list]:
         """True when the batch committed; else the current head and the appends whose key was used before."""
-        marked_at = datetime.now(UTC)
-        marks = BatchStatement(batch_type=BatchType.UNLOGGED)
-        for seq, _ in events:
-            marks.add(self._mark, (shard_of(stream), stream, seq, marked_at))
-        await execute(self._session, marks)
+        marked_at, shard = datetime.now(UTC), shard_of(stream)
+        await execute_together(self._session, [(self._mark, (shard, stream, seq, marked_at)) for seq, _ in events])
 
         commit = BatchStatement(batch_type=BatchType.UNLOGGED)
         new_head = head + len(events)
@@ -286,11 +283,11 @@ class CassandraEventLog(Generic[Event]):
     async def _clear_marks(self) -> None:
         await asyncio.sleep(0)  # let this turn's other publishers join
         marks, self._unmarks, self._unmarking = self._unmarks, [], None
-        by_shard: defaultdict[int, BatchStatement] = defaultdict(lambda: BatchStatement(batch_type=BatchType.UNLOGGED))
+        by_shard: defaultdict[int, list] = defaultdict(list)
         for mark in marks:
-            by_shard[mark[0]].add(self._unmark, mark)
+            by_shard[mark[0]].append((self._unmark, mark))
         try:
-            await asyncio.gather(*(execute(self._session, batch) for batch in by_shard.values()))
+            await asyncio.gather(*(execute_together(self._session, cleared) for cleared in by_shard.values()))
         except Exception as exc:  # the events are published: a mark left behind costs one re-publish
             log.warning("outbox_marks_not_cleared", count=len(marks), error=str(exc))
 

@@ -2,13 +2,11 @@
 `parley_storage`'s; this adds the message projection, bucketed like the events so no
 partition grows without limit."""
 
-import asyncio
-
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
-from parley_storage.cassandra import execute
+from parley_storage.cassandra import execute, execute_together
 from parley_storage.event_log import OnEventLog
 from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
 
@@ -55,20 +53,21 @@ class CassandraStreams(OnEventLog[ChannelEvent]):
             return
         if isinstance(event, MessagePosted):
             # A new message needs no read: its row's write timestamp (below) keeps a later edit's row.
-            index = execute(self._session, self._index_message, (event.channel_id, message_id, event.seq))
-            await asyncio.gather(index, self._write(event.message, event.seq))
+            index = (self._index_message, (event.channel_id, message_id, event.seq))
+            await execute_together(self._session, [index, self._write(event.message, event.seq)])
             return
         rows = await execute(self._session, self._message_seq, (event.channel_id, message_id))
         if not rows:
             return
         updated = projection.apply(await self._message_row(event.channel_id, rows[0].seq), event)
         if updated is not None:
-            await self._write(updated, event.seq)
+            await execute(self._session, *self._write(updated, event.seq))
 
-    async def _write(self, message: ChannelMessage, event_seq: int) -> None:
-        # The write timestamp is the event's seq: a late, older event never overwrites a newer one.
+    def _write(self, message: ChannelMessage, event_seq: int) -> tuple:
+        """The message's row, with the event's seq as write timestamp: a late, older event
+        never overwrites a newer one."""
         params = (message.channel_id, bucket_of(message.seq), message.seq, dump_message(message), event_seq)
-        await execute(self._session, self._write_message, params)
+        return self._write_message, params
 
     async def _message_row(self, channel_id: int, seq: int) -> ChannelMessage | None:
         rows = await execute(self._session, self._message_at, (channel_id, bucket_of(seq), seq))

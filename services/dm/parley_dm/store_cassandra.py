@@ -6,8 +6,6 @@ write timestamp, so settling an event again, or an older one late, never undoes 
 newer state.
 """
 
-import asyncio
-
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
@@ -18,7 +16,7 @@ from parley_contracts.dm import (
     DirectMessageSent,
     InboxEntry,
 )
-from parley_storage.cassandra import execute
+from parley_storage.cassandra import execute, execute_together
 from parley_storage.event_log import OnEventLog
 from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
 
@@ -93,15 +91,13 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
         message = event.message
         body = message.model_dump_json()
         conv = message.conversation_id
-        params = (conv, bucket_of(message.seq), message.seq, message.recipient_id, body, event.seq)
         writes = [
-            execute(self._session, self._write_message, params),
-            execute(self._session, self._index, (message.id, conv, message.seq)),
+            (self._write_message, (conv, bucket_of(message.seq), message.seq, message.recipient_id, body, event.seq)),
+            (self._index, (message.id, conv, message.seq)),
         ]
         for user_id, other_id in ((message.sender_id, message.recipient_id), (message.recipient_id, message.sender_id)):
-            params = (event.seq, other_id, message.created_at, body, user_id, conv)
-            writes.append(execute(self._session, self._inbox_last, params))
-        await asyncio.gather(*writes)  # independent rows: none waits for another
+            writes.append((self._inbox_last, (event.seq, other_id, message.created_at, body, user_id, conv)))
+        await execute_together(self._session, writes)
 
     async def _settle_read(self, event: DirectMessageRead) -> None:
         message = await self.message(event.message_id)
