@@ -88,7 +88,8 @@ async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path)
     sock = await FrameSocket.open(base, cookie=cookie_of(bob))
     await sock.send({"type": "join_channel", "channelId": channel["id"]})
     await sock.next("joined_channel")
-    await ada.post("/api/messages", json={"channelId": channel["id"], "content": "hello bob"})
+    posted = await ada.post("/api/messages", json={"channelId": channel["id"], "content": "hello bob"})
+    assert posted.status_code == 201, posted.text
     assert (await sock.next("new_message"))["message"]["content"] == "hello bob"
     await ada.post("/api/messages", json={"channelId": channel["id"], "content": "@AI help"})
     answer = await sock.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), timeout=20)

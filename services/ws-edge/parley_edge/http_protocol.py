@@ -5,6 +5,11 @@ uvicorn answers any parse error with a plain-text 400, h11's hint that the head 
 long included; its httptools protocol has no head limit at all and buffers headers
 without end. A head that arrives complete and still too long is refused by
 `request_limits`.
+
+A refused connection is closed gently: the answer goes out, then our side of the
+connection (FIN), and what the client still sends is read and dropped for a moment
+before the socket closes. Closed at once with the client's head still arriving, the
+kernel answers with a reset, which can destroy the response before the client reads it.
 """
 
 import json
@@ -18,8 +23,16 @@ from parley_runtime.errors import ParleyError
 from .http_errors import error_body
 from .request_limits import HEADERS_TOO_LARGE
 
+LINGER_S = 1.0
+
 
 class EdgeHttpProtocol(H11Protocol):
+    refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self.refused:  # after a refusal, the rest of the request is dropped unread
+            super().data_received(data)
+
     def send_400_response(self, msg: str) -> None:
         buffered, _ = self.conn.trailing_data
         if len(buffered) > self.config.h11_max_incomplete_event_size:
@@ -33,4 +46,7 @@ class EdgeHttpProtocol(H11Protocol):
         ]  # fmt: skip
         for event in (h11.Response(status_code=status, headers=headers), h11.Data(data=body), h11.EndOfMessage()):
             self.transport.write(self.conn.send(event))
-        self.transport.close()
+        self.refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_S, self.transport.close)
