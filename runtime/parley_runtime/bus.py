@@ -46,6 +46,7 @@ Response = TypeVar("Response", bound=BaseModel)
 Model = TypeVar("Model")
 
 log = structlog.get_logger("parley.bus")
+DRAIN_TIMEOUT_S = 30.0
 FIRST_PAUSE_S = 0.05
 MAX_PAUSE_S = 0.25
 """The pause after a no-responders answer doubles up to this: a restarted service is
@@ -254,6 +255,6 @@ class Bus:
         if self.nc.is_closed:
             return
         await asyncio.gather(*(subscription.drain() for subscription in self._served))
-        if self._handling:
-            await asyncio.wait(self._handling)
+        if self._handling:  # bounded like nats-py's own drain: one stuck handler must not hold the exit
+            await asyncio.wait(self._handling, timeout=DRAIN_TIMEOUT_S)
         await self.nc.drain()

@@ -79,8 +79,12 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
     log.info("service_stopping", service=name)
     await health.stop()
     await started.stop()
-    await bus.drain()
-    await started.close()
+    try:
+        await bus.drain()
+    except Exception as exc:  # NATS away (the unready exit's usual cause): close the rest all the same
+        log.warning("nats_drain_failed", service=name, error=type(exc).__name__)
+    finally:
+        await started.close()
     if stopping not in done:
         raise SystemExit(f"{name}: not ready for {settings.unready_exit_s:g}s; exiting so that it is restarted")
 

@@ -120,9 +120,11 @@ class Database:
         self._commit_within(LAZY_WRITE_S)
 
     async def flush(self) -> None:
-        """Commits whatever is queued now."""
+        """Commits whatever is queued now, and waits for a commit under way."""
         if self._queued:
             await self.write(_nothing)
+        if self._committing is not None:
+            await asyncio.shield(self._committing)
 
     def _commit_within(self, delay: float) -> None:
         loop = asyncio.get_running_loop()
@@ -143,8 +145,14 @@ class Database:
         try:
             while self._queued:
                 units, self._queued = self._queued, []
-                async with self._lock:
-                    outcomes = await self._run_in_one_transaction(units)
+                try:
+                    async with self._lock:
+                        outcomes = await self._run_in_one_transaction(units)
+                except BaseException as exc:  # even a failed rollback or a cancel: no writer waits forever
+                    for _, done in units:
+                        if done is not None and not done.done():
+                            done.set_exception(exc if isinstance(exc, Exception) else sqlite3.Error(str(exc)))
+                    raise
                 for (_, done), (result, error) in zip(units, outcomes, strict=True):
                     if done is None:
                         if error is not None:

@@ -71,6 +71,7 @@ async def consume(bus: Bus, assistant: Assistant, pulse: Pulse) -> None:
                 await handle(msg, assistant)
         except Exception as exc:  # a cancellation is not an Exception: stopping still stops
             log.exception("consumer_failed", error=type(exc).__name__, retry_in_s=pause_s)
+            subscription = None  # a consumer that was deleted or lost is subscribed afresh
             await asyncio.sleep(pause_s)
             pause_s = min(pause_s * 2, MAX_PAUSE_S)
             continue

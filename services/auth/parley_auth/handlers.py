@@ -65,14 +65,17 @@ async def log_in(command: auth.LogIn, ports: Ports) -> auth.LoggedIn:
     wait, attempt_at = await ports.throttle.take_attempt(limits)
     if attempt_at is None:
         raise ParleyError(ErrorCode.RATE_LIMITED, "too many failed logins; try later", [{"retryAfterS": wait}])
-    user = await ports.store.user_by_username(command.username)
-    stored_hash = user.password_hash if user else ports.passwords.decoy_hash
-    matches = await asyncio.to_thread(ports.passwords.verify, stored_hash, command.password)
+    try:
+        user = await ports.store.user_by_username(command.username)
+        stored_hash = user.password_hash if user else ports.passwords.decoy_hash
+        matches = await asyncio.to_thread(ports.passwords.verify, stored_hash, command.password)
+    except Exception:  # the server failed, not the guess: it costs the user nothing
+        await ports.throttle.give_back_all(list(limits), attempt_at)
+        raise
     if user is None or not matches:
         raise ParleyError(ErrorCode.UNAUTHORIZED, "wrong username or password")  # the attempt stays counted
     await ports.throttle.clear(pair_key)
-    for key in limits.keys() - {pair_key}:
-        await ports.throttle.give_back(key, attempt_at)
+    await ports.throttle.give_back_all([key for key in limits if key != pair_key], attempt_at)
     if ports.passwords.needs_rehash(user.password_hash):
         await ports.store.set_password_hash(user.id, await asyncio.to_thread(ports.passwords.hash, command.password))
     return await _new_session(user, ports)

@@ -81,7 +81,9 @@ class LoginThrottle:
             kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=window_s, history=1))
         status = await kv.status()
         if status.ttl != window_s:  # the window was changed since the bucket was made
-            await js.update_stream(dataclasses.replace(status.stream_info.config, max_age=window_s))
+            config = status.stream_info.config
+            duplicates = min(config.duplicate_window or window_s, window_s)  # may not exceed the age
+            await js.update_stream(dataclasses.replace(config, max_age=window_s, duplicate_window=duplicates))
         return cls(kv, window_s, clock)
 
     async def take_attempt(self, limits: dict[str, int]) -> tuple[int, float | None]:
@@ -89,14 +91,24 @@ class LoginThrottle:
         to wait, None) and nothing is counted; else (0, the attempt's time)."""
         at = self._clock()
         taken: list[str] = []
-        for key, limit in limits.items():
-            wait = await self._change(key, lambda failures, limit=limit: _counted(failures, at, limit, self.window_s))
-            if wait:
-                for done in taken:
-                    await self.give_back(done, at)
-                return math.ceil(wait), None
-            taken.append(key)
-        return 0, at
+        try:
+            for key, limit in limits.items():
+                count = lambda failures, limit=limit: _counted(failures, at, limit, self.window_s)  # noqa: E731
+                wait = await self._change(key, count)
+                if wait:
+                    break
+                taken.append(key)
+            else:
+                return 0, at
+        except Exception:
+            await self.give_back_all(taken, at)
+            raise
+        await self.give_back_all(taken, at)
+        return math.ceil(wait), None
+
+    async def give_back_all(self, keys: list[str], at: float) -> None:
+        for key in keys:
+            await self.give_back(key, at)
 
     async def give_back(self, key: str, at: float) -> None:
         """Uncounts the attempt made at `at`: its password was right."""
