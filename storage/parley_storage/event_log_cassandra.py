@@ -172,31 +172,37 @@ class CassandraEventLog(Generic[Event]):
                 group = rest
                 continue
             events = [(head + n, pending.build(head + n)) for n, pending in enumerate(batch, start=1)]
-            outcome = await self._try_batch(stream, bucket, head, batch, events)
-            if outcome is True:
+            committed, current = await self._try_batch(stream, bucket, head, batch, events)
+            if committed:
                 self._heads[stream] = head = head + len(batch)
                 for pending, (_, event) in zip(batch, events, strict=True):
                     pending.settle(Appended(event, duplicate=False))
                 group = rest
                 continue
-            head, duplicates = outcome
-            for pending, original in duplicates:
-                pending.settle(Appended(original, duplicate=True))
+            head = current
             group = [pending for pending in group if not pending.done.done()]
 
     async def _drop_known_keys(self, stream: str, bucket: int, batch: list[_Pending]) -> list[_Pending]:
         """Resolves appends whose key is in the (closed) bucket before the one written now."""
-        keyed = {key_position(p.key): p for p in batch if p.key is not None}
-        if bucket < 0 or not keyed:
+        positions = [key_position(p.key) for p in batch if p.key is not None]
+        if bucket < 0 or not positions:
             return batch
-        rows = await execute(self._session, self._keys_in, (stream, bucket, list(keyed)))
-        for row in rows:
-            if row.key == keyed[row.seq].key:
-                keyed[row.seq].settle(Appended(await self._event(stream, row.ref), duplicate=True))
+        await self._settle_duplicates(
+            stream, batch, await execute(self._session, self._keys_in, (stream, bucket, positions))
+        )
         return [pending for pending in batch if not pending.done.done()]
 
-    async def _try_batch(self, stream, bucket, head, batch, events) -> bool | tuple[int, list]:
-        """True when the batch committed; else the current head and the appends whose key was used before."""
+    async def _settle_duplicates(self, stream: str, batch: list[_Pending], rows: list) -> None:
+        """Answers the appends of `batch` whose key one of these key rows holds with its original event."""
+        keyed = {key_position(p.key): p for p in batch if p.key is not None}
+        for row in rows:
+            pending = keyed.get(row.seq)
+            if pending is not None and getattr(row, "key", None) == pending.key:
+                pending.settle(Appended(await self._event(stream, row.ref), duplicate=True))
+
+    async def _try_batch(self, stream, bucket, head, batch, events) -> tuple[bool, int]:
+        """Whether the batch committed, and if not the current head; appends whose key was
+        used before are answered as duplicates."""
         marked_at, shard = datetime.now(UTC), shard_of(stream)
         await execute_together(self._session, [(self._mark, (shard, stream, seq, marked_at)) for seq, _ in events])
 
@@ -215,28 +221,21 @@ class CassandraEventLog(Generic[Event]):
         except WriteTimeout:
             return await self._resolve_timeout(stream, bucket, head, events)
         if rows[0].applied:
-            return True
+            return True, head
+        await self._settle_duplicates(stream, batch, rows)
         current = next((row.head for row in rows if row.head is not None), None)
-        by_position = {key_position(p.key): p for p in batch if p.key is not None}
-        duplicates = []
-        for row in rows:
-            pending = by_position.get(row.seq) if row.seq is not None else None
-            if pending is not None and getattr(row, "key", None) == pending.key:
-                duplicates.append((pending, await self._event(stream, row.ref)))
-        if current is None:
-            current = bucket * self._bucket_size  # the bucket is not open yet
-        return current, duplicates
+        return False, bucket * self._bucket_size if current is None else current  # None: the bucket is not open
 
-    async def _resolve_timeout(self, stream, bucket, head, events) -> bool | tuple[int, list]:
+    async def _resolve_timeout(self, stream, bucket, head, events) -> tuple[bool, int]:
         """A conditional batch that timed out may or may not have been applied: a SERIAL read
         finishes any round in progress and tells which."""
         first_seq, first_event = events[0]
         rows = await execute(self._session, self._event_serial, (stream, bucket, first_seq))
         if rows and rows[0].body == self._dump(first_event):
-            return True
+            return True, head
         rows = await execute(self._session, self._head_serial, (stream, bucket))
         current = rows[0].head if rows and rows[0].head is not None else bucket * self._bucket_size
-        return max(current, head), []
+        return False, max(current, head)
 
     # Reading -----------------------------------------------------------------------
 
