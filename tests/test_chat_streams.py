@@ -64,8 +64,10 @@ async def test_two_processes_appending_at_once_get_gap_free_seqs(nats_url, tmp_p
                 return await bus.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=30)
 
         accepted = await asyncio.gather(*(post(n) for n in range(500) for _ in range(2)))
-        assert sorted(a.message.seq for a in accepted if not a.duplicate) == list(range(1, 501))
-        assert sum(a.duplicate for a in accepted) == 500
+        # Each pair of replies carries one message, seqs 1..500 between them. Which reply says
+        # `duplicate` is not asserted: a request late under load is resent, and its copy's
+        # answer ("duplicate") may come first.
+        assert sorted(a.message.seq for a in accepted[::2]) == list(range(1, 501))
         for first, second in zip(accepted[::2], accepted[1::2], strict=True):
             assert first.message == second.message  # the duplicate answers with the original
         events = await stored_events(bus, channel_id)

@@ -37,8 +37,10 @@ async def test_two_processes_sending_at_once_get_gap_free_seqs(nats_url, tmp_pat
                 return await bus.request(subjects.DM_SEND, command, timeout_s=30)
 
         accepted = await asyncio.gather(*(send(n) for n in range(300) for _ in range(2)))
-        assert sorted(a.message.seq for a in accepted if not a.duplicate) == list(range(1, 301))
-        assert sum(a.duplicate for a in accepted) == 300
+        # Each pair of replies carries one message, seqs 1..300 between them. Which reply says
+        # `duplicate` is not asserted: a request late under load is resent, and its copy's
+        # answer ("duplicate") may come first.
+        assert sorted(a.message.seq for a in accepted[::2]) == list(range(1, 301))
         for first, second in zip(accepted[::2], accepted[1::2], strict=True):
             assert first.message == second.message
         conversation = accepted[0].message.conversation_id
