@@ -226,6 +226,15 @@ class GetEventsSince(Contract):
     limit: Annotated[int, Field(ge=1, le=1000)] = 500
 
 
+class ReadChannelEvents(Contract):
+    """The edge's own read of a channel's events, to fill its feed's gaps: it reads for
+    every socket of the feed at once, so no user acts. Only the edge may send it."""
+
+    channel_id: Id
+    after_seq: LastSeq
+    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+
+
 # Stream events: published on chat.evt.<channelId>.<type> ----------------------
 
 

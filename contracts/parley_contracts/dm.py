@@ -93,6 +93,15 @@ class GetDirectEventsSince(Contract):
     limit: Annotated[int, Field(ge=1, le=1000)] = 500
 
 
+class ReadConversationEvents(Contract):
+    """The edge's own read of a conversation's events, to fill its feed's gaps and replay
+    them to a socket dm has authorized. Only the edge may send it."""
+
+    conversation_id: ConversationId
+    after_seq: LastSeq
+    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+
+
 class GetInbox(Contract):
     actor_id: Id
 

@@ -9,7 +9,7 @@ def test_command_subjects_are_unique_and_named_for_their_service():
     names = [c.subject for c in subjects.COMMANDS]
     assert len(names) == len(set(names))
     for command in subjects.COMMANDS:
-        assert command.subject.startswith(("auth.", "chat.cmd.", "dm.cmd."))
+        assert command.subject.startswith(("auth.", "chat.cmd.", "dm.cmd.", "chat.feed.", "dm.feed."))
         assert command.service in {"auth", "chat", "dm"}
 
 

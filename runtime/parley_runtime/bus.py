@@ -36,7 +36,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import ErrorReply, OkReply
-from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic
+from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, TopicGroup
 
 from .errors import ParleyError
 from .validation import describe, summary
@@ -241,6 +241,12 @@ class Bus:
         subscription = await self.nc.subscribe(subject, queue=queue, cb=deliver)
         await self.nc.flush()
         return subscription
+
+    async def listen(
+        self, topic: Topic | TopicGroup, handler: Callable[[Any, Msg], Awaitable[None]], **params: object
+    ) -> Subscription:
+        """Subscribe to a contract topic, its `{name}` parts filled from `params`."""
+        return await self.subscribe(topic.subject(**params), topic.decoder, handler)
 
     async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0) -> None:
         """Create the EVENTS stream (file storage) if it is missing."""

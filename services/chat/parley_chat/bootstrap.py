@@ -43,6 +43,7 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
     (subjects.CHAT_MARK_READ, handlers.mark_read),
     (subjects.CHAT_HISTORY, handlers.history),
     (subjects.CHAT_EVENTS_SINCE, handlers.events_since),
+    (subjects.CHAT_FEED_EVENTS, handlers.feed_events_since),
 ]
 
 

@@ -218,5 +218,14 @@ async def history(command: chat.GetHistory, ports: Ports) -> Outcome:
 
 async def events_since(command: chat.GetEventsSince, ports: Ports) -> Outcome:
     await _channel(ports, command.channel_id, command.actor_id)
-    events = await ports.streams.events(command.channel_id, command.after_seq, command.limit)
-    return chat.EventBatch(events=events, last_seq=await ports.streams.head(command.channel_id)), []
+    return await _event_batch(ports, command.channel_id, command.after_seq, command.limit), []
+
+
+async def feed_events_since(command: chat.ReadChannelEvents, ports: Ports) -> Outcome:
+    """The edge's read: no user to authorize, as only the edge's NATS user may ask."""
+    return await _event_batch(ports, command.channel_id, command.after_seq, command.limit), []
+
+
+async def _event_batch(ports: Ports, channel_id: int, after_seq: int, limit: int) -> chat.EventBatch:
+    events = await ports.streams.events(channel_id, after_seq, limit)
+    return chat.EventBatch(events=events, last_seq=await ports.streams.head(channel_id))

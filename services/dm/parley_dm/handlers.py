@@ -92,8 +92,17 @@ async def authorize(command: dm.AuthorizeConversation, ports: Ports) -> Outcome:
 
 async def events_since(command: dm.GetDirectEventsSince, ports: Ports) -> Outcome:
     require_participant(command.conversation_id, command.actor_id)
-    events = await ports.store.events(command.conversation_id, command.after_seq, command.limit)
-    return dm.DirectEventBatch(events=events, last_seq=await ports.store.head(command.conversation_id)), []
+    return await _event_batch(ports, command.conversation_id, command.after_seq, command.limit), []
+
+
+async def feed_events_since(command: dm.ReadConversationEvents, ports: Ports) -> Outcome:
+    """The edge's read: no user to authorize, as only the edge's NATS user may ask."""
+    return await _event_batch(ports, command.conversation_id, command.after_seq, command.limit), []
+
+
+async def _event_batch(ports: Ports, conversation_id: str, after_seq: int, limit: int) -> dm.DirectEventBatch:
+    events = await ports.store.events(conversation_id, after_seq, limit)
+    return dm.DirectEventBatch(events=events, last_seq=await ports.store.head(conversation_id))
 
 
 async def inbox(command: dm.GetInbox, ports: Ports) -> Outcome:
