@@ -14,8 +14,8 @@ from parley_runtime.errors import ParleyError
 from parley_runtime.health import run_checks
 
 from . import http_errors, routes_auth, routes_chat, routes_dm
-from .chat_socket import ChatProtocol
-from .messagepal_socket import MessagePalProtocol
+from .chat_socket import ChatDialect
+from .messagepal_socket import MessagePalDialect
 from .origins import CrossSiteGuard
 from .request_limits import RequestLimits
 from .settings import EdgeSettings
@@ -44,11 +44,11 @@ def create_app(settings: EdgeSettings) -> FastAPI:
 
     @app.websocket("/ws/chat")
     async def chat_socket(websocket: WebSocket) -> None:
-        await serve_socket(websocket, "/ws/chat", ChatProtocol)
+        await serve_socket(websocket, "/ws/chat", ChatDialect)
 
     @app.websocket("/messagepal")
     async def messagepal_socket(websocket: WebSocket) -> None:
-        await serve_socket(websocket, "/messagepal", MessagePalProtocol)
+        await serve_socket(websocket, "/messagepal", MessagePalDialect)
 
     @app.get("/healthz")
     async def healthz() -> dict:
