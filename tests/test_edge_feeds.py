@@ -67,3 +67,66 @@ async def test_a_gap_is_filled_by_the_edge_even_when_its_first_socket_lost_acces
     assert not removed.of_type("new_message")
     await owner.close()
     await removed.close()
+
+
+async def post(team, content: str) -> None:
+    response = await team.owner.client.post("/api/messages", json={"channelId": team.channel_id, "content": content})
+    assert response.status_code == 201, response.text
+
+
+async def join(team, person, **position) -> FrameSocket:
+    socket = await FrameSocket.open(team.base_url, cookie=person.cookie)
+    await socket.next("connected")
+    await socket.send({"type": "join_channel", "channelId": team.channel_id, **position})
+    return socket
+
+
+async def test_a_resume_names_its_epoch_and_another_epoch_is_told_to_reload(stack):
+    team = stack
+    await post(team, "one")
+    first = await join(team, team.member)
+    joined = await first.next("joined_channel")
+    epoch = joined["epoch"]
+    assert (joined["lastSeq"], len(epoch)) == (1, 8)
+    await first.close()
+    for content in ("two", "three"):
+        await post(team, content)
+
+    same = await join(team, team.member, lastSeq=1, epoch=epoch)
+    await same.wait_for(lambda _: len(same.of_type("new_message")) == 2)
+    assert [f["message"]["content"] for f in same.of_type("new_message")] == ["two", "three"]
+
+    other = await join(team, team.member, lastSeq=1, epoch="0badc0de")
+    assert (await other.next("joined_channel"))["epoch"] == epoch
+    reload = await other.next("reload_history")
+    assert (reload["channelId"], reload["lastSeq"], reload["epoch"]) == (team.channel_id, 3, epoch)
+    await post(team, "four")  # live events follow from the head it was given
+    assert (await other.next("new_message"))["message"]["content"] == "four"
+    assert [f["message"]["content"] for f in other.of_type("new_message")] == ["four"]
+
+    ahead = await join(team, team.member, lastSeq=99, epoch=epoch)  # a store restored from an older backup
+    assert (await ahead.next("reload_history"))["lastSeq"] == 4
+
+    seed = await join(team, team.member, lastSeq=1)  # no epoch: resumes as before
+    await seed.wait_for(lambda _: len(seed.of_type("new_message")) == 3)
+    assert not seed.of_type("reload_history")
+    for socket in (same, other, ahead, seed):
+        await socket.close()
+
+
+async def test_a_conversation_resume_from_another_epoch_is_told_to_reload(stack):
+    team = stack
+    sender = await FrameSocket.open(team.base_url, "/messagepal", cookie=team.owner.cookie)
+    recipient = await FrameSocket.open(team.base_url, "/messagepal", cookie=team.member.cookie)
+    await sender.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "hi"}})
+    conversation = (await recipient.next("message_received"))["payload"]["conversationId"]
+
+    await recipient.send({"type": "subscribe", "payload": {"conversationId": conversation, "lastSeq": 0}})
+    subscribed = (await recipient.next("subscribed"))["payload"]
+    assert len(subscribed["epoch"]) == 8
+    stale = {"conversationId": conversation, "lastSeq": 0, "epoch": "0badc0de"}
+    await recipient.send({"type": "subscribe", "payload": stale})
+    reload = (await recipient.next("reload_history"))["payload"]
+    assert reload == {"conversationId": conversation, "lastSeq": 1, "epoch": subscribed["epoch"]}
+    await sender.close()
+    await recipient.close()

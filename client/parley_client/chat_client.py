@@ -1,10 +1,12 @@
 """A `/ws/chat` session that survives drops.
 
-It remembers the channels joined and the last `seq` seen in each; after a drop it
-reconnects with exponential backoff and full jitter, re-joins every channel with
-`lastSeq`, and resends every send not yet acknowledged, under its original
+It remembers the channels joined and the position seen in each (the stream's `epoch`
+and the last `seq`); after a drop it reconnects with exponential backoff and full
+jitter, re-joins every channel from its position, and resends every send not yet acknowledged, under its original
 `clientMsgId`, so the server stores it once. Frames with a `seq` already seen are
-dropped, and a jump in `seq` makes it re-join to fetch what is missing.
+dropped, and a jump in `seq` makes it re-join to fetch what is missing. A
+`reload_history` (the channel's stream is not the one its position was in) moves the
+position to the one given and is passed on, for the application to reload the channel.
 """
 
 import asyncio
@@ -26,6 +28,7 @@ class ChatClient:
         self.max_backoff_s = max_backoff_s
         self.rng = rng or random.Random()
         self.last_seq: dict[int, int] = {}
+        self.epochs: dict[int, str] = {}
         self.events: asyncio.Queue[dict] = asyncio.Queue()
         self.connects = 0
         self._unacked: dict[str, dict] = {}
@@ -75,6 +78,8 @@ class ChatClient:
         frame = {"type": "join_channel", "channelId": channel_id}
         if last >= 0:
             frame["lastSeq"] = last
+            if self.epochs.get(channel_id):
+                frame["epoch"] = self.epochs[channel_id]
         await self._socket.send(frame)
 
     async def _run(self) -> None:
@@ -113,9 +118,15 @@ class ChatClient:
                 await self._on_frame(frame)
 
     async def _on_frame(self, frame: dict) -> None:
-        if frame.get("type") == "joined_channel" and self.last_seq.get(frame["channelId"], -1) < 0:
-            self.last_seq[frame["channelId"]] = frame["lastSeq"]
+        if frame.get("type") == "joined_channel":
+            channel_id = frame["channelId"]
+            if not self.epochs.get(channel_id):
+                self.epochs[channel_id] = frame.get("epoch", "")
+            if self.last_seq.get(channel_id, -1) < 0:
+                self.last_seq[channel_id] = frame["lastSeq"]
             return
+        if frame.get("type") == "reload_history":
+            self.last_seq[frame["channelId"]], self.epochs[frame["channelId"]] = frame["lastSeq"], frame["epoch"]
         if frame.get("type") not in SEQ_FRAMES:
             await self.events.put(frame)
             return

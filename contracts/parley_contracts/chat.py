@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .base import ClientMsgId, Content, Contract, Epoch, Id, LastSeq, Seq
 
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 HistoryLimit = Annotated[int, Field(ge=1, le=100)]
@@ -157,6 +157,7 @@ class AuthorizeJoin(Contract):
 class JoinAuthorized(Contract):
     channel: Channel
     last_seq: LastSeq
+    epoch: Epoch = ""
 
 
 class MessageDraft(Contract):
@@ -284,3 +285,4 @@ class EventBatch(Contract):
     events: list[ChannelEvent]
     last_seq: LastSeq
     """The stream's head when the batch was read: more may follow if it is higher."""
+    epoch: Epoch = ""

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .base import ClientMsgId, Content, Contract, Epoch, Id, LastSeq, Seq
 
 ConversationId = Annotated[str, Field(pattern=r"^conv_[1-9][0-9]{0,15}_[1-9][0-9]{0,15}$", max_length=40)]
 
@@ -84,6 +84,7 @@ class AuthorizeConversation(Contract):
 class ConversationAuthorized(Contract):
     conversation_id: ConversationId
     last_seq: LastSeq
+    epoch: Epoch = ""
 
 
 class GetDirectEventsSince(Contract):
@@ -147,3 +148,4 @@ ConversationEvent = Annotated[DirectMessageSent | DirectMessageRead, Field(discr
 class DirectEventBatch(Contract):
     events: list[ConversationEvent]
     last_seq: LastSeq
+    epoch: Epoch = ""

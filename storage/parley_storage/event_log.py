@@ -7,12 +7,19 @@ leaves an outbox mark; the service publishes and then calls `mark_published`. A 
 in between leaves the mark, and `unsettled` hands the event back.
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 Event = TypeVar("Event")
+
+
+def new_epoch() -> str:
+    """A stream's epoch, made at its first append: which life of the stream its seqs
+    belong to, so a reader can tell a stream that started again from the one it knew."""
+    return secrets.token_hex(4)
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,9 @@ class EventLog(Protocol[Event]):
     async def head(self, stream: str) -> int:
         """The last `seq` of the stream; 0 when empty."""
 
+    async def epoch(self, stream: str) -> str:
+        """The stream's epoch (`new_epoch`); "" when empty."""
+
 
 class OnEventLog(Generic[Event]):
     """The stream methods of a store whose events live in an event log (`self._log`).
@@ -58,3 +68,6 @@ class OnEventLog(Generic[Event]):
 
     async def head(self, stream: object) -> int:
         return await self._log.head(str(stream))
+
+    async def epoch(self, stream: object) -> str:
+        return await self._log.epoch(str(stream))

@@ -15,7 +15,7 @@ from typing import Generic
 
 from pydantic import TypeAdapter
 
-from .event_log import Appended, Event
+from .event_log import Appended, Event, new_epoch
 from .sqlite import Database, Statements
 
 
@@ -26,6 +26,9 @@ CREATE TABLE IF NOT EXISTS {name}_events (
 );
 CREATE TABLE IF NOT EXISTS {name}_keys (
     stream TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (stream, key)
+);
+CREATE TABLE IF NOT EXISTS {name}_epochs (
+    stream TEXT NOT NULL PRIMARY KEY, epoch TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS {name}_outbox (
     stream TEXT NOT NULL, seq INTEGER NOT NULL, marked_at TEXT NOT NULL, PRIMARY KEY (stream, seq)
@@ -67,6 +70,8 @@ class SqliteEventLog(Generic[Event]):
                 return Appended(self._codec.validate_json(row[0]), duplicate=True)
         (head,) = await tx.one(f"SELECT COALESCE(MAX(seq), 0) FROM {t}_events WHERE stream = ?", (stream,))
         event = build(head + 1)
+        if head == 0:  # the stream starts (again): a new epoch
+            await tx.execute(f"INSERT OR REPLACE INTO {t}_epochs (stream, epoch) VALUES (?, ?)", (stream, new_epoch()))
         await tx.execute(
             f"INSERT INTO {t}_events (stream, seq, body) VALUES (?, ?, ?)", (stream, head + 1, self._dump(event))
         )
@@ -103,3 +108,7 @@ class SqliteEventLog(Generic[Event]):
     async def head(self, stream: str) -> int:
         (head,) = await self._db.one(f"SELECT COALESCE(MAX(seq), 0) FROM {self._t}_events WHERE stream = ?", (stream,))
         return head
+
+    async def epoch(self, stream: str) -> str:
+        row = await self._db.one(f"SELECT epoch FROM {self._t}_epochs WHERE stream = ?", (stream,))
+        return row[0] if row else ""

@@ -128,7 +128,8 @@ async def list_dms(command: chat.ListDirectChannels, ports: Ports) -> Outcome:
 
 async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
     channel, _ = await _channel(ports, command.channel_id, command.actor_id)
-    return chat.JoinAuthorized(channel=channel, last_seq=await ports.streams.head(channel.id)), []
+    head, epoch = await ports.streams.head(channel.id), await ports.streams.epoch(channel.id)
+    return chat.JoinAuthorized(channel=channel, last_seq=head, epoch=epoch), []
 
 
 # Messages ----------------------------------------------------------------------
@@ -228,4 +229,5 @@ async def feed_events_since(command: chat.ReadChannelEvents, ports: Ports) -> Ou
 
 async def _event_batch(ports: Ports, channel_id: int, after_seq: int, limit: int) -> chat.EventBatch:
     events = await ports.streams.events(channel_id, after_seq, limit)
-    return chat.EventBatch(events=events, last_seq=await ports.streams.head(channel_id))
+    head, epoch = await ports.streams.head(channel_id), await ports.streams.epoch(channel_id)
+    return chat.EventBatch(events=events, last_seq=head, epoch=epoch)

@@ -39,6 +39,9 @@ class Streams(Protocol):
     async def head(self, channel_id: int) -> int:
         """The last `seq` of the stream; 0 when empty."""
 
+    async def epoch(self, channel_id: int) -> str:
+        """The stream's epoch, made at its first append; "" when empty."""
+
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None: ...
 
     async def history(

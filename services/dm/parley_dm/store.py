@@ -31,6 +31,9 @@ class DmStore(Protocol):
 
     async def head(self, conversation_id: str) -> int: ...
 
+    async def epoch(self, conversation_id: str) -> str:
+        """The stream's epoch, made at its first append; "" when empty."""
+
     async def message(self, message_id: int) -> DirectMessage | None: ...
 
     async def history(

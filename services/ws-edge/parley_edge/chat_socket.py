@@ -1,4 +1,4 @@
-"""`/ws/chat`: the flat frames of the seed (PersonalLearningPro's chat protocol, which
+"""`/ws/chat`: the flat frames of the seed (the chat of PersonalLearningPro, which
 Parley stays compatible with), turned into chat commands and channel fan-out."""
 
 from parley_contracts import chat, chat_frames, signals, subjects
@@ -7,6 +7,7 @@ from parley_runtime.errors import ParleyError
 from parley_runtime.users import ids_by_username
 
 from . import frames
+from .feed import outdated
 from .socket_loop import SocketDialect, log
 
 
@@ -48,10 +49,16 @@ class ChatDialect(SocketDialect):
         if not rejoin and not self._other_local_socket(frame.channel_id):
             announce = await self._presence(self.state.presence.arrive(frame.channel_id, user.id, user.username))
         online = self.state.presence.online(frame.channel_id)
-        joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=authorized.last_seq)
+        head, epoch = authorized.last_seq, authorized.epoch
+        joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=head, epoch=epoch)
         self.connection.push(frames.encode(joined))
-        feed = await self.state.channels.open(frame.channel_id, frame.channel_id, authorized.last_seq)
-        await feed.join(self.connection, frame.channel_id, frame.last_seq)
+        resume_from = frame.last_seq
+        if outdated(frame.epoch, frame.last_seq, epoch, head):
+            reload = chat_frames.ReloadHistory(channel_id=frame.channel_id, last_seq=head, epoch=epoch)
+            self.connection.push(frames.encode(reload))
+            resume_from = head
+        feed = await self.state.channels.open(frame.channel_id, frame.channel_id, head)
+        await feed.join(self.connection, frame.channel_id, resume_from)
         if announce:
             await self._announce(frame.channel_id, signals.PresenceStatus.ONLINE)
 

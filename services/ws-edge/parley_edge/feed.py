@@ -10,6 +10,10 @@ gap can be filled. A socket that resumes from a position is replayed what it mis
 under the feed's lock, so no live event slips in between. Each event becomes one frame,
 encoded once in the feed's socket dialect and written as the same bytes to every socket.
 
+A position in a stream is (epoch, seq): a client resuming from another epoch than the
+stream's (`outdated`) is told to reload its history instead of being replayed events
+that are not the ones it missed.
+
 Pure logic: NATS is on the other side of `FeedKind.read` and of whoever calls `receive`.
 """
 
@@ -53,6 +57,15 @@ class FeedKind(Protocol[E]):
     def departure(self, event: E) -> tuple[int, bytes] | None:
         """The user this event takes out of the stream, whose sockets then leave the feed,
         and the frame they are told so with."""
+
+
+def outdated(epoch: str | None, last_seq: int | None, stream_epoch: str, head: int) -> bool:
+    """Is a client's resume position from another life of the stream than the present one
+    (its store wiped or restored from a backup, the stream reset)? Only a position that
+    names its epoch is checked: a client that sends none (the seed's) resumes as before."""
+    if not epoch:
+        return False
+    return epoch != stream_epoch or (last_seq or 0) > head
 
 
 async def stored(kind: FeedKind[E], stream: Hashable, after_seq: int, until_seq: int | None = None) -> AsyncIterator[E]:

@@ -1,11 +1,12 @@
 """`/messagepal`: the envelope frames `{type, payload, timestamp}` of the seed
-(PersonalLearningPro's chat protocol, which Parley stays compatible with) for direct
+(the chat of PersonalLearningPro, which Parley stays compatible with) for direct
 messages, turned into DM commands and per-user fan-out."""
 
 from parley_contracts import dm, messagepal_frames, signals, subjects
 from parley_runtime.errors import ParleyError
 
 from . import frames
+from .feed import outdated
 from .socket_loop import SocketDialect
 
 
@@ -71,17 +72,20 @@ class MessagePalDialect(SocketDialect):
 
     async def _on_subscribe(self, frame: messagepal_frames.Subscribe) -> None:
         payload = frame.payload
+        conversation_id = payload.conversation_id
         self.limit(self.join_limit, "subscriptions")
-        command = dm.AuthorizeConversation(actor_id=self.connection.user_id, conversation_id=payload.conversation_id)
+        command = dm.AuthorizeConversation(actor_id=self.connection.user_id, conversation_id=conversation_id)
         authorized = await self.state.bus.request(subjects.DM_AUTHORIZE, command)
-        subscribed = messagepal_frames.SubscribedPayload(
-            conversation_id=payload.conversation_id, last_seq=authorized.last_seq
-        )
+        position = {"conversation_id": conversation_id, "last_seq": authorized.last_seq, "epoch": authorized.epoch}
+        subscribed = messagepal_frames.SubscribedPayload(**position)
         self._reply(messagepal_frames.Subscribed(payload=subscribed, timestamp=frames.now_ms()))
         feed = self.state.conversations.get(self.connection.user_id)
-        feed.follow(payload.conversation_id, authorized.last_seq)
-        if payload.last_seq is not None and payload.last_seq < authorized.last_seq:
-            await feed.replay(self.connection, payload.conversation_id, payload.last_seq, authorized.last_seq)
+        feed.follow(conversation_id, authorized.last_seq)
+        if outdated(payload.epoch, payload.last_seq, authorized.epoch, authorized.last_seq):
+            reload = messagepal_frames.ReloadHistoryPayload(**position)
+            self._reply(messagepal_frames.ReloadHistory(payload=reload, timestamp=frames.now_ms()))
+        elif payload.last_seq is not None and payload.last_seq < authorized.last_seq:
+            await feed.replay(self.connection, conversation_id, payload.last_seq, authorized.last_seq)
 
     async def _on_unsubscribe(self, frame: messagepal_frames.Unsubscribe) -> None:
         payload = frame.payload

@@ -4,7 +4,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from parley_edge.feed import PAGE, Feed
+from parley_edge.feed import PAGE, Feed, outdated
 
 
 @dataclass(frozen=True)
@@ -206,3 +206,13 @@ async def test_a_signal_skips_its_sender_and_may_be_dropped():
     feed.signal(b"typing", sender_id=1)
     assert ann.dropped_if_behind == []
     assert bob.dropped_if_behind == [b"typing"]
+
+
+def test_a_position_from_another_epoch_or_past_the_head_is_outdated():
+    assert outdated("aa", 3, "bb", 10)  # the store was wiped, or restored from another life
+    assert outdated("aa", 12, "aa", 10)  # restored from a backup older than what the client saw
+    assert outdated("aa", 3, "", 0)  # the stream is gone
+    assert not outdated("aa", 3, "aa", 10)
+    assert not outdated("aa", None, "aa", 10)
+    assert not outdated(None, 12, "aa", 10)  # no epoch given (the seed's clients): as before
+    assert not outdated("", 3, "aa", 10)  # joined while the stream was empty: none known
