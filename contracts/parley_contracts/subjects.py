@@ -114,8 +114,9 @@ CHAT_SET_ASSISTANT = Command(
 )
 CHAT_CREATE_CHANNEL = Command("chat.cmd.create_channel", chat.CreateChannel, chat.Channel)
 CHAT_LIST_CHANNELS = Command("chat.cmd.list_channels", chat.ListChannels, chat.ChannelList, idempotent=True)
-CHAT_OPEN_DM = Command("chat.cmd.open_dm", chat.OpenDirectChannel, chat.Channel, idempotent=True)
-CHAT_LIST_DMS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList, idempotent=True)
+# Direct channels are chat's two-person channels; DM conversations are the dm service's.
+CHAT_OPEN_DIRECT_CHANNEL = Command("chat.cmd.open_dm", chat.OpenDirectChannel, chat.Channel, idempotent=True)
+CHAT_LIST_DIRECT_CHANNELS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList, idempotent=True)
 CHAT_AUTHORIZE_JOIN = Command("chat.cmd.authorize_join", chat.AuthorizeJoin, chat.JoinAuthorized, idempotent=True)
 CHAT_POST_MESSAGE = Command(
     "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id"

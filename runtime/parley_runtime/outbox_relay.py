@@ -8,14 +8,13 @@ de-duplication makes a second publish of the same event harmless.
 """
 
 import asyncio
-import os
-import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 import structlog
 
+from .failpoints import crash_at
 from .settings import EventSourcedSettings
 
 Event = TypeVar("Event")
@@ -79,23 +78,23 @@ async def serve_event_sourced(bus, settings: EventSourcedSettings, routes, ports
     (the task returned; cancel it on close)."""
     await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
     await relay.republish(grace=timedelta(0))
-    await serve_handlers(bus, routes, ports, relay, settings.failpoint == "after_persist")
+    await serve_handlers(bus, routes, ports, relay, settings.failpoint)
     grace = timedelta(seconds=settings.republish_grace_s)
     return asyncio.create_task(relay.run(settings.republish_interval_s, grace))
 
 
-async def serve_handlers(bus, routes, ports, relay: OutboxRelay, kill_after_persist: bool = False) -> None:
+async def serve_handlers(bus, routes, ports, relay: OutboxRelay, failpoint: str | None = None) -> None:
     """Answer each command with its handler; its events are delivered before the reply.
 
-    `kill_after_persist` is a failpoint for tests: the process SIGKILLs itself between
-    persisting events and publishing them, the window the outbox exists for.
+    The failpoint `after_persist` (tests only) kills the process between persisting
+    events and publishing them, the window the outbox exists for.
     """
     for command, handler in routes:
 
         async def handle(request, handler: Handler = handler):
             reply, events = await handler(request, ports)
-            if events and kill_after_persist:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if events:
+                crash_at("after_persist", failpoint)
             await relay.deliver(events)
             return reply
 

@@ -1,7 +1,7 @@
 """Letting a socket in: the Origin allowlist (browsers do not apply CORS to WebSockets),
 then the session cookie. A socket from a bad origin is refused before the upgrade; one
 without a valid session is accepted and closed with 4001, as the seed
-(PersonalLearningPro's chat protocol, which Parley stays compatible with) does."""
+(the chat of PersonalLearningPro, which Parley stays compatible with) does."""
 
 from starlette.websockets import WebSocket
 
