@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from parley_contracts import auth, subjects
-from parley_edge.cookies import COOKIE_NAME, sign, unsign
+from parley_edge.http.cookies import COOKIE_NAME, sign, unsign
 from parley_stack.processes import service, wait_all
 from parley_testkit.waiting import until
 

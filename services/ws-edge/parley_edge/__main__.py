@@ -9,9 +9,9 @@ from parley_runtime.logs import configure_logging
 from parley_runtime.settings import DEFAULT_SECRET
 
 from .app import create_app
-from .http_protocol import EdgeHttpProtocol
+from .http.protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
-from .wire import WireProtocol
+from .sockets.wire import WireProtocol
 
 
 class EdgeServer(uvicorn.Server):

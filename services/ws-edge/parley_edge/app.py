@@ -13,13 +13,14 @@ from parley_runtime.bus import Bus
 from parley_runtime.errors import ParleyError
 from parley_runtime.health import run_checks
 
-from . import http_errors, routes_auth, routes_chat, routes_dm
-from .chat_socket import ChatDialect
-from .messagepal_socket import MessagePalDialect
-from .origins import CrossSiteGuard
-from .request_limits import RequestLimits
+from .http import errors as http_errors
+from .http import routes_auth, routes_chat, routes_messagepal
+from .http.origins import CrossSiteGuard
+from .http.request_limits import RequestLimits
 from .settings import EdgeSettings
-from .socket_loop import serve_socket
+from .sockets.chat import ChatDialect
+from .sockets.dialect import serve_socket
+from .sockets.messagepal import MessagePalDialect
 from .state import EdgeState
 
 
@@ -40,7 +41,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     )
     app.include_router(routes_auth.router)
     app.include_router(routes_chat.router)
-    app.include_router(routes_dm.router)
+    app.include_router(routes_messagepal.router)
 
     @app.websocket("/ws/chat")
     async def chat_socket(websocket: WebSocket) -> None:

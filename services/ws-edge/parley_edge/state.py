@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from parley_contracts import auth, chat, dm, subjects
 from parley_runtime.bus import Bus
 
-from .channel_feeds import CHANNELS
-from .connection import CLOSE_GOING_AWAY, CLOSE_POLICY
-from .conversation_feeds import CONVERSATIONS
-from .feeds import Feeds
-from .presence import PresenceBoard
-from .registry import Registry
+from .fanout.channels import CHANNELS
+from .fanout.conversations import CONVERSATIONS
+from .fanout.feeds import Feeds
+from .fanout.presence import PresenceBoard
 from .settings import EdgeSettings
+from .sockets.connection import CLOSE_GOING_AWAY, CLOSE_POLICY
+from .sockets.registry import Registry
 
 
 @dataclass

@@ -4,7 +4,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from parley_edge.feed import PAGE, Feed, outdated
+from parley_edge.fanout.feed import PAGE, Feed, outdated
 
 
 @dataclass(frozen=True)

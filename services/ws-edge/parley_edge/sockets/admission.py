@@ -8,11 +8,11 @@ from starlette.websockets import WebSocket
 from parley_contracts import auth
 from parley_runtime.errors import ParleyError
 
+from ..http.cookies import COOKIE_NAME
+from ..http.origins import origin_allowed
+from ..http.sessions import validate_cookie
+from ..settings import EdgeSettings
 from .connection import CLOSE_POLICY, CLOSE_UNAUTHORIZED
-from .cookies import COOKIE_NAME
-from .origins import origin_allowed
-from .sessions import validate_cookie
-from .settings import EdgeSettings
 
 
 async def admit(websocket: WebSocket, settings: EdgeSettings) -> auth.SessionValid | None:

@@ -4,7 +4,7 @@ reads."""
 
 from parley_contracts import dm, messagepal_frames, signals, subjects
 
-from . import frames
+from ..sockets import frames
 from .feeds import FeedSpec
 
 

@@ -23,8 +23,8 @@ from collections.abc import AsyncIterator, Hashable
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from . import metrics
-from .connection import Connection
+from .. import metrics
+from ..sockets.connection import Connection
 
 PAGE = 500
 

@@ -6,9 +6,9 @@ from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.users import ids_by_username
 
+from ..fanout.feed import outdated
 from . import frames
-from .feed import outdated
-from .socket_loop import SocketDialect, log
+from .dialect import SocketDialect, log
 
 
 class ChatDialect(SocketDialect):

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from parley_contracts.subjects import Command, Topic, TopicGroup
 from parley_runtime.bus import Bus
 
-from .connection import Connection
+from ..sockets.connection import Connection
 from .feed import E, Feed
 
 SignalFrame = Callable[[Any], tuple[bytes, int]]

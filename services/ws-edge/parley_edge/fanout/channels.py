@@ -3,7 +3,7 @@
 
 from parley_contracts import chat, chat_frames, signals, subjects
 
-from . import frames
+from ..sockets import frames
 from .feeds import FeedSpec
 
 

@@ -15,10 +15,11 @@ from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.rate_limit import AbuseMeter, TokenBucket
 
-from . import frames, metrics
+from .. import metrics
+from ..state import EdgeState
+from . import frames
 from .admission import admit
 from .connection import CLOSE_POLICY, Connection
-from .state import EdgeState
 from .wire import wire_of
 
 log = structlog.get_logger("parley.edge.socket")

@@ -5,9 +5,9 @@ messages, turned into DM commands and per-user fan-out."""
 from parley_contracts import dm, messagepal_frames, signals, subjects
 from parley_runtime.errors import ParleyError
 
+from ..fanout.feed import outdated
 from . import frames
-from .feed import outdated
-from .socket_loop import SocketDialect
+from .dialect import SocketDialect
 
 
 class MessagePalDialect(SocketDialect):
