@@ -89,6 +89,8 @@ class Feed(Generic[E]):
         reached it before, or never will (it asked to start there); later ones reach it
         live. In a user's feed, whose sockets take every event, it is 0."""
         self.subscriptions: list = []
+        self.joining = 0
+        """Sockets on their way in (their replay under way): the feed stays subscribed for them."""
         self._heads: dict[Hashable, int] = {}
         self._lock = asyncio.Lock()
 

@@ -70,32 +70,59 @@ class Feeds(Generic[E]):
     def keys_of(self, connection: Connection) -> list[Hashable]:
         return [key for key, feed in self._feeds.items() if connection in feed.members]
 
-    async def open(self, key: Hashable, stream: Hashable | None = None, head: int = 0) -> Feed[E]:
-        """The feed of `key`, subscribed; a new one-stream feed follows `stream` from `head`."""
-        feed = self._feeds.get(key)
-        if feed is None:
-            feed = self._feeds[key] = Feed(self._kind)
-            if stream is None:
-                await self._subscribe(feed, key)
-            else:
-                feed.follow(stream, head)  # before subscribing: a live event must find the head
+    async def join(
+        self, connection: Connection, key: Hashable, stream: Hashable, head: int, after_seq: int | None
+    ) -> int:
+        """Add a socket to a one-stream feed (a channel) and replay what it missed after
+        `after_seq` (None: it starts now); a new feed follows `stream` from `head`.
+        Returns the seq the socket starts from."""
+        feed, new = self._feed(key)
+        if new:
+            feed.follow(stream, head)  # before subscribing: a live event must find the head
+        feed.joining += 1
+        try:
+            if new:
                 await self._subscribe(feed, key)
                 await feed.catch_up(stream)
-        return feed
+            return await feed.join(connection, stream, after_seq)
+        finally:
+            feed.joining -= 1
+            await self._close_if_idle(key, feed)
 
     async def attach(self, connection: Connection, key: Hashable) -> None:
         """Add a socket that takes every event of the feed (a user's `/messagepal` socket)."""
-        (await self.open(key)).members[connection] = 0
+        feed, new = self._feed(key)
+        feed.joining += 1
+        try:
+            if new:
+                await self._subscribe(feed, key)
+            feed.members[connection] = 0
+        finally:
+            feed.joining -= 1
+            await self._close_if_idle(key, feed)
 
     async def leave(self, connection: Connection, key: Hashable) -> bool:
         feed = self._feeds.get(key)
         if feed is None or feed.members.pop(connection, None) is None:
             return False
-        if not feed.members:
-            del self._feeds[key]
-            for subscription in feed.subscriptions:
-                await subscription.unsubscribe()
+        await self._close_if_idle(key, feed)
         return True
+
+    def _feed(self, key: Hashable) -> tuple[Feed[E], bool]:
+        """The feed of `key`, and whether it was made just now (to be subscribed)."""
+        feed = self._feeds.get(key)
+        if feed is not None:
+            return feed, False
+        feed = self._feeds[key] = Feed(self._kind)
+        return feed, True
+
+    async def _close_if_idle(self, key: Hashable, feed: Feed[E]) -> None:
+        """Unsubscribe a feed nobody is in or on the way into."""
+        if feed.members or feed.joining or self._feeds.get(key) is not feed:
+            return
+        del self._feeds[key]
+        for subscription in feed.subscriptions:
+            await subscription.unsubscribe()
 
     async def _subscribe(self, feed: Feed[E], key: Hashable) -> None:
         where = {self._spec.param: key}

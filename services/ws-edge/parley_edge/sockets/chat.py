@@ -57,8 +57,7 @@ class ChatDialect(SocketDialect):
             reload = chat_frames.ReloadHistory(channel_id=frame.channel_id, last_seq=head, epoch=epoch)
             self.connection.push(frames.encode(reload))
             resume_from = head
-        feed = await self.state.channels.open(frame.channel_id, frame.channel_id, head)
-        await feed.join(self.connection, frame.channel_id, resume_from)
+        await self.state.channels.join(self.connection, frame.channel_id, frame.channel_id, head, resume_from)
         if announce:
             await self._announce(frame.channel_id, signals.PresenceStatus.ONLINE)
 
