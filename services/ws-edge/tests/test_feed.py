@@ -147,11 +147,11 @@ async def test_a_replay_racing_live_events_loses_and_doubles_nothing():
     assert bob.seqs() == [4, 5]
 
 
-async def test_joining_without_a_position_starts_at_the_head_and_past_it_is_capped():
+async def test_joining_at_the_head_replays_nothing_and_past_it_is_capped():
     kind, ann, bob = FakeKind(), FakeSocket(1), FakeSocket(2)
     kind.append("c", 4)
     feed = feed_with(kind, head=4)
-    assert await feed.join(ann, "c", None) == 4
+    assert await feed.join(ann, "c", 4) == 4
     assert await feed.join(bob, "c", 99) == 4
     assert ann.frames == bob.frames == []
     assert kind.reads == []

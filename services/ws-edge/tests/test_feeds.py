@@ -50,7 +50,7 @@ async def test_a_channel_feed_is_subscribed_while_a_socket_is_in_it():
     bus = FakeBus()
     feeds = Feeds(bus, CHANNELS)
     ann, bob = FakeSocket(1), FakeSocket(2)
-    assert await feeds.join(ann, 7, 7, 3, None) == 3
+    assert await feeds.join(ann, 7, 7, 3, 3) == 3
     assert await feeds.join(bob, 7, 7, 5, 1) == 1  # the feed follows from the head it started at
     assert bus.active() == {"chat.evt.7.>", "chat.typing.7", "chat.presence.7"}
     assert feeds.keys_of(ann) == [7] and feeds.joined_at(bob, 7) == 1
@@ -64,7 +64,7 @@ async def test_the_last_socket_leaving_while_another_joins_keeps_the_feed():
     bus = FakeBus()
     feeds = Feeds(bus, CHANNELS)
     ann, bob = FakeSocket(1), FakeSocket(2)
-    await feeds.join(ann, 7, 7, 3, None)
+    await feeds.join(ann, 7, 7, 3, 3)
     bus.hold = asyncio.Event()
     joining = asyncio.create_task(feeds.join(bob, 7, 7, 3, 0))  # its replay waits on a read
     await asyncio.sleep(0)
@@ -97,5 +97,5 @@ async def test_the_edge_reads_as_itself():
             return await super().request(command, payload)
 
     feeds = Feeds(RecordingBus(), CHANNELS)
-    await feeds.join(FakeSocket(1), 7, 7, 0, None)
+    await feeds.join(FakeSocket(1), 7, 7, 0, 0)
     assert requests == [("chat.feed.events_since", chat.ReadChannelEvents(channel_id=7, after_seq=0, limit=500))]

@@ -120,12 +120,12 @@ class Feed(Generic[E]):
                     await self._fill(stream, event.seq - 1)
             self._deliver(stream, event)
 
-    async def join(self, connection: Connection, stream: Hashable, after_seq: int | None) -> int:
-        """Add a socket that has seen `stream` up to `after_seq` (None: it starts now) and
-        replay what it missed; returns the seq it starts from."""
+    async def join(self, connection: Connection, stream: Hashable, after_seq: int) -> int:
+        """Add a socket that has seen `stream` up to `after_seq` and replay what it missed
+        up to the feed's head; returns the seq it starts from."""
         async with self._lock:
             head = self._heads.get(stream, 0)
-            start = head if after_seq is None else min(after_seq, head)
+            start = min(after_seq, head)
             await self._replay(connection, stream, start, head)
             self.members[connection] = start
             return start

@@ -70,11 +70,9 @@ class Feeds(Generic[E]):
     def keys_of(self, connection: Connection) -> list[Hashable]:
         return [key for key, feed in self._feeds.items() if connection in feed.members]
 
-    async def join(
-        self, connection: Connection, key: Hashable, stream: Hashable, head: int, after_seq: int | None
-    ) -> int:
+    async def join(self, connection: Connection, key: Hashable, stream: Hashable, head: int, after_seq: int) -> int:
         """Add a socket to a one-stream feed (a channel) and replay what it missed after
-        `after_seq` (None: it starts now); a new feed follows `stream` from `head`.
+        `after_seq`; a new feed follows `stream` from `head`.
         Returns the seq the socket starts from."""
         feed, new = self._feed(key)
         if new:

@@ -52,7 +52,9 @@ class ChatDialect(SocketDialect):
         head, epoch = authorized.last_seq, authorized.epoch
         joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=head, epoch=epoch)
         self.connection.push(frames.encode(joined))
-        resume_from = frame.last_seq
+        # Without a position, the socket takes every event after the head it was told;
+        # one the feed delivered before the socket was in it comes by replay.
+        resume_from = head if frame.last_seq is None else frame.last_seq
         if outdated(frame.epoch, frame.last_seq, epoch, head):
             reload = chat_frames.ReloadHistory(channel_id=frame.channel_id, last_seq=head, epoch=epoch)
             self.connection.push(frames.encode(reload))
