@@ -28,39 +28,39 @@ export function ChatScreen({ http, user, onLogOut }: { http: ParleyHttp; user: A
     setNotice(caught instanceof ParleyHttpError ? caught.message : String(caught));
   }, []);
 
-  const refreshWorkspaces = useCallback(async () => {
-    try {
-      const found = await http.workspaces();
-      setWorkspaces(found);
-      setWorkspaceId((current) => current ?? found[0]?.id ?? null);
-    } catch {
-      // kept as it was; tried again on the next round
-    }
-  }, [http]);
+  const refreshWorkspaces = useCallback(
+    () =>
+      http.workspaces().then(
+        (found) => {
+          setWorkspaces(found);
+          setWorkspaceId((current) => current ?? found[0]?.id ?? null);
+        },
+        () => undefined, // kept as it was; tried again on the next round
+      ),
+    [http],
+  );
 
-  const refreshChannels = useCallback(async () => {
-    if (workspaceId === null) return;
-    try {
-      const found = await http.channels(workspaceId);
-      setChannels((current) => (sameIds(current, found) ? current : found));
-      setView((current) => current ?? (found[0] ? { kind: 'channel', id: found[0].id } : null));
-    } catch {
-      // kept as it was
-    }
-  }, [http, workspaceId]);
-
-  // Others create workspaces, channels and conversations too: look again now and then,
-  // and whenever the line comes back.
+  // Others create workspaces and channels too: look again now and then, and whenever
+  // the line comes back.
   useEffect(() => {
     void refreshWorkspaces();
     const timer = setInterval(() => void refreshWorkspaces(), REFRESH_MS);
     return () => clearInterval(timer);
   }, [refreshWorkspaces, connected]);
   useEffect(() => {
-    void refreshChannels();
-    const timer = setInterval(() => void refreshChannels(), REFRESH_MS);
+    if (workspaceId === null) return undefined;
+    const refresh = () =>
+      http.channels(workspaceId).then(
+        (found) => {
+          setChannels((current) => (sameIds(current, found) ? current : found));
+          setView((current) => current ?? (found[0] ? { kind: 'channel', id: found[0].id } : null));
+        },
+        () => undefined,
+      );
+    void refresh();
+    const timer = setInterval(() => void refresh(), REFRESH_MS);
     return () => clearInterval(timer);
-  }, [refreshChannels, connected]);
+  }, [http, workspaceId, connected]);
 
   const activeDm = view?.kind === 'dm' ? conversationIdOf(user.id, view.otherUserId) : null;
   const { subscribeToConversation } = pal;
@@ -123,7 +123,7 @@ export function ChatScreen({ http, user, onLogOut }: { http: ParleyHttp; user: A
     <div className="app">
       <header>
         <strong>Parley</strong>
-        <span role="status" className={connected ? 'online' : 'offline'}>
+        <span role="status" className={connected ? 'line-up' : 'line-down'}>
           {connected ? 'Connected' : 'Reconnecting…'}
         </span>
         <span className="me">Signed in as {user.username}</span>

@@ -3,29 +3,24 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ParleyHttp } from '@parley/client';
 
-export function useUsernames(http: ParleyHttp, ids: number[]): (id: number) => string {
-  const known = useRef(new Map<number, string>());
+export function useUsernames(http: ParleyHttp, ids: readonly number[]): (id: number) => string {
+  const [names, setNames] = useState<ReadonlyMap<number, string>>(new Map());
   const asked = useRef(new Set<number>());
-  const [, setVersion] = useState(0);
-  const missing = [...new Set(ids)].filter((id) => id > 0 && !asked.current.has(id));
-  const missingKey = missing.join(',');
+  const idsKey = [...new Set(ids)].filter((id) => id > 0).sort((a, b) => a - b).join(',');
 
   useEffect(() => {
-    if (!missingKey) return;
-    const wanted = missingKey.split(',').map(Number);
+    const wanted = idsKey ? idsKey.split(',').map(Number).filter((id) => !asked.current.has(id)) : [];
     for (const id of wanted) asked.current.add(id);
     for (let i = 0; i < wanted.length; i += 100) {
-      http.users(wanted.slice(i, i + 100)).then(
-        (users) => {
-          for (const user of users) known.current.set(user.id, user.username);
-          setVersion((v) => v + 1);
-        },
+      const batch = wanted.slice(i, i + 100);
+      http.users(batch).then(
+        (users) => setNames((known) => new Map([...known, ...users.map((u): [number, string] => [u.id, u.username])])),
         () => {
-          for (const id of wanted) asked.current.delete(id); // asked again on a later render
+          for (const id of batch) asked.current.delete(id); // asked again when the ids change
         },
       );
     }
-  }, [http, missingKey]);
+  }, [http, idsKey]);
 
-  return (id: number) => known.current.get(id) ?? `user ${id}`;
+  return (id: number) => names.get(id) ?? `user ${id}`;
 }

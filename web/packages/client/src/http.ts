@@ -41,9 +41,11 @@ export class ParleyHttp {
 
   constructor(options: HttpOptions = {}) {
     this.baseUrl = options.baseUrl ?? '';
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
-    if (!fetchImpl) throw new Error('no global fetch: pass `fetch`');
-    this.fetchImpl = fetchImpl;
+    if (options.fetch) this.fetchImpl = options.fetch;
+    else if (typeof globalThis.fetch === 'function') {
+      // Called through a closure: a browser's fetch refuses to run with another `this`.
+      this.fetchImpl = (input, init) => globalThis.fetch(input, init);
+    } else throw new Error('no global fetch: pass `fetch`');
   }
 
   register(body: Auth.RegisterUser): Promise<Auth.User> {
