@@ -2,12 +2,16 @@
 unknown `/api` paths keep their JSON 404, the sockets and health routes still answer, and
 no path leaves the build's folder. Also the user lookups the app needs."""
 
+from pathlib import Path
+
 import httpx
 import pytest
+import yaml
 
 from parley_stack.processes import service, wait_all
 from parley_testkit.users import signed_in
 
+ROOT = Path(__file__).resolve().parent.parent
 PAGE = "<!doctype html><title>Parley</title><div id=root></div>"
 
 
@@ -87,3 +91,17 @@ async def test_users_are_found_by_username_and_by_ids(web_edge):
     assert [r.status_code for r in bad] == [400, 400, 400]
     assert {r.json()["error"]["code"] for r in bad} == {"bad_request"}
     assert anonymous.status_code == 401
+
+
+def test_the_edge_image_carries_the_built_app():
+    """No Docker engine runs here, so the recipe is read: compose builds the edge's image
+    from the stage that copies the app's build and points the edge at it."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    assert compose["services"]["edge"]["build"]["target"] == "edge"
+    assert all("target" not in spec.get("build", {}) for name, spec in compose["services"].items() if name != "edge")
+    recipe = (ROOT / "deploy" / "service.Dockerfile").read_text()
+    edge_stage = recipe.split("FROM service AS edge", 1)[1].split("\nFROM ", 1)[0]
+    assert "COPY --from=web /src/web/app/dist /app/web" in edge_stage
+    assert "ENV PARLEY_EDGE_WEB_DIR=/app/web" in edge_stage
+    assert "npm ci" in recipe and "npm run build" in recipe
+    assert recipe.rstrip().splitlines()[-1] == "FROM service", "the default target must stay the plain service"
