@@ -92,10 +92,14 @@ def web_stack(tmp_path):
         log.close()
 
 
-def test_client_unit_tests():
-    """Reconnect, backoff, outbox, resume and reload, with a fake socket and clock."""
+def test_client_and_hooks_unit_tests():
+    """The client (reconnect, backoff, outbox, resume, reload) and the hooks' stores, with
+    a fake socket and clock."""
     _require_built()
-    _node("--test", *sorted(str(p.relative_to(WEB)) for p in (WEB / "packages/client/dist/test").glob("*.test.js")))
+    compiled = [WEB / "packages/client/dist/test", WEB / "packages/react/dist/test"]
+    tests = sorted(str(path.relative_to(WEB)) for folder in compiled for path in folder.glob("*.test.js"))
+    assert len(tests) >= 6, tests
+    _node("--test", *tests)
 
 
 def test_client_against_a_real_stack(web_stack):

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { ChatSocket, type ChatServer } from '../src/index.js';
-import { rig } from './fakes.js';
+import { rig } from '../src/testing.js';
 
 const HELLO = { type: 'connected', userId: 1, username: 'ada' };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { MessagePalSocket, type MessagePalServer, conversationIdOf } from '../src/index.js';
-import { rig } from './fakes.js';
+import { rig } from '../src/testing.js';
 
 const HELLO = { type: 'connected', payload: { userId: 1, username: 'ada', role: 'member', serverTime: 0 } };
 const CONV = conversationIdOf(2, 1);

@@ -1,7 +1,8 @@
-/** Test doubles for the sockets: a WebSocket the test drives by hand, a clock that moves
- * only when told, and an event target standing in for `window` and `document`. */
+/** Test doubles for the sockets (`@parley/client/testing`): a WebSocket the test drives by
+ * hand, a clock that moves only when told, and an event target standing in for `window`
+ * and `document`. For unit tests of the client and of code built on it. */
 
-import type { EventTargetLike, SocketOptions, Timers, WebSocketLike } from '../src/index.js';
+import type { EventTargetLike, SocketOptions, Timers, WebSocketLike } from './reconnecting.js';
 
 export class FakeSocket implements WebSocketLike {
   readyState = 0;
