@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     files: ['**/*.mjs'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', Headers: 'readonly', WebSocket: 'readonly', window: 'readonly' },
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', Headers: 'readonly', WebSocket: 'readonly', window: 'readonly', document: 'readonly', MutationObserver: 'readonly' },
     },
   },
 );
