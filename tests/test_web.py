@@ -54,11 +54,13 @@ def _ready(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def web_stack(tmp_path):
+@pytest.fixture(scope="module")
+def web_stack(tmp_path_factory):
     """The embedded stack serving the built app: its base URL and data folder. A killed
-    edge is restarted by the launcher after 2 s, as under `make up`."""
+    edge is restarted by the launcher after 2 s, as under `make up`. One stack serves this
+    module's tests (each makes its own users and workspace); starting it is most of their time."""
     _require_built()
+    tmp_path = tmp_path_factory.mktemp("web")
     data = tmp_path / "stack"
     port = free_port()
     env = {

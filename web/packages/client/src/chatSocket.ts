@@ -4,22 +4,16 @@
 
 import type * as Client from './generated/chatClientFrame.js';
 import type * as Server from './generated/chatServerFrame.js';
-import { newClientMsgId } from './ids.js';
-import { type FailedSend, Outbox, type PendingSend, isPassing } from './outbox.js';
-import { ReconnectingSocket, type SocketEvents, type SocketOptions } from './reconnecting.js';
+import { isPassing, type PendingSend } from './outbox.js';
+import type { SocketOptions } from './reconnecting.js';
+import { type SendingEvents, SendingSocket } from './sendingSocket.js';
 import { StreamPositions } from './streams.js';
 
 export type ChatPending = PendingSend<Client.SendMessage>;
 
-export interface ChatSocketEvents extends SocketEvents {
+export interface ChatSocketEvents extends SendingEvents<Client.SendMessage, Server.ChannelMessage> {
   /** Every server frame, once: repeats of events already seen are dropped. */
   frame: Server.ChatServerFrame;
-  /** The outbox changed: a send was queued, sent, acknowledged or failed. */
-  outbox: ChatPending[];
-  /** A send the server acknowledged: its stored message. */
-  ack: Server.ChannelMessage;
-  /** A send the server refused for good (not a passing refusal such as a rate limit). */
-  failed: FailedSend;
   /** The channel's stream began anew (another epoch, or `reload`): drop what is shown and fetch it again. */
   reload: { channelId: number };
 }
@@ -31,16 +25,10 @@ export interface SendOptions {
   messageType?: Server.MessageType;
 }
 
-const UNAVAILABLE_RETRY_MS = 1000;
-
-export class ChatSocket extends ReconnectingSocket<ChatSocketEvents> {
-  /** The user the server greeted this socket as. */
-  userId: number | null = null;
-  username: string | null = null;
+export class ChatSocket extends SendingSocket<ChatSocketEvents, Client.SendMessage, Server.ChannelMessage> {
   private readonly positions = new StreamPositions<number>();
   /** Channels joined on the current line (the server requires a join before a send). */
   private readonly live = new Set<number>();
-  private readonly outbox = new Outbox<Client.SendMessage>();
 
   constructor(options: SocketOptions = {}) {
     super('/ws/chat', options);
@@ -71,8 +59,7 @@ export class ChatSocket extends ReconnectingSocket<ChatSocketEvents> {
   /** Queues a message and sends it as soon as the channel is joined on a live line; returns
    * its `clientMsgId`. It stays pending until the server's echo acknowledges it. */
   sendMessage(channelId: number, content: string, options: SendOptions = {}): string {
-    const clientMsgId = newClientMsgId();
-    const frame: Client.SendMessage = {
+    return this.queue(channelId, content, (clientMsgId) => ({
       type: 'send_message',
       channelId,
       content,
@@ -80,15 +67,7 @@ export class ChatSocket extends ReconnectingSocket<ChatSocketEvents> {
       ...(options.replyTo !== undefined && { replyTo: options.replyTo }),
       ...(options.mentions?.length && { mentions: options.mentions }),
       ...(options.messageType && { messageType: options.messageType }),
-    };
-    this.outbox.add({ clientMsgId, target: channelId, content, frame });
-    this.flush(channelId);
-    this.emitOutbox();
-    return clientMsgId;
-  }
-
-  pending(channelId?: number): ChatPending[] {
-    return this.outbox.list().filter((item) => channelId === undefined || item.target === channelId);
+    }));
   }
 
   /** Typing, stop typing and read receipts are not worth keeping: sent only on a live line. */
@@ -116,10 +95,13 @@ export class ChatSocket extends ReconnectingSocket<ChatSocketEvents> {
     for (const channelId of this.positions.keys()) this.sendJoin(channelId);
   }
 
-  protected onDown(): void {
+  protected canSend(channelId: number): boolean {
+    return this.live.has(channelId);
+  }
+
+  protected override onDown(): void {
     this.live.clear();
-    this.outbox.requeueAll();
-    this.emitOutbox();
+    super.onDown();
   }
 
   protected onFrame(raw: unknown): void {
@@ -135,7 +117,7 @@ export class ChatSocket extends ReconnectingSocket<ChatSocketEvents> {
       case 'message_deleted':
       case 'message_read':
         if (!this.positions.advance(frame.channelId, frame.seq)) return;
-        if (frame.type === 'new_message') this.acknowledge(frame.message);
+        if (frame.type === 'new_message') this.acknowledge(frame.message.clientMsgId, frame.message.authorId, frame.message);
         this.emit('frame', frame);
         return;
       case 'error':
@@ -163,53 +145,17 @@ export class ChatSocket extends ReconnectingSocket<ChatSocketEvents> {
     this.sendJoin(channelId);
   }
 
-  private acknowledge(message: Server.ChannelMessage): void {
-    if (!message.clientMsgId || message.authorId !== this.userId) return;
-    if (!this.outbox.remove(message.clientMsgId)) return;
-    this.emit('ack', message);
-    this.emitOutbox();
-  }
-
   private onError(frame: Server.ErrorFrame): void {
-    const id = frame.clientMsgId;
-    const item = id ? this.outbox.get(id) : undefined;
-    if (!item || !id) {
-      // A join refused for good (no access, no such channel): stop re-joining it.
-      if (frame.channelId && !isPassing(frame.code) && !this.live.has(frame.channelId) && frame.code !== 'bad_request') {
-        this.positions.forget(frame.channelId);
-      }
-      return;
+    if (this.refused(frame)) return;
+    // A join refused for good (no access, no such channel): stop re-joining it.
+    if (frame.channelId && !isPassing(frame.code) && !this.live.has(frame.channelId) && frame.code !== 'bad_request') {
+      this.positions.forget(frame.channelId);
     }
-    if (isPassing(frame.code)) {
-      item.state = 'queued';
-      const wait = frame.retryAfterMs ?? UNAVAILABLE_RETRY_MS;
-      this.schedule(() => this.flush(item.target), wait);
-      return;
-    }
-    this.outbox.remove(id);
-    this.emit('failed', { clientMsgId: id, target: item.target, content: item.content, code: frame.code, message: frame.message });
-    this.emitOutbox();
   }
 
   private sendJoin(channelId: number): void {
     const lastSeq = this.positions.lastSeq(channelId);
     const frame: Client.JoinChannel = { type: 'join_channel', channelId, ...(lastSeq !== undefined && { lastSeq }) };
     this.sendFrame(frame);
-  }
-
-  private flush(channelId: number): void {
-    if (!this.live.has(channelId)) return;
-    let changed = false;
-    for (const item of this.outbox.queued(channelId)) {
-      if (!this.sendFrame(item.frame)) break;
-      item.state = 'sent';
-      item.attempts += 1;
-      changed = true;
-    }
-    if (changed) this.emitOutbox();
-  }
-
-  private emitOutbox(): void {
-    this.emit('outbox', this.outbox.list());
   }
 }

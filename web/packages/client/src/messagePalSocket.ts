@@ -4,30 +4,22 @@
 
 import type * as Client from './generated/messagePalClientFrame.js';
 import type * as Server from './generated/messagePalServerFrame.js';
-import { newClientMsgId } from './ids.js';
-import { type FailedSend, Outbox, type PendingSend, isPassing } from './outbox.js';
-import { ReconnectingSocket, type SocketEvents, type SocketOptions } from './reconnecting.js';
+import type { PendingSend } from './outbox.js';
+import type { SocketOptions } from './reconnecting.js';
+import { type SendingEvents, SendingSocket } from './sendingSocket.js';
 import { StreamPositions } from './streams.js';
 
 export type DirectPending = PendingSend<Client.SendMessage>;
 
-export interface MessagePalSocketEvents extends SocketEvents {
+export interface MessagePalSocketEvents extends SendingEvents<Client.SendMessage, Server.DirectMessage> {
   /** Every server frame, once: repeats of events already seen are dropped. */
   frame: Server.MessagePalServerFrame;
-  outbox: DirectPending[];
-  ack: Server.DirectMessage;
-  failed: FailedSend;
   /** The conversation's stream began anew: drop what is shown of it and fetch it again. */
   reload: { conversationId: string };
 }
 
-const UNAVAILABLE_RETRY_MS = 1000;
-
-export class MessagePalSocket extends ReconnectingSocket<MessagePalSocketEvents> {
-  userId: number | null = null;
-  username: string | null = null;
+export class MessagePalSocket extends SendingSocket<MessagePalSocketEvents, Client.SendMessage, Server.DirectMessage> {
   private readonly positions = new StreamPositions<string>(true);
-  private readonly outbox = new Outbox<Client.SendMessage>();
 
   constructor(options: SocketOptions = {}) {
     super('/messagepal', options);
@@ -50,16 +42,7 @@ export class MessagePalSocket extends ReconnectingSocket<MessagePalSocketEvents>
   }
 
   sendMessage(recipientId: number, content: string): string {
-    const clientMsgId = newClientMsgId();
-    const frame: Client.SendMessage = envelope('send_message', { recipientId, content, clientMsgId });
-    this.outbox.add({ clientMsgId, target: recipientId, content, frame });
-    this.flush();
-    this.emitOutbox();
-    return clientMsgId;
-  }
-
-  pending(recipientId?: number): DirectPending[] {
-    return this.outbox.list().filter((item) => recipientId === undefined || item.target === recipientId);
+    return this.queue(recipientId, content, (clientMsgId) => envelope('send_message', { recipientId, content, clientMsgId }));
   }
 
   typing(recipientId: number): boolean {
@@ -88,9 +71,9 @@ export class MessagePalSocket extends ReconnectingSocket<MessagePalSocketEvents>
     this.flush();
   }
 
-  protected onDown(): void {
-    this.outbox.requeueAll();
-    this.emitOutbox();
+  /** DMs need no join: they go whenever the line is up. */
+  protected canSend(): boolean {
+    return true;
   }
 
   protected onFrame(raw: unknown): void {
@@ -114,7 +97,7 @@ export class MessagePalSocket extends ReconnectingSocket<MessagePalSocketEvents>
       }
       case 'message_received':
         if (!this.seen(frame.payload.conversationId, frame.payload.seq)) return;
-        this.acknowledge(frame.payload);
+        this.acknowledge(frame.payload.clientMsgId, frame.payload.senderId, frame.payload);
         this.emit('frame', frame);
         return;
       case 'message_read':
@@ -122,7 +105,7 @@ export class MessagePalSocket extends ReconnectingSocket<MessagePalSocketEvents>
         this.emit('frame', frame);
         return;
       case 'error':
-        this.onError(frame.payload);
+        this.refused(frame.payload);
         this.emit('frame', frame);
         return;
       default:
@@ -136,45 +119,9 @@ export class MessagePalSocket extends ReconnectingSocket<MessagePalSocketEvents>
     return this.positions.advance(conversationId, seq);
   }
 
-  private acknowledge(message: Server.DirectMessage): void {
-    if (!message.clientMsgId || message.senderId !== this.userId) return;
-    if (!this.outbox.remove(message.clientMsgId)) return;
-    this.emit('ack', message);
-    this.emitOutbox();
-  }
-
-  private onError(error: Server.ErrorPayload): void {
-    const id = error.clientMsgId;
-    const item = id ? this.outbox.get(id) : undefined;
-    if (!item || !id) return;
-    if (isPassing(error.code)) {
-      item.state = 'queued';
-      this.schedule(() => this.flush(), error.retryAfterMs ?? UNAVAILABLE_RETRY_MS);
-      return;
-    }
-    this.outbox.remove(id);
-    this.emit('failed', { clientMsgId: id, target: item.target, content: item.content, code: error.code, message: error.message });
-    this.emitOutbox();
-  }
-
   private sendSubscribe(conversationId: string): void {
     const lastSeq = this.positions.lastSeq(conversationId);
     this.sendFrame(envelope('subscribe', { conversationId, ...(lastSeq !== undefined && { lastSeq }) }) satisfies Client.Subscribe);
-  }
-
-  private flush(): void {
-    let changed = false;
-    for (const item of this.outbox.queued()) {
-      if (!this.sendFrame(item.frame)) break;
-      item.state = 'sent';
-      item.attempts += 1;
-      changed = true;
-    }
-    if (changed) this.emitOutbox();
-  }
-
-  private emitOutbox(): void {
-    this.emit('outbox', this.outbox.list());
   }
 }
 

@@ -5,6 +5,8 @@
 
 import type { ChatPending, ChatServer, ChatSocket, ConnectionStatus, ParleyHttp } from '@parley/client';
 
+import { SnapshotStore } from './snapshotStore.js';
+
 export type DeliveryState = 'pending' | 'acknowledged' | 'failed';
 
 export interface PersonRef {
@@ -54,27 +56,26 @@ export interface ChatStoreOptions {
   typingExpiresMs?: number;
 }
 
-export class ChatStore {
+export class ChatStore extends SnapshotStore<ChatSnapshot> {
   private readonly channels = new Map<number, ChannelState>();
   private readonly typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly listeners = new Set<() => void>();
   private readonly stops: (() => void)[] = [];
   private readonly pageSize: number;
   private readonly typingExpiresMs: number;
   private failed: FailedMessage[] = [];
   private active: number | null = null;
-  private snapshot: ChatSnapshot | null = null;
 
   constructor(
     readonly socket: ChatSocket,
     private readonly http: ParleyHttp,
     options: ChatStoreOptions = {},
   ) {
+    super();
     this.pageSize = options.pageSize ?? 50;
     this.typingExpiresMs = options.typingExpiresMs ?? 6000;
   }
 
-  start(): void {
+  override start(): void {
     this.stops.push(
       this.socket.on('status', () => this.changed()),
       this.socket.on('frame', (frame) => this.apply(frame)),
@@ -92,22 +93,12 @@ export class ChatStore {
     this.socket.start();
   }
 
-  stop(): void {
+  override stop(): void {
     for (const stop of this.stops.splice(0)) stop();
     for (const timer of this.typingTimers.values()) clearTimeout(timer);
     this.typingTimers.clear();
     this.socket.close();
   }
-
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  readonly getSnapshot = (): ChatSnapshot => {
-    this.snapshot ??= this.build();
-    return this.snapshot;
-  };
 
   /** Joins these channels (each after its newest history page) and leaves the others. */
   setChannels(channelIds: readonly number[]): void {
@@ -229,12 +220,7 @@ export class ChatStore {
     if (this.channels.get(channelId)?.typing.delete(userId)) this.changed();
   }
 
-  private changed(): void {
-    this.snapshot = null;
-    for (const listener of [...this.listeners]) listener();
-  }
-
-  private build(): ChatSnapshot {
+  protected build(): ChatSnapshot {
     const channels = new Map<number, ChannelSnapshot>();
     for (const [channelId, c] of this.channels) {
       channels.set(channelId, {

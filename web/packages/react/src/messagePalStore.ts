@@ -6,6 +6,7 @@
 import type { ConnectionStatus, DirectPending, Dm, MessagePalServer, MessagePalSocket, ParleyHttp } from '@parley/client';
 
 import type { FailedMessage } from './chatStore.js';
+import { SnapshotStore } from './snapshotStore.js';
 
 export interface MessagePalSnapshot {
   status: ConnectionStatus;
@@ -24,28 +25,27 @@ export interface MessagePalStoreOptions {
   typingExpiresMs?: number;
 }
 
-export class MessagePalStore {
+export class MessagePalStore extends SnapshotStore<MessagePalSnapshot> {
   private readonly conversations = new Map<string, Map<number, Dm.DirectMessage>>();
   private inbox: Dm.InboxEntry[] = [];
   private readonly typing = new Map<number, ReturnType<typeof setTimeout>>();
-  private readonly listeners = new Set<() => void>();
   private readonly stops: (() => void)[] = [];
   private readonly pageSize: number;
   private readonly typingExpiresMs: number;
   private failed: FailedMessage[] = [];
   private active: string | null = null;
-  private snapshot: MessagePalSnapshot | null = null;
 
   constructor(
     readonly socket: MessagePalSocket,
     private readonly http: ParleyHttp,
     options: MessagePalStoreOptions = {},
   ) {
+    super();
     this.pageSize = options.pageSize ?? 50;
     this.typingExpiresMs = options.typingExpiresMs ?? 3000;
   }
 
-  start(): void {
+  override start(): void {
     this.stops.push(
       this.socket.on('status', (status) => {
         if (status === 'connected') void this.refreshInbox();
@@ -65,22 +65,12 @@ export class MessagePalStore {
     this.socket.start();
   }
 
-  stop(): void {
+  override stop(): void {
     for (const stop of this.stops.splice(0)) stop();
     for (const timer of this.typing.values()) clearTimeout(timer);
     this.typing.clear();
     this.socket.close();
   }
-
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  readonly getSnapshot = (): MessagePalSnapshot => {
-    this.snapshot ??= this.build();
-    return this.snapshot;
-  };
 
   async refreshInbox(): Promise<void> {
     try {
@@ -165,12 +155,7 @@ export class MessagePalStore {
     this.changed();
   }
 
-  private changed(): void {
-    this.snapshot = null;
-    for (const listener of [...this.listeners]) listener();
-  }
-
-  private build(): MessagePalSnapshot {
+  protected build(): MessagePalSnapshot {
     const messages = new Map<string, Dm.DirectMessage[]>();
     for (const [id, held] of this.conversations) messages.set(id, [...held.values()].sort((a, b) => a.seq - b.seq));
     return {

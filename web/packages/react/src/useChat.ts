@@ -3,10 +3,11 @@
  * resumes from it, and shows the active channel: messages with their pending or
  * acknowledged state, typing, who is online, read receipts, paging upward. */
 
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { ChatSocket, type ChatServer, type ParleyHttp, type SendOptions, type SocketOptions } from '@parley/client';
 
 import { type ChatSnapshot, ChatStore, type DeliveryState, type PersonRef } from './chatStore.js';
+import { useStore } from './snapshotStore.js';
 
 /** A message as shown: stored ones are `acknowledged`; the outbox's are `pending` (no id yet). */
 export interface ShownMessage {
@@ -39,24 +40,15 @@ export interface UseChatOptions {
 }
 
 const IDLE: ChatSnapshot = { status: 'idle', userId: null, channels: new Map(), pending: [], failed: [] };
-const noStore = () => () => undefined;
-const idle = () => IDLE;
 
 export function useChat(options: UseChatOptions) {
   const { http, enabled, channelIds, activeChannelId = null, onEvent, pageSize = 50 } = options;
   const socketOptions = useRef(options.socketOptions);
-  const [store, setStore] = useState<ChatStore | null>(null);
-
-  useEffect(() => {
-    if (!enabled) return undefined;
-    const created = new ChatStore(new ChatSocket(socketOptions.current ?? {}), http, { pageSize });
-    created.start();
-    setStore(created);
-    return () => {
-      created.stop();
-      setStore(null);
-    };
-  }, [enabled, http, pageSize]);
+  const make = useCallback(
+    () => new ChatStore(new ChatSocket(socketOptions.current ?? {}), http, { pageSize }),
+    [http, pageSize],
+  );
+  const [store, snapshot] = useStore(enabled, make, IDLE);
 
   const channelKey = channelIds.join(',');
   useEffect(() => {
@@ -72,7 +64,6 @@ export function useChat(options: UseChatOptions) {
     return store.socket.on('frame', onEvent);
   }, [store, onEvent]);
 
-  const snapshot = useSyncExternalStore(store?.subscribe ?? noStore, store?.getSnapshot ?? idle);
   const active = activeChannelId === null ? undefined : snapshot.channels.get(activeChannelId);
 
   const messages = useMemo(

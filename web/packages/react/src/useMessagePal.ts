@@ -2,7 +2,7 @@
  * from HTTP and is kept live by the socket; an opened conversation's history is loaded and
  * then resumed from its last seq; messages carry their pending or acknowledged state. */
 
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   type Dm,
   MessagePalSocket,
@@ -14,6 +14,7 @@ import {
 
 import type { DeliveryState } from './chatStore.js';
 import { type MessagePalSnapshot, MessagePalStore } from './messagePalStore.js';
+import { useStore } from './snapshotStore.js';
 
 export interface ShownDirectMessage {
   key: string;
@@ -41,32 +42,22 @@ export interface UseMessagePalOptions {
 const IDLE: MessagePalSnapshot = {
   status: 'idle', userId: null, conversations: [], messages: new Map(), typing: new Set(), pending: [], failed: [],
 };
-const noStore = () => () => undefined;
-const idle = () => IDLE;
 
 export function useMessagePal(options: UseMessagePalOptions) {
   const { http, enabled, onEvent, pageSize = 50 } = options;
   const socketOptions = useRef(options.socketOptions);
-  const [store, setStore] = useState<MessagePalStore | null>(null);
   const [activeConversation, setActiveConversation] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!enabled) return undefined;
-    const created = new MessagePalStore(new MessagePalSocket(socketOptions.current ?? {}), http, { pageSize });
-    created.start();
-    setStore(created);
-    return () => {
-      created.stop();
-      setStore(null);
-    };
-  }, [enabled, http, pageSize]);
+  const make = useCallback(
+    () => new MessagePalStore(new MessagePalSocket(socketOptions.current ?? {}), http, { pageSize }),
+    [http, pageSize],
+  );
+  const [store, snapshot] = useStore(enabled, make, IDLE);
 
   useEffect(() => {
     if (!store || !onEvent) return undefined;
     return store.socket.on('frame', onEvent);
   }, [store, onEvent]);
 
-  const snapshot = useSyncExternalStore(store?.subscribe ?? noStore, store?.getSnapshot ?? idle);
   const messages = useMemo(
     () => (activeConversation ? shownDirectMessages(snapshot, activeConversation) : []),
     [snapshot, activeConversation],

@@ -116,3 +116,18 @@ test('paging upward asks for the page before the oldest message held', async () 
   assert.equal(t.asked[1], '/api/channels/7/messages?before=5&limit=2');
   assert.deepEqual(t.store.getSnapshot().channels.get(7)?.messages.map((m) => m.seq), [3, 4, 5, 6]);
 });
+
+test('a store stopped and started again (as strict mode does) opens a new line and re-joins', async () => {
+  const t = setUp([[message(1)]]);
+  t.store.setChannels([7]);
+  await settled(() => t.last().ofType('join_channel').length > 0);
+  t.last().receive({ type: 'joined_channel', channelId: 7, online: [], lastSeq: 1 });
+  t.store.stop();
+  assert.equal(t.store.getSnapshot().status, 'closed');
+  t.store.start();
+  assert.equal(t.sockets.length, 2);
+  t.last().open(HELLO);
+  assert.deepEqual(t.last().ofType('join_channel'), [{ type: 'join_channel', channelId: 7, lastSeq: 1 }]);
+  t.last().receive({ type: 'new_message', channelId: 7, seq: 2, message: message(2) });
+  assert.deepEqual(t.store.getSnapshot().channels.get(7)?.messages.map((m) => m.seq), [1, 2]);
+});
