@@ -57,8 +57,10 @@ infra-down: install
 infra-status: install
 	$(RUN) parley-infra status
 
+# The JSON Schemas, and the web client's TypeScript types generated from them (node only).
 schemas: install
 	$(RUN) python -m parley_contracts.export
+	node web/packages/client/scripts/gen-types.mjs
 
 nats-config: install
 	$(RUN) python -m parley_stack.nats_permissions > deploy/nats/nats.conf

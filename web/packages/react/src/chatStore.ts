@@ -103,16 +103,23 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
   /** Joins these channels (each after its newest history page) and leaves the others. */
   setChannels(channelIds: readonly number[]): void {
     const wanted = new Set(channelIds);
-    for (const channelId of [...this.channels.keys()]) {
-      if (wanted.has(channelId)) continue;
-      this.channels.delete(channelId);
-      this.socket.leave(channelId);
-    }
-    for (const channelId of wanted) {
-      if (this.channels.has(channelId)) continue;
-      this.channels.set(channelId, emptyChannel());
-      void this.loadLatest(channelId, true);
-    }
+    for (const channelId of [...this.channels.keys()]) if (!wanted.has(channelId)) this.leave(channelId);
+    for (const channelId of wanted) this.join(channelId);
+    this.changed();
+  }
+
+  /** Joins one more channel (after its newest history page). */
+  join(channelId: number): void {
+    if (this.channels.has(channelId)) return;
+    this.channels.set(channelId, emptyChannel());
+    void this.loadLatest(channelId, true);
+    this.changed();
+  }
+
+  /** Leaves one channel and forgets what was shown of it. */
+  leave(channelId: number): void {
+    if (!this.channels.delete(channelId)) return;
+    this.socket.leave(channelId);
     this.changed();
   }
 

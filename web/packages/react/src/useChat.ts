@@ -88,6 +88,9 @@ export function useChat(options: UseChatOptions) {
     loadOlder: useCallback(async () => {
       if (store && activeChannelId !== null) await store.loadOlder(activeChannelId);
     }, [store, activeChannelId]),
+    /** Joins a channel beyond `channelIds` (until they change or `leave`). */
+    join: useCallback((channelId: number) => store?.join(channelId), [store]),
+    leave: useCallback((channelId: number) => store?.leave(channelId), [store]),
     sendMessage: useCallback(
       (channelId: number, content: string, sendOptions?: SendOptions) => store?.socket.sendMessage(channelId, content, sendOptions) ?? null,
       [store],

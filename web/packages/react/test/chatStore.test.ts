@@ -131,3 +131,13 @@ test('a store stopped and started again (as strict mode does) opens a new line a
   t.last().receive({ type: 'new_message', channelId: 7, seq: 2, message: message(2) });
   assert.deepEqual(t.store.getSnapshot().channels.get(7)?.messages.map((m) => m.seq), [1, 2]);
 });
+
+test('join and leave one channel beside the declared ones', async () => {
+  const t = setUp([[], []]);
+  t.store.setChannels([7]);
+  t.store.join(8);
+  await settled(() => t.last().ofType('join_channel').length === 2);
+  t.store.leave(8);
+  assert.deepEqual(t.last().ofType('leave_channel'), [{ type: 'leave_channel', channelId: 8 }]);
+  assert.deepEqual([...t.store.getSnapshot().channels.keys()], [7]);
+});
