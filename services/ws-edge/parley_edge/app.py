@@ -17,6 +17,7 @@ from .http import errors as http_errors
 from .http import routes_auth, routes_chat, routes_messagepal
 from .http.origins import CrossSiteGuard
 from .http.request_limits import RequestLimits
+from .http.web_app import WebApp
 from .settings import EdgeSettings
 from .sockets.chat import ChatDialect
 from .sockets.dialect import serve_socket
@@ -67,6 +68,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.router.default = WebApp(settings.web_dir, app.router.default)
     return app
 
 
