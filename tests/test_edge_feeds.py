@@ -98,18 +98,18 @@ async def test_a_resume_names_its_epoch_and_another_epoch_is_told_to_reload(stac
 
     other = await join(team, team.member, lastSeq=1, epoch="0badc0de")
     assert (await other.next("joined_channel"))["epoch"] == epoch
-    reload = await other.next("reload_history")
+    reload = await other.next("reload")
     assert (reload["channelId"], reload["lastSeq"], reload["epoch"]) == (team.channel_id, 3, epoch)
     await post(team, "four")  # live events follow from the head it was given
     assert (await other.next("new_message"))["message"]["content"] == "four"
     assert [f["message"]["content"] for f in other.of_type("new_message")] == ["four"]
 
     ahead = await join(team, team.member, lastSeq=99, epoch=epoch)  # a store restored from an older backup
-    assert (await ahead.next("reload_history"))["lastSeq"] == 4
+    assert (await ahead.next("reload"))["lastSeq"] == 4
 
     seed = await join(team, team.member, lastSeq=1)  # no epoch: resumes as before
     await seed.wait_for(lambda _: len(seed.of_type("new_message")) == 3)
-    assert not seed.of_type("reload_history")
+    assert not seed.of_type("reload")
     for socket in (same, other, ahead, seed):
         await socket.close()
 
@@ -126,7 +126,7 @@ async def test_a_conversation_resume_from_another_epoch_is_told_to_reload(stack)
     assert len(subscribed["epoch"]) == 8
     stale = {"conversationId": conversation, "lastSeq": 0, "epoch": "0badc0de"}
     await recipient.send({"type": "subscribe", "payload": stale})
-    reload = (await recipient.next("reload_history"))["payload"]
+    reload = (await recipient.next("reload"))["payload"]
     assert reload == {"conversationId": conversation, "lastSeq": 1, "epoch": subscribed["epoch"]}
     await sender.close()
     await recipient.close()

@@ -5,7 +5,7 @@ and the last `seq`); after a drop it reconnects with exponential backoff and ful
 jitter, re-joins every channel from its position, and resends every send not yet acknowledged, under its original
 `clientMsgId`, so the server stores it once. Frames with a `seq` already seen are
 dropped, and a jump in `seq` makes it re-join to fetch what is missing. A
-`reload_history` (the channel's stream is not the one its position was in) moves the
+`reload` (the channel's stream is not the one its position was in) moves the
 position to the one given and is passed on, for the application to reload the channel.
 """
 
@@ -125,7 +125,7 @@ class ChatClient:
             if self.last_seq.get(channel_id, -1) < 0:
                 self.last_seq[channel_id] = frame["lastSeq"]
             return
-        if frame.get("type") == "reload_history":
+        if frame.get("type") == "reload":
             self.last_seq[frame["channelId"]], self.epochs[frame["channelId"]] = frame["lastSeq"], frame["epoch"]
         if frame.get("type") not in SEQ_FRAMES:
             await self.events.put(frame)

@@ -2,7 +2,7 @@
 (the chat of PersonalLearningPro, which Parley stays compatible with).
 
 Parley's additions: `clientMsgId` for idempotent sends, `seq` on every event frame,
-`lastSeq` and `epoch` on join for resume (`reload_history` when the epoch changed),
+`lastSeq` and `epoch` on join for resume (`reload` when the epoch changed),
 `online` on `joined_channel`, and error codes. A client may also send its fields
 enveloped under `payload` (see `client_frame`).
 """
@@ -28,7 +28,7 @@ class JoinChannel(ClientFrame):
     last_seq: LastSeq | None = None
     epoch: Epoch | None = None
     """The epoch `lastSeq` belongs to (from `joined_channel`); with another epoch the
-    answer is `reload_history` instead of a replay. Without it nothing is checked."""
+    answer is `reload` instead of a replay. Without it nothing is checked."""
 
 
 class LeaveChannel(ClientFrame):
@@ -87,13 +87,13 @@ class JoinedChannel(Contract):
     epoch: Epoch
 
 
-class ReloadHistory(Contract):
+class Reload(Contract):
     """After `joined_channel`: the position given is not in the channel's stream as it
     is now (another epoch: its store was wiped or restored, the stream reset), so no
     replay can be right. Drop what is held of the channel and load its history again;
     events after `lastSeq` arrive live."""
 
-    type: Literal["reload_history"] = "reload_history"
+    type: Literal["reload"] = "reload"
     channel_id: Id
     last_seq: LastSeq
     epoch: Epoch
@@ -170,7 +170,7 @@ class ErrorFrame(Contract):
 ChatServerFrame = Annotated[
     Connected
     | JoinedChannel
-    | ReloadHistory
+    | Reload
     | LeftChannel
     | UserPresence
     | NewMessage

@@ -71,7 +71,7 @@ class ConversationPayload(Contract):
     last_seq: LastSeq | None = None
     epoch: Epoch | None = None
     """The epoch `lastSeq` belongs to (from `subscribed`); with another epoch the answer
-    is `reload_history` instead of a replay. Without it nothing is checked."""
+    is `reload` instead of a replay. Without it nothing is checked."""
 
 
 class Subscribe(ClientFrame, Envelope):
@@ -150,7 +150,7 @@ class SubscribedPayload(Contract):
     epoch: Epoch
 
 
-class ReloadHistoryPayload(Contract):
+class ReloadPayload(Contract):
     conversation_id: ConversationId
     last_seq: LastSeq
     epoch: Epoch
@@ -161,14 +161,14 @@ class Subscribed(Envelope):
     payload: SubscribedPayload
 
 
-class ReloadHistory(Envelope):
+class Reload(Envelope):
     """After `subscribed`: the position given is not in the conversation as it is now
     (another epoch: its store was wiped or restored, the stream reset), so no replay can
     be right. Drop what is held of the conversation and fetch its history again; events
     after `lastSeq` arrive live."""
 
-    type: Literal["reload_history"] = "reload_history"
-    payload: ReloadHistoryPayload
+    type: Literal["reload"] = "reload"
+    payload: ReloadPayload
 
 
 class UnsubscribedPayload(Contract):
@@ -199,7 +199,7 @@ MessagePalServerFrame = Annotated[
     | MessageRead
     | HistoryResponse
     | Subscribed
-    | ReloadHistory
+    | Reload
     | Unsubscribed
     | Error,
     Field(discriminator="type"),

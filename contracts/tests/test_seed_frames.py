@@ -47,7 +47,7 @@ CHAT_SERVER_EXAMPLES = [
         "lastSeq": 5,
         "epoch": "9f3a1c2b",
     },
-    {"type": "reload_history", "channelId": 7, "lastSeq": 5, "epoch": "9f3a1c2b"},
+    {"type": "reload", "channelId": 7, "lastSeq": 5, "epoch": "9f3a1c2b"},
     {"type": "left_channel", "channelId": 7},
     {"type": "user_presence", "channelId": 7, "userId": 3, "username": "ada", "status": "online"},
     {"type": "new_message", "channelId": 7, "message": MESSAGE, "seq": 5},
@@ -108,7 +108,7 @@ MESSAGEPAL_SERVER_EXAMPLES = [
     },
     {"type": "history_response", "payload": {"conversationId": "conv_3_4", "messages": [DM]}},
     {"type": "subscribed", "payload": {"conversationId": "conv_3_4", "lastSeq": 2, "epoch": "0c4e7d19"}},
-    {"type": "reload_history", "payload": {"conversationId": "conv_3_4", "lastSeq": 2, "epoch": "0c4e7d19"}},
+    {"type": "reload", "payload": {"conversationId": "conv_3_4", "lastSeq": 2, "epoch": "0c4e7d19"}},
     {"type": "unsubscribed", "payload": {"conversationId": "conv_3_4"}},
     {"type": "error", "payload": {"code": "forbidden", "message": "not your conversation"}},
 ]

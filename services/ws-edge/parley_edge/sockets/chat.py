@@ -56,7 +56,7 @@ class ChatDialect(SocketDialect):
         # one the feed delivered before the socket was in it comes by replay.
         resume_from = head if frame.last_seq is None else frame.last_seq
         if outdated(frame.epoch, frame.last_seq, epoch, head):
-            reload = chat_frames.ReloadHistory(channel_id=frame.channel_id, last_seq=head, epoch=epoch)
+            reload = chat_frames.Reload(channel_id=frame.channel_id, last_seq=head, epoch=epoch)
             self.connection.push(frames.encode(reload))
             resume_from = head
         await self.state.channels.join(self.connection, frame.channel_id, frame.channel_id, head, resume_from)

@@ -82,8 +82,8 @@ class MessagePalDialect(SocketDialect):
         feed = self.state.conversations.get(self.connection.user_id)
         feed.follow(conversation_id, authorized.last_seq)
         if outdated(payload.epoch, payload.last_seq, authorized.epoch, authorized.last_seq):
-            reload = messagepal_frames.ReloadHistoryPayload(**position)
-            self._reply(messagepal_frames.ReloadHistory(payload=reload, timestamp=frames.now_ms()))
+            reload = messagepal_frames.ReloadPayload(**position)
+            self._reply(messagepal_frames.Reload(payload=reload, timestamp=frames.now_ms()))
         elif payload.last_seq is not None and payload.last_seq < authorized.last_seq:
             await feed.replay(self.connection, conversation_id, payload.last_seq, authorized.last_seq)
 

@@ -91,11 +91,11 @@ export type PresenceStatus = "online" | "offline";
  * is now (another epoch: its store was wiped or restored, the stream reset), so no
  * replay can be right. Drop what is held of the channel and load its history again;
  * events after `lastSeq` arrive live. */
-export interface ReloadHistory {
+export interface Reload {
   channelId: number;
   epoch: string;
   lastSeq: number;
-  type: "reload_history";
+  type: "reload";
 }
 
 export interface UserPresence {
@@ -120,4 +120,4 @@ export interface UserTyping {
   username: string;
 }
 
-export type ChatServerFrame = Connected | JoinedChannel | ReloadHistory | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ErrorFrame;
+export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ErrorFrame;

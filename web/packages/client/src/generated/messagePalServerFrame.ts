@@ -75,13 +75,13 @@ export interface MessageReceived {
  * (another epoch: its store was wiped or restored, the stream reset), so no replay can
  * be right. Drop what is held of the conversation and fetch its history again; events
  * after `lastSeq` arrive live. */
-export interface ReloadHistory {
-  payload: ReloadHistoryPayload;
+export interface Reload {
+  payload: ReloadPayload;
   timestamp?: number | null;
-  type: "reload_history";
+  type: "reload";
 }
 
-export interface ReloadHistoryPayload {
+export interface ReloadPayload {
   conversationId: string;
   epoch: string;
   lastSeq: number;
@@ -121,4 +121,4 @@ export interface UserTypingPayload {
   username: string;
 }
 
-export type MessagePalServerFrame = Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | ReloadHistory | Unsubscribed | Error;
+export type MessagePalServerFrame = Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | Reload | Unsubscribed | Error;
