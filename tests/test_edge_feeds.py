@@ -12,6 +12,9 @@ from parley_contracts import chat
 from parley_stack.processes import ServiceFailed, service, wait_all
 from parley_testkit.teams import make_team
 
+WAIT_S = 20.0
+"""Generous: the machine running the tests may be busy."""
+
 
 @pytest.fixture
 async def stack(nats_url, tmp_path, auth_process, dm_process):
@@ -32,9 +35,9 @@ async def stack(nats_url, tmp_path, auth_process, dm_process):
 
 async def joined(team, person) -> FrameSocket:
     socket = await FrameSocket.open(team.base_url, cookie=person.cookie)
-    await socket.next("connected")
+    await socket.next("connected", timeout=WAIT_S)
     await socket.send({"type": "join_channel", "channelId": team.channel_id})
-    await socket.next("joined_channel", channelId=team.channel_id)
+    await socket.next("joined_channel", channelId=team.channel_id, timeout=WAIT_S)
     return socket
 
 
@@ -62,8 +65,8 @@ async def test_a_gap_is_filled_by_the_edge_even_when_its_first_socket_lost_acces
     # The next post skips the missed removal: the edge fills the gap from chat before
     # delivering it, whoever its first socket is.
     await owner.send({"type": "send_message", "channelId": team.channel_id, "content": "after", "clientMsgId": "a1"})
-    assert (await owner.next("new_message", timeout=10))["message"]["content"] == "after"
-    await removed.next("left_channel", channelId=team.channel_id, timeout=10)
+    assert (await owner.next("new_message", timeout=WAIT_S))["message"]["content"] == "after"
+    await removed.next("left_channel", channelId=team.channel_id, timeout=WAIT_S)
     assert not removed.of_type("new_message")
     await owner.close()
     await removed.close()
@@ -76,7 +79,7 @@ async def post(team, content: str) -> None:
 
 async def join(team, person, **position) -> FrameSocket:
     socket = await FrameSocket.open(team.base_url, cookie=person.cookie)
-    await socket.next("connected")
+    await socket.next("connected", timeout=WAIT_S)
     await socket.send({"type": "join_channel", "channelId": team.channel_id, **position})
     return socket
 
@@ -85,7 +88,7 @@ async def test_a_resume_names_its_epoch_and_another_epoch_is_told_to_reload(stac
     team = stack
     await post(team, "one")
     first = await join(team, team.member)
-    joined = await first.next("joined_channel")
+    joined = await first.next("joined_channel", timeout=WAIT_S)
     epoch = joined["epoch"]
     assert (joined["lastSeq"], len(epoch)) == (1, 8)
     await first.close()
@@ -93,22 +96,22 @@ async def test_a_resume_names_its_epoch_and_another_epoch_is_told_to_reload(stac
         await post(team, content)
 
     same = await join(team, team.member, lastSeq=1, epoch=epoch)
-    await same.wait_for(lambda _: len(same.of_type("new_message")) == 2)
+    await same.wait_for(lambda _: len(same.of_type("new_message")) == 2, timeout=WAIT_S)
     assert [f["message"]["content"] for f in same.of_type("new_message")] == ["two", "three"]
 
     other = await join(team, team.member, lastSeq=1, epoch="0badc0de")
-    assert (await other.next("joined_channel"))["epoch"] == epoch
-    reload = await other.next("reload")
+    assert (await other.next("joined_channel", timeout=WAIT_S))["epoch"] == epoch
+    reload = await other.next("reload", timeout=WAIT_S)
     assert (reload["channelId"], reload["lastSeq"], reload["epoch"]) == (team.channel_id, 3, epoch)
     await post(team, "four")  # live events follow from the head it was given
-    assert (await other.next("new_message"))["message"]["content"] == "four"
+    assert (await other.next("new_message", timeout=WAIT_S))["message"]["content"] == "four"
     assert [f["message"]["content"] for f in other.of_type("new_message")] == ["four"]
 
     ahead = await join(team, team.member, lastSeq=99, epoch=epoch)  # a store restored from an older backup
-    assert (await ahead.next("reload"))["lastSeq"] == 4
+    assert (await ahead.next("reload", timeout=WAIT_S))["lastSeq"] == 4
 
     seed = await join(team, team.member, lastSeq=1)  # no epoch: resumes as before
-    await seed.wait_for(lambda _: len(seed.of_type("new_message")) == 3)
+    await seed.wait_for(lambda _: len(seed.of_type("new_message")) == 3, timeout=WAIT_S)
     assert not seed.of_type("reload")
     for socket in (same, other, ahead, seed):
         await socket.close()
@@ -119,14 +122,14 @@ async def test_a_conversation_resume_from_another_epoch_is_told_to_reload(stack)
     sender = await FrameSocket.open(team.base_url, "/messagepal", cookie=team.owner.cookie)
     recipient = await FrameSocket.open(team.base_url, "/messagepal", cookie=team.member.cookie)
     await sender.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "hi"}})
-    conversation = (await recipient.next("message_received"))["payload"]["conversationId"]
+    conversation = (await recipient.next("message_received", timeout=WAIT_S))["payload"]["conversationId"]
 
     await recipient.send({"type": "subscribe", "payload": {"conversationId": conversation, "lastSeq": 0}})
-    subscribed = (await recipient.next("subscribed"))["payload"]
+    subscribed = (await recipient.next("subscribed", timeout=WAIT_S))["payload"]
     assert len(subscribed["epoch"]) == 8
     stale = {"conversationId": conversation, "lastSeq": 0, "epoch": "0badc0de"}
     await recipient.send({"type": "subscribe", "payload": stale})
-    reload = (await recipient.next("reload"))["payload"]
+    reload = (await recipient.next("reload", timeout=WAIT_S))["payload"]
     assert reload == {"conversationId": conversation, "lastSeq": 1, "epoch": subscribed["epoch"]}
     await sender.close()
     await recipient.close()
