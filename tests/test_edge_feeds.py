@@ -121,6 +121,8 @@ async def test_a_conversation_resume_from_another_epoch_is_told_to_reload(stack)
     team = stack
     sender = await FrameSocket.open(team.base_url, "/messagepal", cookie=team.owner.cookie)
     recipient = await FrameSocket.open(team.base_url, "/messagepal", cookie=team.member.cookie)
+    for socket in (sender, recipient):
+        await socket.next("connected", timeout=WAIT_S)  # the user's feed is subscribed
     await sender.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "hi"}})
     conversation = (await recipient.next("message_received", timeout=WAIT_S))["payload"]["conversationId"]
 
