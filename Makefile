@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
 export UV_SYSTEM_CERTS := true
 
-.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up demo
+.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up up-cluster demo
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,10 @@ nats-config: install
 
 up: install
 	$(RUN) python -m parley_stack
+
+# Three NATS nodes (JetStream replicated to all three) and two copies of every service.
+up-cluster: install
+	PARLEY_NATS_NODES=3 PARLEY_INSTANCES=2 $(RUN) python -m parley_stack
 
 demo: install
 	$(RUN) python -m parley_stack.demo

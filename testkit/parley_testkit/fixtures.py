@@ -1,6 +1,7 @@
 """pytest plugin: real servers for every test, each test isolated.
 
 - `nats_url`: a fresh NATS (JetStream on) per test; `bus` is a connected `Bus` on it.
+- `nats_cluster`: three fresh NATS nodes routed together, JetStream clustered.
 - `cassandra_session` (session-wide) and `cassandra_keyspace` (a new keyspace per test).
 - `mongo_client` (session-wide) and `mongo_db` (a new database per test).
 
@@ -18,7 +19,7 @@ from parley_runtime.bus import Bus
 from parley_storage.cassandra import connect
 
 from .config import InfraSettings
-from .nats_server import EphemeralNats
+from .nats_server import EphemeralNats, EphemeralNatsCluster
 from .process import ServerFailed
 from .servers.cassandra import Cassandra
 from .servers.ferretdb import FerretDB
@@ -49,6 +50,17 @@ def nats_url(tmp_path):
         pytest.fail(f"NATS could not be started: {exc}", pytrace=False)
     yield server.url
     server.stop()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path):
+    cluster = EphemeralNatsCluster(tmp_path / "cluster")
+    try:
+        cluster.start()
+    except ServerFailed as exc:
+        pytest.fail(f"the NATS cluster could not be started: {exc}", pytrace=False)
+    yield cluster
+    cluster.stop()
 
 
 @pytest_asyncio.fixture
