@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
 export UV_SYSTEM_CERTS := true
 
-.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up up-cluster demo
+.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up up-cluster chaos demo
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -52,6 +52,11 @@ up-cluster: install
 
 demo: install
 	$(RUN) python -m parley_stack.demo
+
+# The fault tests alone (they also run in `make test`), then their table.
+chaos: install
+	$(RUN) parley-infra run -- pytest tests/test_faults.py
+	$(RUN) python -m parley_testkit.chaos
 
 # The Cassandra persistence scenario needs Cassandra; the rest runs on the embedded stack.
 bench: install

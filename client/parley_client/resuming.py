@@ -11,6 +11,7 @@ its frames look.
 """
 
 import asyncio
+import contextlib
 import itertools
 import random
 import uuid
@@ -47,6 +48,11 @@ class ResumingSession:
         self._connected = asyncio.Event()
         self._runner: asyncio.Task | None = None
         self._resending: set[asyncio.Task] = set()
+        self._unconfirmed: set[Hashable] = set()
+        """Streams followed again after a reconnect whose confirmation has not come yet."""
+        self._following = asyncio.Event()
+        self._refusals: dict[str, int] = {}
+        """How often each unacknowledged send was refused for now: its pause doubles each time."""
 
     # What a dialect says --------------------------------------------------------------
 
@@ -107,10 +113,12 @@ class ResumingSession:
     def _refused(self, error: dict) -> None:
         client_msg_id = error["clientMsgId"]
         if error.get("code") in RETRYABLE:
-            pause_s = error.get("retryAfterMs", 0) / 1000 or self._backoff(1)
+            self._refusals[client_msg_id] = attempt = self._refusals.get(client_msg_id, 0) + 1
+            pause_s = error.get("retryAfterMs", 0) / 1000 or self._backoff(attempt)
             asyncio.get_running_loop().call_later(pause_s, self._resend, client_msg_id)
             return
         del self._unacked[client_msg_id]
+        self._refusals.pop(client_msg_id, None)
         future = self._acks.get(client_msg_id)
         if future and not future.done():
             future.set_exception(SendRefused(error))
@@ -136,6 +144,7 @@ class ResumingSession:
     async def _run(self) -> None:
         edges = itertools.cycle(self.base_urls)
         attempt = 0
+        resending: asyncio.Task | None = None
         while True:
             try:
                 self._socket = await FrameSocket.open(next(edges), self.path, cookie=self.cookie)
@@ -147,16 +156,30 @@ class ResumingSession:
             self.connects += 1
             try:
                 await self._socket.next("connected")
+                self._unconfirmed = set(self.last_seq)
+                self._following.clear()
                 for stream in self.last_seq:
                     await self._send_follow(stream)
-                for frame in list(self._unacked.values()):
-                    await self._socket.send(frame)
+                resending = asyncio.create_task(self._resend_when_following(self._socket))
                 self._connected.set()
                 await self._consume(self._socket)
             except (ConnectionClosed, ConnectionError, TimeoutError):
                 pass
+            finally:
+                if resending is not None:
+                    resending.cancel()
+                    resending = None
             self._socket = None
             await asyncio.sleep(self._backoff(1))
+
+    async def _resend_when_following(self, socket: FrameSocket) -> None:
+        """Resends the outbox once every stream is followed again (a send into a channel
+        not yet joined on this socket would be refused), or after `FOLLOW_WAIT_S`."""
+        if self._unconfirmed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._following.wait(), FOLLOW_WAIT_S)
+        for frame in list(self._unacked.values()):
+            await self._send_quietly(socket, frame)
 
     def _backoff(self, attempt: int) -> float:
         return self.rng.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**attempt))
@@ -177,6 +200,9 @@ class ResumingSession:
         confirmed = self.followed(frame)
         if confirmed is not None:
             stream, last = confirmed
+            self._unconfirmed.discard(stream)
+            if not self._unconfirmed:
+                self._following.set()
             if self.last_seq.get(stream, -1) < 0:
                 self.last_seq[stream] = last
             return
@@ -196,11 +222,13 @@ class ResumingSession:
         client_msg_id = (message or {}).get("clientMsgId")
         if client_msg_id in self._unacked:
             del self._unacked[client_msg_id]
+            self._refusals.pop(client_msg_id, None)
             future = self._acks.get(client_msg_id)
             if future and not future.done():
                 future.set_result(message)
 
 
+FOLLOW_WAIT_S = 5.0
 RETRYABLE = {"unavailable", "internal", "rate_limited"}
 """Refusals that say "not now": the send stays in the outbox and goes again."""
 

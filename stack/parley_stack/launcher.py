@@ -30,8 +30,10 @@ def say(line: str) -> None:
 
 
 class Stack:
-    def __init__(self, settings: StackSettings):
+    def __init__(self, settings: StackSettings, env: dict[str, str] | None = None):
+        """`env`: further `PARLEY_*` settings for the services (stores, say)."""
         self.settings = settings
+        self.env = env or {}
         self.data_dir = settings.data_dir.resolve()
         self.logs = self.data_dir / "logs"
         ports = [settings.nats_port + n for n in range(settings.nats_nodes)]
@@ -54,6 +56,7 @@ class Stack:
             port, settings["host"] = self.settings.port + int(copy or 1) - 1, self.settings.host
         process = service(service_name, self.nats_url, self.data_dir, log_name=name, port=port, **settings)
         process.log_file = self.logs / f"{name}.log"
+        process.env.update(self.env)
         return process
 
     def start(self) -> None:
@@ -101,7 +104,7 @@ class Stack:
         rows = [
             ("edge", f"{edges}  (ws://{s.host}:{s.port}/ws/chat, /messagepal)"),
             ("nats", self.nats_url),
-            *[(name, f"{s.instances} × SQLite {self.data_dir / (name + '.sqlite3')}") for name in SERVICES],
+            *[(name, f"{s.instances} x SQLite {self.data_dir / (name + '.sqlite3')}") for name in SERVICES],
             ("assistant", "answers @AI mentions (offline provider unless PARLEY_ASSISTANT_OPENAI_BASE_URL is set)"),
             ("logs", str(self.logs)),
         ]
@@ -129,10 +132,15 @@ class Stack:
             time.sleep(self.settings.restart_backoff_s)
             self.unready_since.pop(name, None)
             try:
-                self.services[name] = self._make(name).start()
+                self.restart(name)
                 say(f"{name} restarted")
             except Exception as exc:  # report and keep supervising: it is tried again next round
                 say(f"{name} did not come back: {exc}")
+        self._write_pids()
+
+    def restart(self, name: str) -> None:
+        """Starts a service's process again (after it died or was stopped) and waits until it is ready."""
+        self.services[name] = self._make(name).start()
         self._write_pids()
 
     def _unready_too_long(self, name: str, process: ServiceProcess) -> bool:

@@ -9,6 +9,7 @@ A server that cannot be reached or started fails the test run loudly with the re
 nothing is skipped.
 """
 
+import time
 import uuid
 
 import pytest
@@ -112,3 +113,19 @@ async def mongo_db(mongo_client):
     name = unique_name("t")
     yield mongo_client[name]
     await mongo_client.drop_database(name)
+
+
+SESSION_STARTED = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session):
+    session.config.stash[SESSION_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The table of the fault tests (tests/test_faults.py) that ran in this session."""
+    from .chaos import RESULTS, recorded, table
+
+    if RESULTS.exists() and RESULTS.stat().st_mtime >= config.stash[SESSION_STARTED]:
+        terminalreporter.section("faults under steady traffic")
+        terminalreporter.write_line(table(recorded()))
