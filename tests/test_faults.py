@@ -56,7 +56,7 @@ def stack(tmp_path_factory, cassandra_session, infra_settings):
     hosts = Cassandra(infra_settings).url()
     settings = StackSettings(
         data_dir=tmp_path_factory.mktemp("cluster"), nats_nodes=3, instances=2, port=free_ports(2),
-        nats_port=free_ports(3), nats_route_port=free_ports(3), unready_restart_s=0,
+        nats_port=free_ports(3), nats_route_port=free_ports(3), unready_restart_s=0, log_level="debug",
     )  # fmt: skip
     env = {
         "PARLEY_CHAT_STREAM_STORE": "cassandra", "PARLEY_CHAT_CASSANDRA_HOSTS": hosts,
@@ -96,7 +96,7 @@ async def under_traffic(cast: Cast, fault: str, act, heal=None) -> Outcome:
     await traffic.stop()
     outcome = await traffic.check(fault, healed_at)
     outcome.record()
-    assert not traffic.failures, f"sends given up on: {dict(traffic.failures)}"
+    assert not traffic.failures, f"sends given up on: {traffic.given_up(healed_at)}"
     return outcome
 
 

@@ -31,6 +31,7 @@ class Send:
     stream: str
     sent_at: float
     acked_at: float | None = None
+    failed_at: float | None = None
     client_msg_id: str | None = None
 
 
@@ -140,7 +141,9 @@ class Traffic:
         try:
             message = await sending
         except Exception as exc:  # a send given up on (timed out, refused) is counted as refused, not lost
-            self.failures[getattr(exc, "frame", {}).get("code") or type(exc).__name__] += 1
+            reason = getattr(exc, "frame", {}).get("code") or type(exc).__name__
+            self.failures[f"{send.stream.split(':')[0]}: {reason}"] += 1
+            send.failed_at = time.monotonic()
             return
         send.acked_at = time.monotonic()
         send.client_msg_id = message["clientMsgId"]
@@ -151,6 +154,14 @@ class Traffic:
             self._running.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self.ack_timeout_s + 5)
+
+    def given_up(self, since: float) -> str:
+        """Which sends were given up on, and when they went (seconds from `since`)."""
+        failed = [s for s in self.sends if s.failed_at is not None]
+        if not failed:
+            return "none"
+        went = sorted(s.sent_at - since for s in failed)
+        return f"{dict(self.failures)}, sent from {went[0]:+.1f}s to {went[-1]:+.1f}s"
 
     async def check(self, fault: str, fault_at: float) -> Outcome:
         acked = [s for s in self.sends if s.acked_at is not None]
