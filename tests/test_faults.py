@@ -137,29 +137,28 @@ async def test_an_edge_killed(stack, cast):
     await asyncio.to_thread(stack.restart, "edge")
 
 
+def frozen_for(seconds: float, freeze, thaw):
+    """A fault: `freeze()`, then `thaw()` once `seconds` have passed."""
+
+    async def fault():
+        freeze()
+        try:
+            await asyncio.sleep(seconds)  # the stall itself
+        finally:
+            thaw()
+
+    return fault
+
+
 async def test_cassandra_stalled_for_ten_seconds(stack, cast, infra_settings):
     cassandra = listening_pid(int(Cassandra(infra_settings).url().rsplit(":", 1)[1]))
-
-    async def freeze():
-        os.kill(cassandra, signal.SIGSTOP)
-        try:
-            await asyncio.sleep(10)  # the stall itself
-        finally:
-            os.kill(cassandra, signal.SIGCONT)
-
-    outcome = await under_traffic(cast, "Cassandra stalled 10 s (SIGSTOP)", freeze)
+    stall = frozen_for(10, lambda: os.kill(cassandra, signal.SIGSTOP), lambda: os.kill(cassandra, signal.SIGCONT))
+    outcome = await under_traffic(cast, "Cassandra stalled 10 s (SIGSTOP)", stall)
     assert_survived(outcome, recovery_bound_s=5.0)
 
 
 async def test_a_nats_node_frozen_for_ten_seconds(stack, cast):
     node = stack.nats[2]
-
-    async def freeze():
-        node.send_signal(signal.SIGSTOP)
-        try:
-            await asyncio.sleep(10)  # the freeze itself
-        finally:
-            node.send_signal(signal.SIGCONT)
-
+    freeze = frozen_for(10, lambda: node.send_signal(signal.SIGSTOP), lambda: node.send_signal(signal.SIGCONT))
     outcome = await under_traffic(cast, "a NATS node frozen 10 s (SIGSTOP)", freeze)
     assert (outcome.lost, outcome.duplicated) == (0, 0), outcome

@@ -8,13 +8,14 @@ so is one whose `/readyz` stays false (or unanswered) for `PARLEY_UNREADY_RESTAR
 Stopping goes the other way: the edge first, so clients are told to reconnect (1001).
 """
 
+import asyncio
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .nats import ClusterNode, nats_argv
+from .nats import ClusterNode, nats_argv, wait_for_jetstream
 from .processes import ServiceProcess, detached_child, service, tail, wait_all
 from .settings import StackSettings
 
@@ -43,6 +44,11 @@ class Stack:
         self.unready_since: dict[str, float] = {}
         self.polled_at = 0.0
 
+    @property
+    def replicas(self) -> int:
+        """Copies of each JetStream stream: one per node, at most three."""
+        return min(self.settings.nats_nodes, 3)
+
     def names(self, service_name: str) -> list[str]:
         """The process names of a service's copies: `chat`, `chat-2`, …"""
         copies = 1 if service_name in LATE else self.settings.instances
@@ -50,7 +56,7 @@ class Stack:
 
     def _make(self, name: str) -> ServiceProcess:
         service_name, _, copy = name.partition("-")
-        settings = {"log_level": self.settings.log_level, "nats_replicas": str(min(self.settings.nats_nodes, 3))}
+        settings = {"log_level": self.settings.log_level, "nats_replicas": str(self.replicas)}
         port = None
         if service_name == "edge":
             port, settings["host"] = self.settings.port + int(copy or 1) - 1, self.settings.host
@@ -63,6 +69,7 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         for node in range(self.settings.nats_nodes):
             self.start_nats(node)
+        asyncio.run(wait_for_jetstream(self.nats_url, self.replicas))
         for group in ([name for s in SERVICES for name in self.names(s)], [*LATE, *self.names("edge")]):
             for name in group:
                 self.services[name] = self._make(name).spawn()

@@ -42,24 +42,23 @@ def infra_settings() -> InfraSettings:
     return InfraSettings()
 
 
+def _started(server, what: str):
+    try:
+        return server.start()
+    except ServerFailed as exc:
+        pytest.fail(f"{what} could not be started: {exc}", pytrace=False)
+
+
 @pytest.fixture
 def nats_url(tmp_path):
-    server = EphemeralNats(tmp_path / "jetstream")
-    try:
-        server.start()
-    except ServerFailed as exc:
-        pytest.fail(f"NATS could not be started: {exc}", pytrace=False)
+    server = _started(EphemeralNats(tmp_path / "jetstream"), "NATS")
     yield server.url
     server.stop()
 
 
 @pytest.fixture
 def nats_cluster(tmp_path):
-    cluster = EphemeralNatsCluster(tmp_path / "cluster")
-    try:
-        cluster.start()
-    except ServerFailed as exc:
-        pytest.fail(f"the NATS cluster could not be started: {exc}", pytrace=False)
+    cluster = _started(EphemeralNatsCluster(tmp_path / "cluster"), "the NATS cluster")
     yield cluster
     cluster.stop()
 

@@ -9,9 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import nats
-
-from parley_stack.nats import ClusterNode, nats_argv
+from parley_stack.nats import ClusterNode, nats_argv, wait_for_jetstream
 from parley_stack.processes import free_port
 
 from .process import ServerFailed
@@ -82,7 +80,10 @@ class EphemeralNatsCluster:
         try:
             for node in self.nodes:
                 node.start()
-            asyncio.run(_wait_for_jetstream(self.url, timeout_s))
+            asyncio.run(wait_for_jetstream(self.url, len(self.nodes), timeout_s))
+        except TimeoutError as exc:
+            self.stop()
+            raise ServerFailed(str(exc)) from exc
         except BaseException:
             self.stop()
             raise
@@ -97,21 +98,3 @@ class EphemeralNatsCluster:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
-
-
-async def _wait_for_jetstream(url: str, timeout_s: float) -> None:
-    """Until the nodes have elected a JetStream meta leader: before that, JetStream answers nothing."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    nc = await nats.connect(servers=url.split(","), connect_timeout=2)
-    try:
-        while True:
-            try:
-                await nc.jetstream(timeout=1).account_info()
-                return
-            except Exception as exc:  # no leader yet: timeouts and 503s until the election ends
-                if loop.time() > deadline:
-                    raise ServerFailed(f"the NATS cluster elected no JetStream leader in {timeout_s}s: {exc}") from exc
-                await asyncio.sleep(0.1)
-    finally:
-        await nc.close()
