@@ -24,9 +24,10 @@ install: $(UV)
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
 
 test: lint
-	$(RUN) parley-infra run -- pytest
+	$(RUN) parley-infra run -- pytest --cov --cov-report=term --cov-report=html --cov-report=json
 
 infra-up: install
 	$(RUN) parley-infra up
