@@ -27,7 +27,12 @@ lint: install
 	$(RUN) mypy
 
 test: lint
-	$(RUN) parley-infra run -- pytest --cov --cov-report=term --cov-report=html --cov-report=json
+	$(RUN) coverage erase
+	$(RUN) parley-infra run -- coverage run -m pytest
+	$(RUN) coverage combine --quiet
+	$(RUN) coverage html --quiet
+	$(RUN) coverage json --quiet
+	$(RUN) coverage report
 
 infra-up: install
 	$(RUN) parley-infra up
