@@ -30,10 +30,16 @@ install: $(UV)
 lint: install web-install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
 	cd web && $(NPM) run lint
 
 test: lint web chromium
-	$(RUN) parley-infra run -- pytest
+	$(RUN) coverage erase
+	$(RUN) parley-infra run -- coverage run -m pytest
+	$(RUN) coverage combine --quiet
+	$(RUN) coverage html --quiet
+	$(RUN) coverage json --quiet
+	$(RUN) coverage report
 
 $(WEB_INSTALLED): web/package-lock.json
 	cd web && $(NPM) ci --no-audit --no-fund
