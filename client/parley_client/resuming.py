@@ -19,7 +19,7 @@ from collections.abc import Hashable, Sequence
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .frame_socket import FrameSocket
+from .frame_socket import Frame, FrameSocket
 
 
 class ResumingSession:
@@ -40,14 +40,14 @@ class ResumingSession:
         self.max_backoff_s = max_backoff_s
         self.rng = rng or random.Random()
         self.last_seq: dict[Hashable, int] = {}
-        self.events: asyncio.Queue[dict] = asyncio.Queue()
+        self.events: asyncio.Queue[Frame] = asyncio.Queue()
         self.connects = 0
-        self._unacked: dict[str, dict] = {}
-        self._acks: dict[str, asyncio.Future] = {}
+        self._unacked: dict[str, Frame] = {}
+        self._acks: dict[str, asyncio.Future[Frame]] = {}
         self._socket: FrameSocket | None = None
         self._connected = asyncio.Event()
-        self._runner: asyncio.Task | None = None
-        self._resending: set[asyncio.Task] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._resending: set[asyncio.Task[None]] = set()
         self._unconfirmed: set[Hashable] = set()
         """Streams followed again after a reconnect whose confirmation has not come yet."""
         self._following = asyncio.Event()
@@ -56,18 +56,18 @@ class ResumingSession:
 
     # What a dialect says --------------------------------------------------------------
 
-    def follow_frame(self, stream: Hashable, last_seq: int | None) -> dict:
+    def follow_frame(self, stream: Hashable, last_seq: int | None) -> Frame:
         raise NotImplementedError
 
-    def followed(self, frame: dict) -> tuple[Hashable, int] | None:
+    def followed(self, frame: Frame) -> tuple[Hashable, int] | None:
         """The stream and its last seq, if the frame confirms a follow."""
         raise NotImplementedError
 
-    def sequenced(self, frame: dict) -> tuple[Hashable, int, dict | None] | None:
+    def sequenced(self, frame: Frame) -> tuple[Hashable, int, Frame | None] | None:
         """The stream, seq and message (if it is one) of a frame that carries a seq."""
         raise NotImplementedError
 
-    def refusal(self, frame: dict) -> dict | None:
+    def refusal(self, frame: Frame) -> Frame | None:
         """The error (code, message, clientMsgId) if the frame is one."""
         return frame if frame.get("type") == "error" else None
 
@@ -91,9 +91,9 @@ class ResumingSession:
     async def follow(self, stream: Hashable) -> None:
         self.last_seq.setdefault(stream, -1)
         if self._socket:
-            await self._send_follow(stream)
+            await self._send_follow(self._socket, stream)
 
-    async def send_acknowledged(self, frame: dict, timeout: float) -> dict:
+    async def send_acknowledged(self, frame: Frame, timeout: float) -> Frame:
         """Send a frame under a fresh clientMsgId (`frame` holds `clientMsgId: None` where
         it goes) and wait for the server's echo of the stored message."""
         client_msg_id = uuid.uuid4().hex
@@ -110,7 +110,7 @@ class ResumingSession:
         finally:
             self._acks.pop(client_msg_id, None)
 
-    def _refused(self, error: dict) -> None:
+    def _refused(self, error: Frame) -> None:
         client_msg_id = error["clientMsgId"]
         if error.get("code") in RETRYABLE:
             self._refusals[client_msg_id] = attempt = self._refusals.get(client_msg_id, 0) + 1
@@ -131,20 +131,20 @@ class ResumingSession:
             task.add_done_callback(self._resending.discard)
 
     @staticmethod
-    async def _send_quietly(socket: FrameSocket, frame: dict) -> None:
+    async def _send_quietly(socket: FrameSocket, frame: Frame) -> None:
         try:
             await socket.send(frame)
         except ConnectionClosed:
             pass  # resent after the reconnect
 
-    async def _send_follow(self, stream: Hashable) -> None:
+    async def _send_follow(self, socket: FrameSocket, stream: Hashable) -> None:
         last = self.last_seq[stream]
-        await self._socket.send(self.follow_frame(stream, last if last >= 0 else None))
+        await socket.send(self.follow_frame(stream, last if last >= 0 else None))
 
     async def _run(self) -> None:
         edges = itertools.cycle(self.base_urls)
         attempt = 0
-        resending: asyncio.Task | None = None
+        resending: asyncio.Task[None] | None = None
         while True:
             try:
                 self._socket = await FrameSocket.open(next(edges), self.path, cookie=self.cookie)
@@ -159,7 +159,7 @@ class ResumingSession:
                 self._unconfirmed = set(self.last_seq)
                 self._following.clear()
                 for stream in self.last_seq:
-                    await self._send_follow(stream)
+                    await self._send_follow(self._socket, stream)
                 resending = asyncio.create_task(self._resend_when_following(self._socket))
                 self._connected.set()
                 await self._consume(self._socket)
@@ -190,9 +190,9 @@ class ResumingSession:
             fresh = await socket.frames_after(seen, timeout=3600)
             seen += len(fresh)
             for frame in fresh:
-                await self._on_frame(frame)
+                await self._on_frame(socket, frame)
 
-    async def _on_frame(self, frame: dict) -> None:
+    async def _on_frame(self, socket: FrameSocket, frame: Frame) -> None:
         error = self.refusal(frame)
         if error is not None and error.get("clientMsgId") in self._unacked:
             self._refused(error)
@@ -215,12 +215,12 @@ class ResumingSession:
         if seq <= last:
             return  # seen already
         if last >= 0 and seq > last + 1:
-            await self._send_follow(stream)  # a gap: ask again from what we have
+            await self._send_follow(socket, stream)  # a gap: ask again from what we have
             return
         self.last_seq[stream] = seq
         await self.events.put(frame)
         client_msg_id = (message or {}).get("clientMsgId")
-        if client_msg_id in self._unacked:
+        if message is not None and client_msg_id in self._unacked:
             del self._unacked[client_msg_id]
             self._refusals.pop(client_msg_id, None)
             future = self._acks.get(client_msg_id)
@@ -236,12 +236,12 @@ RETRYABLE = {"unavailable", "internal", "rate_limited"}
 class SendRefused(Exception):
     """The server refused a send for good (forbidden, say); `frame` is its error frame."""
 
-    def __init__(self, frame: dict):
+    def __init__(self, frame: Frame):
         super().__init__(frame.get("message"))
         self.frame = frame
 
 
-def _with_client_msg_id(frame: dict, client_msg_id: str) -> dict:
+def _with_client_msg_id(frame: Frame, client_msg_id: str) -> Frame:
     if "payload" in frame:
         return {**frame, "payload": {**frame["payload"], "clientMsgId": client_msg_id}}
     return {**frame, "clientMsgId": client_msg_id}

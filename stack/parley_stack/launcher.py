@@ -102,7 +102,7 @@ class Stack:
 
     def _write_pids(self) -> None:
         nats = {self.nats_name(n): p.pid for n, p in enumerate(self.nats) if p is not None}
-        pids = {**nats, **{name: p.proc.pid for name, p in self.services.items()}}
+        pids = {**nats, **{name: p.popen().pid for name, p in self.services.items()}}
         (self.data_dir / "stack.pids").write_text("".join(f"{name} {pid}\n" for name, pid in pids.items()))
 
     def describe(self) -> str:
@@ -119,16 +119,16 @@ class Stack:
 
     def supervise(self) -> None:
         """One round: NATS and every service that exited or stayed unready too long start again."""
-        for node, process in enumerate(self.nats):
-            if process is not None and process.poll() is not None:
-                say(f"{self.nats_name(node)} exited with {process.returncode}; restarting it")
+        for node, server in enumerate(self.nats):
+            if server is not None and server.poll() is not None:
+                say(f"{self.nats_name(node)} exited with {server.returncode}; restarting it")
                 self.start_nats(node)
         poll_readiness = self.settings.unready_restart_s and time.monotonic() - self.polled_at >= READY_POLL_S
         if poll_readiness:
             self.polled_at = time.monotonic()
         for name, process in list(self.services.items()):
-            if process.proc.poll() is not None:
-                say(f"{name} crashed with exit code {process.proc.returncode}; last log lines:")
+            if process.popen().poll() is not None:
+                say(f"{name} crashed with exit code {process.popen().returncode}; last log lines:")
             elif poll_readiness and not name.startswith("edge") and self._unready_too_long(name, process):
                 # Not the edge: it is unready while auth is, and a restart would drop every socket.
                 say(f"{name} not ready for {self.settings.unready_restart_s:g}s; restarting it; last log lines:")

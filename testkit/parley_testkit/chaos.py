@@ -36,6 +36,13 @@ class Send:
 
 
 @dataclass
+class Acked:
+    stream: str
+    client_msg_id: str
+    acked_at: float
+
+
+@dataclass
 class Outcome:
     fault: str
     recovery_s: float
@@ -164,7 +171,7 @@ class Traffic:
         return f"{dict(self.failures)}, sent from {went[0]:+.1f}s to {went[-1]:+.1f}s"
 
     async def check(self, fault: str, fault_at: float) -> Outcome:
-        acked = [s for s in self.sends if s.acked_at is not None]
+        acked = [Acked(s.stream, s.client_msg_id, s.acked_at) for s in self.sends if s.client_msg_id and s.acked_at]
         stored: dict[str, list[str]] = {}
         reader = await self.cast.reader()
         try:
