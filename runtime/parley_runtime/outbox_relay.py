@@ -8,23 +8,32 @@ de-duplication makes a second publish of the same event harmless.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
 
+from parley_contracts.subjects import Command
+
+from .bus import Bus
 from .failpoints import crash_at
 from .settings import EventSourcedSettings
 
-Event = TypeVar("Event")
+
+class Sequenced(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+Event = TypeVar("Event", bound=Sequenced)
 log = structlog.get_logger("parley.outbox")
 
 
 class Outbox(Protocol[Event]):
     async def settle(self, event: Event) -> None: ...
 
-    async def mark_published(self, stream, seq: int) -> None: ...
+    async def mark_published(self, stream: Any, seq: int) -> None: ...
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]: ...
 
@@ -68,22 +77,27 @@ class OutboxRelay(Generic[Event]):
             await asyncio.sleep(interval_s)
 
 
-Handler = Callable[[object, object], Awaitable[tuple[object, list]]]
+Handler = Callable[[Any, Any], Awaitable[tuple[Any, list[Any]]]]
 """A command handler: (command, ports) -> (reply, events it appended)."""
+Routes = Iterable[tuple[Command[Any, Any], Handler]]
 
 
-async def serve_event_sourced(bus, settings: EventSourcedSettings, routes, ports, relay: OutboxRelay) -> asyncio.Task:
+async def serve_event_sourced(
+    bus: Bus, settings: EventSourcedSettings, routes: Routes, ports: object, relay: OutboxRelay[Any]
+) -> asyncio.Task[None]:
     """Start an event-sourced service: the events stream exists, whatever a dead
     predecessor left unpublished goes out, commands are served, and the republisher runs
     (the task returned; cancel it on close)."""
-    await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s)
+    await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s, settings.nats_replicas)
     await relay.republish(grace=timedelta(0))
     await serve_handlers(bus, routes, ports, relay, settings.failpoint)
     grace = timedelta(seconds=settings.republish_grace_s)
     return asyncio.create_task(relay.run(settings.republish_interval_s, grace))
 
 
-async def serve_handlers(bus, routes, ports, relay: OutboxRelay, failpoint: str | None = None) -> None:
+async def serve_handlers(
+    bus: Bus, routes: Routes, ports: object, relay: OutboxRelay[Any], failpoint: str | None = None
+) -> None:
     """Answer each command with its handler; its events are delivered before the reply.
 
     The failpoint `after_persist` (tests only) kills the process between persisting
@@ -91,7 +105,7 @@ async def serve_handlers(bus, routes, ports, relay: OutboxRelay, failpoint: str 
     """
     for command, handler in routes:
 
-        async def handle(request, handler: Handler = handler):
+        async def handle(request: Any, handler: Handler = handler) -> Any:
             reply, events = await handler(request, ports)
             if events:
                 crash_at("after_persist", failpoint)

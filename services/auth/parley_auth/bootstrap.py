@@ -8,6 +8,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from parley_contracts import subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
+from parley_storage.mongo import Document
 
 from . import handlers
 from .handlers import Ports
@@ -21,7 +22,9 @@ from .throttle import LoginThrottle
 
 async def open_store(settings: AuthSettings) -> AuthStore:
     if settings.store is StoreKind.MONGO:
-        client = AsyncIOMotorClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(
+            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000
+        )
         return await MongoAuthStore.open(client[settings.mongo_database])
     return await SqliteAuthStore.open(settings.sqlite_path)
 
@@ -40,7 +43,9 @@ def bind(handler: Callable, ports: Ports) -> Callable[[object], Awaitable]:
 
 async def start(bus: Bus, settings: AuthSettings) -> Started:
     store = await open_store(settings)
-    throttle = await LoginThrottle.open(bus.js, settings.throttle_bucket, settings.login_window_s, time.time)
+    throttle = await LoginThrottle.open(
+        bus.js, settings.throttle_bucket, settings.login_window_s, time.time, settings.nats_replicas
+    )
     ports = build_ports(store, throttle, settings)
 
     async def log_out(command):

@@ -28,7 +28,9 @@ def _set_session_cookie(request: Request, response: Response, logged_in: auth.Lo
 
 
 async def _log_in(request: Request, response: Response, username: str, password: str) -> auth.User:
-    command = auth.LogIn(username=username, password=password, client_address=request.client.host)
+    # No peer address over a Unix socket, or when the peer left before uvicorn read it.
+    address = request.client.host if request.client is not None else None
+    command = auth.LogIn(username=username, password=password, client_address=address)
     logged_in = await request.app.state.bus.request(subjects.AUTH_LOGIN, command)
     _set_session_cookie(request, response, logged_in)
     return logged_in.user

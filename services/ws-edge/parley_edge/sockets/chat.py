@@ -1,6 +1,8 @@
 """`/ws/chat`: the flat frames of the seed (the chat of PersonalLearningPro, which
 Parley stays compatible with), turned into chat commands and channel fan-out."""
 
+from typing import cast
+
 from parley_contracts import chat, chat_frames, signals, subjects
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
@@ -22,7 +24,7 @@ class ChatDialect(SocketDialect):
         return frames.error_frame(error, **context)
 
     def context_of(self, frame: chat_frames.ChatClientFrame) -> dict:
-        context = {"channel_id": frame.channel_id}
+        context: dict[str, object] = {"channel_id": frame.channel_id}
         if isinstance(frame, chat_frames.SendMessage):
             context["client_msg_id"] = frame.client_msg_id
         return context
@@ -107,9 +109,7 @@ class ChatDialect(SocketDialect):
     async def _mentioned_ids(self, mentions: list[int | str]) -> list[int]:
         """Mentions as user ids: usernames resolved, those naming nobody dropped."""
         names = [mention for mention in mentions if isinstance(mention, str)]
-        if not names:
-            return mentions
-        ids = await ids_by_username(self.state.bus, names)
+        ids = await ids_by_username(self.state.bus, names) if names else {}
         resolved = (mention if isinstance(mention, int) else ids.get(mention.lower()) for mention in mentions)
         return [user_id for user_id in resolved if user_id is not None]
 
@@ -134,7 +134,7 @@ class ChatDialect(SocketDialect):
 
     async def closed(self) -> None:
         for channel_id in self.state.channels.keys_of(self.connection):
-            await self._leave(channel_id)
+            await self._leave(cast(int, channel_id))  # channel feeds are keyed by channel id
 
 
 ChatDialect.handlers = {

@@ -76,13 +76,15 @@ class MessagePalDialect(SocketDialect):
         self.limit(self.join_limit, "subscriptions")
         command = dm.AuthorizeConversation(actor_id=self.connection.user_id, conversation_id=conversation_id)
         authorized = await self.state.bus.request(subjects.DM_AUTHORIZE, command)
-        position = {"conversation_id": conversation_id, "last_seq": authorized.last_seq, "epoch": authorized.epoch}
-        subscribed = messagepal_frames.SubscribedPayload(**position)
+        head, epoch = authorized.last_seq, authorized.epoch
+        subscribed = messagepal_frames.SubscribedPayload(conversation_id=conversation_id, last_seq=head, epoch=epoch)
         self._reply(messagepal_frames.Subscribed(payload=subscribed, timestamp=frames.now_ms()))
         feed = self.state.conversations.get(self.connection.user_id)
-        feed.follow(conversation_id, authorized.last_seq)
-        if outdated(payload.epoch, payload.last_seq, authorized.epoch, authorized.last_seq):
-            reload = messagepal_frames.ReloadPayload(**position)
+        if feed is None:
+            return  # the socket is closing: it left its feed
+        feed.follow(conversation_id, head)
+        if outdated(payload.epoch, payload.last_seq, epoch, head):
+            reload = messagepal_frames.ReloadPayload(conversation_id=conversation_id, last_seq=head, epoch=epoch)
             self._reply(messagepal_frames.Reload(payload=reload, timestamp=frames.now_ms()))
         elif payload.last_seq is not None and payload.last_seq < authorized.last_seq:
             await feed.replay(self.connection, conversation_id, payload.last_seq, authorized.last_seq)
