@@ -5,6 +5,7 @@ contracts, and with those permissions the services really work (and nothing more
 import asyncio
 import os
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -13,15 +14,17 @@ import nats
 import pytest
 import yaml
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import ConsumerConfig
 
 from parley_assistant.settings import AssistantSettings
 from parley_auth.settings import AuthSettings
 from parley_chat.settings import ChatSettings
 from parley_client import FrameSocket
+from parley_contracts.subjects import reply_inbox
 from parley_dm.settings import DmSettings
 from parley_edge.settings import EdgeSettings
 from parley_stack.nats import nats_server_binary
-from parley_stack.nats_permissions import REQUESTS, server_config
+from parley_stack.nats_permissions import PASSWORDS_FILE, REQUESTS, server_config
 from parley_stack.processes import free_port, service, wait_all
 from parley_stack.schema import SchemaSettings
 from parley_testkit.teams import make_team
@@ -90,38 +93,81 @@ def test_committed_nats_config_is_the_one_derived_from_the_contracts():
     assert (ROOT / "deploy" / "nats" / "nats.conf").read_text() == server_config()
 
 
+PASSWORDS = {
+    "auth": "0123456789012345678901",  # all digits: a number to nats-server's config parser
+    "chat": "true" * 4,
+    "dm": 'a/b#c?d"e\\f$HOME x@y:z',  # a URL's and the config's special characters
+    "edge": "  spaced out password  ",
+    "assistant": "#not-a-comment-at-all",
+}
+
+
 @pytest.fixture
 def guarded_nats(tmp_path):
-    """A NATS server with the generated users and permissions; yields a URL maker."""
+    """A NATS server with the generated users, permissions and password file; yields
+    each service's connection settings, user and password apart from the URL."""
     port = free_port()
     config = tmp_path / "nats.conf"
     config.write_text(server_config(store_dir=str(tmp_path / "js"), port=port, http_port=free_port()))
-    passwords = {f"{s.upper()}_NATS_PASSWORD": f"pw-{s}" for s in REQUESTS}
-    proc = subprocess.Popen(
-        [str(nats_server_binary()), "-c", str(config)], env={**os.environ, **passwords},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    passwords_file = tmp_path / PASSWORDS_FILE
+    for name, password in PASSWORDS.items():  # as compose secrets: one file each
+        (tmp_path / f"{name}.secret").write_text(password + "\n")
+    env = {**os.environ, **{f"{n.upper()}_NATS_PASSWORD_FILE": str(tmp_path / f"{n}.secret") for n in PASSWORDS}}
+    written = subprocess.run(
+        [sys.executable, "-m", "parley_stack.nats_passwords", str(passwords_file)], env=env, capture_output=True,
+        text=True, timeout=60,
     )  # fmt: skip
-    yield lambda user: f"nats://{user}:pw-{user}@127.0.0.1:{port}"
+    assert written.returncode == 0, written.stderr
+    proc = subprocess.Popen(
+        [str(nats_server_binary()), "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"nats://127.0.0.1:{port}"
+    yield lambda user: {"nats_url": url, "nats_user": user, "nats_password": PASSWORDS[user]}
     proc.terminate()
     proc.wait(10)
 
 
+async def connect_as(options: dict, errors: list[str]) -> nats.aio.client.Client:
+    async def on_error(error: Exception) -> None:
+        errors.append(str(error).lower())
+
+    user = options["nats_user"]
+    return await nats.connect(
+        options["nats_url"], user=user, password=options["nats_password"], inbox_prefix=reply_inbox(user),
+        error_cb=on_error,
+    )  # fmt: skip
+
+
+async def refused(errors: list[str], kind: str, subject: str) -> None:
+    """The server reports a violation asynchronously, naming the subject."""
+
+    async def reported() -> bool:
+        return any(f"permissions violation for {kind}" in e and subject.lower() in e for e in errors)
+
+    await until(reported, timeout_s=5)
+
+
+def start(name: str, options: dict, folder: Path):
+    return service(name, options.pop("nats_url"), folder, **options).spawn()
+
+
 async def test_the_services_work_within_their_permissions_and_no_further(guarded_nats, tmp_path):
-    processes = [service(name, guarded_nats(name), tmp_path).spawn() for name in ("auth", "chat", "dm")]
+    processes = [start(name, guarded_nats(name), tmp_path) for name in ("auth", "chat", "dm")]
     wait_all(*processes)
-    processes.append(service("assistant", guarded_nats("assistant"), tmp_path).spawn())
-    edge = service("edge", guarded_nats("edge"), tmp_path).spawn()
+    processes.append(start("assistant", guarded_nats("assistant"), tmp_path))
+    edge = start("edge", guarded_nats("edge"), tmp_path)
     wait_all(*processes, edge)
     try:
         team = await make_team(edge.base_url)
         socket = await FrameSocket.open(edge.base_url, cookie=team.member.cookie)
         await socket.send({"type": "join_channel", "channelId": team.channel_id})
-        await socket.next("joined_channel")
+        assert (await socket.next("joined_channel"))["online"]  # the edge writes and watches presence
         allowed = {"type": "send_message", "channelId": team.channel_id, "content": "allowed", "mentions": ["olivia"]}
         await socket.send(allowed)
         assert (await socket.next("new_message"))["message"]["mentions"] == [team.owner.id]  # edge → auth.find_users
-        await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "@AI help"})
-        await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), timeout=20)
+        await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "@AI who"})
+        reply = await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), 20)
+        assert "max" in reply["message"]["content"]  # the assistant read the presence bucket
         pal = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.owner.cookie)
         await pal.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "dm"}})
         await pal.next("message_received")
@@ -129,31 +175,48 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         await pal.close()
         await team.close()
 
-        # The edge may not forge chat events, nor may chat answer auth's commands.
         errors: list[str] = []
-
-        async def on_error(error: Exception) -> None:
-            errors.append(str(error))
-
-        edge_conn = await nats.connect(guarded_nats("edge"), error_cb=on_error)
+        edge_conn = await connect_as(guarded_nats("edge"), errors)
+        chat_conn = await connect_as(guarded_nats("chat"), errors)
+        spy = await connect_as(guarded_nats("assistant"), errors)
+        # The edge may not forge chat events, nor may chat answer auth's commands.
         await edge_conn.publish(f"chat.evt.{team.channel_id}.message_posted", b"{}")
-        await edge_conn.flush()
-        chat_conn = await nats.connect(guarded_nats("chat"), error_cb=on_error)
+        await refused(errors, "publish", f"chat.evt.{team.channel_id}.message_posted")
         await chat_conn.subscribe("auth.login")
-        await chat_conn.flush()
-
-        async def both_refused() -> bool:  # the server reports violations asynchronously
-            text = " ".join(errors).lower()
-            return "permissions violation for publish" in text and "permissions violation for subscription" in text
-
-        await until(both_refused, timeout_s=5)
+        await refused(errors, "subscription", "auth.login")
         with pytest.raises((NatsTimeout, nats.errors.NoRespondersError)):
             await edge_conn.request("chat.cmd.not_a_command", b"{}", timeout=0.5)
-        await edge_conn.close()
-        await chat_conn.close()
+
+        # The assistant may not read anyone else's replies (the edge's auth.login answers).
+        for inbox in ("_INBOX.>", "_INBOX.edge.>"):
+            await spy.subscribe(inbox)
+            await refused(errors, "subscription", inbox)
+
+        # Nor make a consumer of its own choosing on EVENTS (to read DMs), even under its durable's name.
+        spy_js = spy.jetstream(timeout=1)
+        for name in ("spy", "assistant"):
+            with pytest.raises((NatsTimeout, nats.errors.NoRespondersError)):
+                await spy_js.add_consumer("EVENTS", ConsumerConfig(name=name, filter_subject="dm.evt.>"))
+            await refused(errors, "publish", f"$JS.API.CONSUMER.CREATE.EVENTS.{name}.dm.evt.>")
+        with pytest.raises((NatsTimeout, nats.errors.NoRespondersError)):
+            await spy_js.add_consumer("EVENTS", ConsumerConfig(durable_name="spy", filter_subject="dm.evt.>"))
+
+        # The edge may not delete the stream; it is still there for chat.
+        with pytest.raises((NatsTimeout, nats.errors.NoRespondersError)):
+            await edge_conn.jetstream(timeout=1).delete_stream("EVENTS")
+        await refused(errors, "publish", "$JS.API.STREAM.DELETE.EVENTS")
+        with pytest.raises((NatsTimeout, nats.errors.NoRespondersError)):
+            await chat_conn.jetstream(timeout=1).delete_stream("EVENTS")
+        assert (await chat_conn.jetstream().stream_info("EVENTS")).config.name == "EVENTS"
+        for conn in (edge_conn, chat_conn, spy):
+            await conn.close()
     finally:
         for process in (*processes, edge):
             process.stop()
+    for process in (*processes, edge):  # nothing they did was refused, and no password was printed
+        log = process.logs()
+        assert "permissions violation" not in log.lower(), process.name
+        assert not any(password in log for password in PASSWORDS.values()), process.name
 
 
 async def test_the_schema_step_creates_keyspaces_tables_and_indexes(

@@ -36,7 +36,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import ErrorReply, OkReply
-from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic
+from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, reply_inbox
 
 from .errors import ParleyError
 from .validation import describe, summary
@@ -79,9 +79,13 @@ class Bus:
         resend_after_s: float = 1.0,
         connect_deadline_s: float = 10.0,
         concurrency: int = 256,
+        user: str = "",
+        password: str = "",
         **options: Any,
     ) -> "Bus":
-        """Connect, retrying for at most `connect_deadline_s`; once up, reconnect forever."""
+        """Connect, retrying for at most `connect_deadline_s`; once up, reconnect forever.
+        Credentials go apart from the URL (any character works); replies come under
+        `reply_inbox(name)`, the only inbox the service's NATS user may read."""
 
         async def on_error(error: Exception) -> None:
             log.warning("nats_error", error=str(error))
@@ -100,6 +104,8 @@ class Bus:
             error_cb=on_error,
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
+            inbox_prefix=reply_inbox(name),
+            **({"user": user, "password": password} if user else {}),
             **options,
         )
         nc = await asyncio.wait_for(connecting, connect_deadline_s)

@@ -58,12 +58,14 @@ async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Sta
             settings.request_timeout_s,
             settings.request_resend_after_s,
             concurrency=settings.max_concurrent_requests,
+            user=settings.nats_user,
+            password=settings.nats_password,
             allow_reconnect=True,
             connect_timeout=5,
         )
     except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
         reason = str(exc) or type(exc).__name__
-        raise SystemExit(f"{name}: cannot reach NATS at {settings.nats_url}: {reason}") from exc
+        raise SystemExit(settings.scrub(f"{name}: cannot reach NATS at {settings.nats_url}: {reason}")) from exc
     started = await startup(bus)
     health = HealthServer({**started.checks, "nats": lambda: _nats_ready(bus)}, name)
     if settings.health_port:
@@ -110,11 +112,11 @@ async def _nats_ready(bus: Bus) -> bool:
 
 
 def run_service(name: str, settings: ServiceSettings, startup: Startup) -> None:
-    configure_logging(settings.effective_log_format, settings.log_level)
+    configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
     try:
         uvloop.run(serve_until_stopped(name, settings, startup))  # its loop is the faster for NATS traffic
     except SystemExit:
         raise
     except Exception as exc:
         log.exception("service_crashed", service=name)
-        sys.exit(f"{name}: {exc}")
+        sys.exit(settings.scrub(f"{name}: {exc}"))

@@ -1,11 +1,13 @@
 """structlog set-up: JSON in production, key-value in development, secrets redacted.
 
 Redaction is by key name so a careless `log.info(..., password=...)` still never
-reaches the output.
+reaches the output; and a service's own secrets (its passwords, wherever they appear:
+an exception's message, a URL) are taken out of every rendered line.
 """
 
 import logging
 import sys
+from collections.abc import Callable
 
 import structlog
 
@@ -37,7 +39,16 @@ def redact_secrets(_logger, _method, event_dict: dict) -> dict:
     return event_dict
 
 
-def configure_logging(fmt: LogFormat, level: str = "info", stream=None) -> None:
+def _scrubbing(scrub: Callable[[str], str]) -> Callable:
+    def processor(_logger, _method, event_dict: dict) -> dict:
+        return {key: scrub(value) if isinstance(value, str) else value for key, value in event_dict.items()}
+
+    return processor
+
+
+def configure_logging(
+    fmt: LogFormat, level: str = "info", stream=None, scrub: Callable[[str], str] | None = None
+) -> None:
     renderer = (
         structlog.processors.JSONRenderer() if fmt is LogFormat.JSON else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -48,6 +59,7 @@ def configure_logging(fmt: LogFormat, level: str = "info", stream=None) -> None:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
             structlog.processors.format_exc_info,
+            *([_scrubbing(scrub)] if scrub else []),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

@@ -6,7 +6,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from parley_runtime.logs import configure_logging
-from parley_runtime.settings import DEFAULT_SECRET
 
 from .app import create_app
 from .http_protocol import EdgeHttpProtocol
@@ -30,9 +29,9 @@ class EdgeServer(uvicorn.Server):
 
 def main() -> None:
     settings = EdgeSettings()
-    configure_logging(settings.effective_log_format, settings.log_level)
-    if settings.production and settings.session_secret == DEFAULT_SECRET:
-        sys.exit("edge: refusing to start in production with the default PARLEY_EDGE_SESSION_SECRET")
+    configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
+    if settings.production and settings.production_refusals():
+        sys.exit("edge: refusing to start in production: " + "; ".join(settings.production_refusals()))
     app = create_app(settings)
     config = uvicorn.Config(
         app,
