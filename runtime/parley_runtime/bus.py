@@ -20,6 +20,7 @@ process; past that the subscription's queue holds the rest.
 """
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -248,13 +249,25 @@ class Bus:
         await self.nc.flush()
         return subscription
 
-    async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0) -> None:
-        """Create the EVENTS stream (file storage) if it is missing."""
-        config = StreamConfig(name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s)
+    async def ensure_events_stream(
+        self,
+        name: str,
+        duplicate_window_s: float = 3600.0,
+        max_age_s: float = 7 * 24 * 3600.0,
+        max_bytes: int = 1024**3,
+    ) -> None:
+        """Create the EVENTS stream (file storage) if it is missing, or bring its limits to
+        these: the oldest events go once it is older than `max_age_s` or larger than
+        `max_bytes` (the stores keep the history; the stream only carries it)."""
+        limits = {"duplicate_window": duplicate_window_s, "max_age": max_age_s, "max_bytes": max_bytes}
         try:
-            await self.js.stream_info(name)
+            config = (await self.js.stream_info(name)).config
         except NotFoundError:
-            await self.js.add_stream(config)
+            await self.js.add_stream(StreamConfig(name=name, subjects=list(EVENTS_STREAM_SUBJECTS), **limits))
+            return
+        if any(getattr(config, field) != value for field, value in limits.items()):
+            log.info("events_stream_limits_changed", stream=name, **limits)
+            await self.js.update_stream(dataclasses.replace(config, **limits))
 
     async def drain(self) -> None:
         """Stop taking commands (other copies get them), answer those under way, then close."""
