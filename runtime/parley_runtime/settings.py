@@ -107,8 +107,11 @@ class ServiceSettings(SecretSettings):
         return LogFormat.JSON if self.production else LogFormat.CONSOLE
 
     def scrub(self, text: str) -> str:
-        """`text` without any of this service's secrets in it, nor credentials in its NATS URL."""
-        text = text.replace(self.nats_url, without_credentials(self.nats_url))
+        """`text` without any of this service's secrets in it, nor credentials in its URLs."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name.endswith("_url") and isinstance(value, str) and value:
+                text = text.replace(value, without_credentials(value))
         for secret in self.secret_values():
             text = text.replace(secret, "***")
         return text
@@ -129,3 +132,28 @@ class EventSourcedSettings(ServiceSettings):
     """An outbox mark younger than this may belong to a request still in flight."""
     failpoint: str | None = None
     """Tests only: `after_persist` makes the process kill itself between persist and publish."""
+
+
+class MongoFields(SecretSettings):
+    """How a service reaches its MongoDB (or FerretDB)."""
+
+    mongo_url: str = "mongodb://127.0.0.1:27017/"
+    mongo_user: str = ""
+    mongo_password: str = ""
+    """Apart from the URL, so that any character works; empty user: no authentication."""
+    mongo_auth_source: str = "admin"
+    mongo_tls: bool = False
+    mongo_tls_ca_file: str = ""
+    """The CA that signed the server's certificate; empty: the system's."""
+
+
+class CassandraFields(SecretSettings):
+    """How a service reaches its Cassandra cluster."""
+
+    cassandra_hosts: str = "127.0.0.1:9042"
+    cassandra_user: str = ""
+    cassandra_password: str = ""
+    """PasswordAuthenticator credentials; empty user: no authentication."""
+    cassandra_tls: bool = False
+    cassandra_tls_ca_file: str = ""
+    """The CA that signed the nodes' certificates; empty: the system's."""

@@ -1,4 +1,4 @@
-"""Integer ids from MongoDB, safe on FerretDB too.
+"""MongoDB clients made from a service's settings, and integer ids safe on FerretDB too.
 
 `find_one_and_update` with `$inc` is atomic on MongoDB but not on FerretDB 1.x, where
 two concurrent calls can return the same value (our conformance tests caught it). So a
@@ -6,8 +6,10 @@ block of ids is claimed by inserting a document whose `_id` names where the bloc
 starts: the unique `_id` lets exactly one claimant have each block on either server.
 """
 
+from typing import Any
+
 import pymongo
-from motor.motor_asyncio import AsyncIOMotorCollection
+from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorCollection
 from pymongo.errors import DuplicateKeyError
 
 
@@ -25,3 +27,20 @@ async def advance_counter(blocks: AsyncIOMotorCollection, name: str, by: int = 1
             return start + by
         except DuplicateKeyError:
             continue  # another claimant took the block after `start`; read again
+
+
+def client_with(settings: Any, timeout_ms: int = 5000) -> AsyncIOMotorClient:
+    """A client from a service's `MongoFields` settings: credentials apart from the URL (any
+    character works), TLS with the given CA when asked."""
+    options: dict[str, Any] = {"tz_aware": True, "serverSelectionTimeoutMS": timeout_ms}
+    if settings.mongo_user:
+        options |= {
+            "username": settings.mongo_user,
+            "password": settings.mongo_password,
+            "authSource": settings.mongo_auth_source,
+        }
+    if settings.mongo_tls:
+        options["tls"] = True
+        if settings.mongo_tls_ca_file:
+            options["tlsCAFile"] = settings.mongo_tls_ca_file
+    return AsyncIOMotorClient(settings.mongo_url, **options)
