@@ -175,6 +175,14 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         await pal.close()
         await team.close()
 
+        # Each service's private port serves its figures: per command, consumer lag, store latency.
+        async with httpx.AsyncClient() as client:
+            figures = {p.name: (await client.get(f"{p.base_url}/metrics")).text for p in processes}
+        assert 'parley_command_seconds_count{subject="chat.cmd.post_message"}' in figures["chat"]
+        assert 'parley_command_seconds_count{subject="dm.cmd.send"}' in figures["dm"]
+        assert 'parley_store_seconds_count{operation="write",store="sqlite"}' in figures["auth"]
+        assert 'parley_consumer_pending{consumer="assistant",stream="EVENTS"}' in figures["assistant"]
+
         errors: list[str] = []
         edge_conn = await connect_as(guarded_nats("edge"), errors)
         chat_conn = await connect_as(guarded_nats("chat"), errors)

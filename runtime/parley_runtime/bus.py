@@ -16,7 +16,8 @@ Commands are served concurrently: nats-py hands a subscription's messages to its
 callback one at a time, which would serve one request per service process at a time
 (a post's round trips to the store and JetStream, end to end, before the next began).
 Each request runs on a task of its own instead, at most `concurrency` at once per
-process; past that the subscription's queue holds the rest.
+process; past that the subscription's queue holds the rest. Each served command is
+timed and its errors counted by subject (`metrics.py`).
 """
 
 import asyncio
@@ -40,6 +41,7 @@ from parley_contracts.replies import ErrorReply, OkReply
 from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, reply_inbox
 
 from .errors import ParleyError
+from .metrics import COMMAND_ERRORS, COMMAND_SECONDS
 from .validation import describe, summary
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -172,7 +174,8 @@ class Bus:
         """Answer `command` in the service's queue group so N copies share the load."""
 
         async def respond(msg: Msg) -> None:
-            reply = await self._handle(command, handler, msg.data)
+            with COMMAND_SECONDS.labels(command.subject).time():
+                reply = await self._handle(command, handler, msg.data)
             if msg.reply:
                 try:
                     await msg.respond(reply)
@@ -199,15 +202,18 @@ class Bus:
             request = command.request.model_validate_json(data)
         except ValidationError as exc:
             error = ParleyError(ErrorCode.BAD_REQUEST, summary(exc), describe(exc))
+            COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
             return encode(ErrorReply(error=error.body()))
         try:
             result = await handler(request)
         except ParleyError as exc:
             log.debug("refused", subject=command.subject, code=exc.code.value)
+            COMMAND_ERRORS.labels(command.subject, exc.code.value).inc()
             return encode(ErrorReply(error=exc.body()))
         except Exception:
             log.exception("handler_failed", subject=command.subject)
             error = ParleyError(ErrorCode.INTERNAL, "the service failed; nothing was changed if it can be helped")
+            COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
             return encode(ErrorReply(error=error.body()))
         log.debug("handled", subject=command.subject)
         # Spliced rather than re-validated: the handler's model is already checked.

@@ -12,6 +12,8 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, R
 from cassandra.policies import RoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType
 
+from .metrics import timed
+
 
 async def execute(session: Session, statement: Any, params: Any = None) -> list:
     """Run one statement and return all its rows (pages fetched as needed)."""
@@ -31,7 +33,8 @@ async def execute(session: Session, statement: Any, params: Any = None) -> list:
         loop.call_soon_threadsafe(_settle, done, None, exc)
 
     future.add_callbacks(on_page, on_error)
-    return await done
+    with timed("cassandra", "batch" if isinstance(statement, BatchStatement) else "statement"):
+        return await done
 
 
 async def execute_together(session: Session, statements: list[tuple[Any, Any]]) -> None:

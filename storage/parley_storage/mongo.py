@@ -12,6 +12,8 @@ import pymongo
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorCollection
 from pymongo.errors import DuplicateKeyError
 
+from .metrics import MongoTimer
+
 
 async def ensure_counter_index(blocks: AsyncIOMotorCollection) -> None:
     await blocks.create_index([("name", pymongo.ASCENDING), ("last", pymongo.DESCENDING)])
@@ -33,6 +35,7 @@ def client_with(settings: Any, timeout_ms: int = 5000) -> AsyncIOMotorClient:
     """A client from a service's `MongoFields` settings: credentials apart from the URL (any
     character works), TLS with the given CA when asked."""
     options: dict[str, Any] = {"tz_aware": True, "serverSelectionTimeoutMS": timeout_ms}
+    options["event_listeners"] = [MongoTimer()]  # parley_store_seconds{store="mongo"}
     if settings.mongo_user:
         options |= {
             "username": settings.mongo_user,

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import structlog
 
+from .metrics import timed
+
 IntegrityError = sqlite3.IntegrityError
 CHECKPOINT_EVERY_S = 1.0
 LAZY_WRITE_S = 0.2
@@ -85,27 +87,31 @@ class Database:
 
     async def one(self, query: str, params: tuple = ()) -> tuple | None:
         async with self._lock:
-            return await self._statements.one(query, params)
+            with timed("sqlite", "read"):
+                return await self._statements.one(query, params)
 
     async def all(self, query: str, params: tuple = ()) -> list[tuple]:
         async with self._lock:
-            return await self._statements.all(query, params)
+            with timed("sqlite", "read"):
+                return await self._statements.all(query, params)
 
     async def execute(self, query: str, params: tuple = ()) -> int:
         async with self._lock:
-            return await self._statements.execute(query, params)
+            with timed("sqlite", "write"):
+                return await self._statements.execute(query, params)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Statements]:
         """BEGIN IMMEDIATE takes SQLite's write lock, so it also excludes other processes."""
         async with self._lock:
-            await self._statements.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._statements
-            except BaseException:
-                await self._statements.execute("ROLLBACK")
-                raise
-            await self._statements.execute("COMMIT")
+            with timed("sqlite", "write"):
+                await self._statements.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._statements
+                except BaseException:
+                    await self._statements.execute("ROLLBACK")
+                    raise
+                await self._statements.execute("COMMIT")
 
     async def write(self, unit: Unit) -> object:
         """Runs `unit` in the transaction this loop turn's writes share; returns its result."""
@@ -147,7 +153,8 @@ class Database:
                 units, self._queued = self._queued, []
                 try:
                     async with self._lock:
-                        outcomes = await self._run_in_one_transaction(units)
+                        with timed("sqlite", "write"):
+                            outcomes = await self._run_in_one_transaction(units)
                 except BaseException as exc:  # even a failed rollback or a cancel: no writer waits forever
                     for _, done in units:
                         if done is not None and not done.done():
