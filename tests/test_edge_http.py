@@ -136,6 +136,14 @@ async def test_x_forwarded_for_is_believed_only_from_trusted_proxies(nats_url, t
     edge = service("edge", nats_url, tmp_path, **extra).spawn()
     try:
         wait_all(auth, edge)
+        # Behind a TLS proxy the cookie is Secure, when the proxy is trusted to say so.
+        async with httpx.AsyncClient(base_url=edge.base_url) as client:
+            body = {"username": "tess", "password": "long-enough-1", "name": "Tess"}
+            registered = await client.post(
+                "/api/auth/register", json=body, headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"}
+            )
+        assert registered.status_code == 201
+        assert ("secure" in registered.headers["set-cookie"].lower()) == bool(trusted)
         # Untrusted, every attempt comes from 127.0.0.1 whatever it claims: the fourth is throttled.
         assert await failed_logins_from(edge.base_url, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]) == expected
     finally:

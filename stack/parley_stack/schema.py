@@ -42,7 +42,7 @@ def create_keyspaces_and_tables(chat: ChatSettings, dm: DmSettings, replication:
 async def create_indexes(auth: AuthSettings, chat: ChatSettings) -> None:
     for settings, database, open_store in ((auth, auth.mongo_database, MongoAuthStore.open),
                                            (chat, chat.mongo_database, MongoDirectory.open)):  # fmt: skip
-        client = client_with(settings, timeout_ms=10_000)
+        client = client_with(settings, timeout_ms=60_000)  # the store may still be starting
         try:
             await open_store(client[database])
         finally:

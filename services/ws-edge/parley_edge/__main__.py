@@ -12,6 +12,9 @@ from .http_protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
 from .wire import WireProtocol
 
+GRACEFUL_SHUTDOWN_S = 10
+"""How long uvicorn waits for requests under way on SIGTERM; the bus's drain follows."""
+
 
 class EdgeServer(uvicorn.Server):
     """Closes sockets with 1001 (go away: reconnect elsewhere) before uvicorn's own shutdown."""
@@ -45,7 +48,7 @@ def main() -> None:
         proxy_headers=bool(settings.proxies),
         forwarded_allow_ips=settings.proxies,
         log_config=None,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ws_max_size=settings.max_frame_bytes,
         ws_ping_interval=settings.ping_interval_s,
         ws_ping_timeout=settings.ping_timeout_s,
