@@ -441,3 +441,14 @@ async def test_demo_against_a_running_edge(edge):
         login = await client.post("/api/auth/login", json={"username": "ada", "password": "parley-demo-1"})
         assert login.status_code == 200
         assert [w["name"] for w in (await client.get("/api/workspaces")).json()] == ["Parley demo"]
+
+
+def test_env_example_names_everything_compose_reads():
+    example = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    interpolated = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "compose.yaml").read_text()))
+    secrets = {spec["environment"] for spec in COMPOSE["secrets"].values()}
+    assert interpolated | secrets <= example, sorted((interpolated | secrets) - example)
