@@ -84,6 +84,8 @@ class ServiceSettings(SecretSettings):
     nats_user: str = ""
     nats_password: str = ""
     """Apart from the URL, so that any character works; empty: no credentials."""
+    nats_wait_s: float = 10.0
+    """How long start-up waits for NATS (trying again after 0.5 s, doubling up to 10 s)."""
     production: bool = False
     log_format: LogFormat | None = None
     """Default: JSON in production, key-value in development."""
