@@ -195,8 +195,9 @@ def test_prometheus_scrapes_every_service_and_the_dashboard_reads_real_figures()
     scrape = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     ports = {job["job_name"]: job["dns_sd_configs"][0]["port"] for job in scrape["scrape_configs"]}
     services = COMPOSE["services"]
-    assert ports["edge"] == int(services["edge"]["environment"]["PARLEY_EDGE_PORT"])
-    for name in ("auth", "chat", "dm", "assistant"):
+    edge_env = services["edge"]["environment"]
+    assert edge_env["PARLEY_EDGE_HEALTH_PORT"] != edge_env["PARLEY_EDGE_PORT"]
+    for name in PARLEY:  # each on its private port
         assert ports[name] == int(services[name]["environment"][f"PARLEY_{name.upper()}_HEALTH_PORT"]), name
     known = {name for names in REGISTRY._collector_to_names.values() for name in names}
     dashboard = json.loads((ROOT / "deploy/grafana/parley-dashboard.json").read_text())

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from parley_stack.processes import service, wait_all
+from parley_stack.processes import free_port, service, wait_all
 from parley_testkit.users import signed_in
 
 FOREIGN = "https://evil.example"
@@ -149,3 +149,17 @@ async def test_x_forwarded_for_is_believed_only_from_trusted_proxies(nats_url, t
     finally:
         edge.stop()
         auth.stop()
+
+
+async def test_with_a_health_port_the_edges_metrics_leave_the_public_port(nats_url, tmp_path, auth_process):
+    private = free_port()
+    edge = service("edge", nats_url, tmp_path, health_host="127.0.0.1", health_port=str(private)).spawn()
+    try:
+        wait_all(auth_process, edge)
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{edge.base_url}/metrics")).status_code == 404
+            figures = await client.get(f"http://127.0.0.1:{private}/metrics")
+            assert figures.status_code == 200 and "parley_edge_open_sockets" in figures.text
+            assert (await client.get(f"http://127.0.0.1:{private}/readyz")).json()["ready"] is True
+    finally:
+        edge.stop()
