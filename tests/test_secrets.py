@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+from parley_stack.nats_permissions import REQUESTS
 from parley_stack.processes import free_port
 
 PASSWORD = "pw/with#all?the@chars"
@@ -48,3 +49,16 @@ async def test_the_edge_in_production_refuses_a_short_secret_and_any_origin(tmp_
     assert "SESSION_SECRET must be a random value of 32 bytes" in result.stderr
     assert "ALLOWED_ORIGINS must list the site's origins" in result.stderr
     assert "s" * 31 not in result.stderr
+
+
+async def test_the_nats_passwords_step_refuses_a_short_password_naming_it_not_printing_it(tmp_path):
+    passwords = {f"{name.upper()}_NATS_PASSWORD": "p" * 16 for name in REQUESTS} | {"EDGE_NATS_PASSWORD": "tiny#pw"}
+    target = tmp_path / "passwords.conf"
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "parley_stack.nats_passwords", str(target)],
+        env={**os.environ, **passwords}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "EDGE_NATS_PASSWORD: " in result.stderr and "16 characters or more" in result.stderr
+    assert "tiny#pw" not in result.stderr + result.stdout
+    assert not target.exists()
