@@ -161,8 +161,7 @@ def test_images_run_as_their_own_users_with_a_writable_data_dir():
     user = re.findall(r"^USER (\S+)", nats, re.M)[-1]
     assert user not in ("root", "0") and re.search(rf"chown {user}\S* /data", nats)
     assert "nats-data:/data" in COMPOSE["services"]["nats"]["volumes"]
-    recipe = (ROOT / "deploy/service.Dockerfile").read_text()
-    final = recipe[recipe.rindex("FROM ") :]
+    final = "\n".join(stage(ROOT / "deploy/service.Dockerfile", "service"))  # the edge's stage builds on it
     user = re.search(r"^USER (\S+)", final, re.M).group(1)
     workdir = re.search(r"^WORKDIR (\S+)", final, re.M).group(1)
     assert user != "root" and re.search(rf"chown {user}\S* {workdir}\b", final)
@@ -383,19 +382,20 @@ async def test_the_schema_step_creates_keyspaces_tables_and_indexes(
             await mongo_client.drop_database(database)
 
 
-def build_stage(dockerfile: Path) -> list[str]:
-    """The instructions of the recipe's first stage, continuation lines joined."""
+def stage(dockerfile: Path, name: str) -> list[str]:
+    """The instructions of the recipe's stage `name`, continuation lines joined."""
     lines = dockerfile.read_text().replace("\\\n", " ").splitlines()
     instructions = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    second = [i for i, line in enumerate(instructions) if line.startswith("FROM")][1]
-    return instructions[:second]
+    start = next(i for i, line in enumerate(instructions) if line.startswith("FROM") and line.endswith(f" AS {name}"))
+    ends = [i for i, line in enumerate(instructions) if line.startswith("FROM") and i > start]
+    return instructions[start : ends[0] if ends else None]
 
 
 def test_the_image_installs_dependencies_apart_and_then_the_service(tmp_path):
     """The build stage's COPY and `uv sync` steps, run here as the recipe runs them (uv
     from this worktree, its cache offline): the first sync has only the lock and the
     members' pyproject.toml files and installs the dependencies; the second the service."""
-    steps = build_stage(ROOT / "deploy" / "service.Dockerfile")
+    steps = stage(ROOT / "deploy" / "service.Dockerfile", "build")
     workspace = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]["members"]
     members = {p.parent.relative_to(ROOT).as_posix() for m in workspace for p in ROOT.glob(f"{m}/pyproject.toml")}
     copied_first = set()

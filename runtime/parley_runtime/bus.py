@@ -46,7 +46,7 @@ from .validation import describe, summary
 
 Request = TypeVar("Request", bound=BaseModel)
 Response = TypeVar("Response", bound=BaseModel)
-Model = TypeVar("Model")
+Model = TypeVar("Model", bound=BaseModel)
 
 log = structlog.get_logger("parley.bus")
 DRAIN_TIMEOUT_S = 30.0
@@ -70,7 +70,7 @@ class Bus:
         self.request_timeout_s = request_timeout_s
         self.resend_after_s = resend_after_s
         self._slots = asyncio.Semaphore(concurrency)
-        self._handling: set[asyncio.Task] = set()
+        self._handling: set[asyncio.Task[None]] = set()
         self._served: list[Subscription] = []
 
     @classmethod
@@ -193,11 +193,13 @@ class Bus:
         await self.nc.flush()  # the server knows the responder before serve() returns
         return subscription
 
-    def _handled(self, task: asyncio.Task) -> None:
+    def _handled(self, task: asyncio.Task[None]) -> None:
         self._handling.discard(task)
         self._slots.release()
 
-    async def _handle(self, command: Command, handler: Callable, data: bytes) -> bytes:
+    async def _handle(
+        self, command: Command[Request, Response], handler: Callable[[Request], Awaitable[Response]], data: bytes
+    ) -> bytes:
         try:
             request = command.request.model_validate_json(data)
         except ValidationError as exc:
@@ -233,7 +235,7 @@ class Bus:
     async def subscribe(
         self,
         subject: str,
-        decoder: type[BaseModel] | TypeAdapter,
+        decoder: type[BaseModel] | TypeAdapter[Any],
         handler: Callable[[Any, Msg], Awaitable[None]],
         queue: str = "",
     ) -> Subscription:
@@ -265,21 +267,31 @@ class Bus:
         """Create the EVENTS stream (file storage) if it is missing, or bring its limits to
         these: the oldest events go once it is older than `max_age_s` or larger than
         `max_bytes` (the stores keep the history; the stream only carries it)."""
-        limits = {"duplicate_window": duplicate_window_s, "max_age": max_age_s, "max_bytes": max_bytes}
+        wanted = StreamConfig(
+            name=name,
+            subjects=list(EVENTS_STREAM_SUBJECTS),
+            duplicate_window=duplicate_window_s,
+            max_age=max_age_s,
+            max_bytes=max_bytes,
+        )
         try:
             config = (await self.js.stream_info(name)).config
         except NotFoundError:
-            await self.js.add_stream(StreamConfig(name=name, subjects=list(EVENTS_STREAM_SUBJECTS), **limits))
+            await self.js.add_stream(wanted)
             return
-        if any(getattr(config, field) != value for field, value in limits.items()):
-            log.info("events_stream_limits_changed", stream=name, **limits)
-            await self.js.update_stream(dataclasses.replace(config, **limits))
+        limits = ("duplicate_window", "max_age", "max_bytes")
+        if any(getattr(config, field) != getattr(wanted, field) for field in limits):
+            log.info("events_stream_limits_changed", stream=name, max_age_s=max_age_s, max_bytes=max_bytes)
+            await self.js.update_stream(
+                dataclasses.replace(config, duplicate_window=duplicate_window_s, max_age=max_age_s, max_bytes=max_bytes)
+            )
 
     async def drain(self) -> None:
         """Stop taking commands (other copies get them), answer those under way, then close."""
         if self.nc.is_closed:
             return
-        await asyncio.gather(*(subscription.drain() for subscription in self._served))
+        # nats-py leaves `Subscription.drain` unannotated.
+        await asyncio.gather(*(subscription.drain() for subscription in self._served))  # type: ignore[no-untyped-call]
         if self._handling:  # bounded like nats-py's own drain: one stuck handler must not hold the exit
             await asyncio.wait(self._handling, timeout=DRAIN_TIMEOUT_S)
         await self.nc.drain()

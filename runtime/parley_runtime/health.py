@@ -7,6 +7,7 @@ metrics are Prometheus's text. The port is meant for the private network only.
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from .metrics import exposition
 
@@ -58,7 +59,7 @@ class HealthServer:
         finally:
             writer.close()
 
-    async def _route(self, path: str) -> tuple[str, dict]:
+    async def _route(self, path: str) -> tuple[str, dict[str, Any]]:
         if path == "/healthz":
             return "200 OK", {"status": "ok"}
         if path == "/readyz":

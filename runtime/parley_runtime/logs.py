@@ -8,8 +8,10 @@ an exception's message, a URL) are taken out of every rendered line.
 import logging
 import sys
 from collections.abc import Callable
+from typing import TextIO
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 from .settings import LogFormat
 
@@ -33,21 +35,21 @@ SECRET_KEYS = frozenset(
 REDACTED = "[redacted]"
 
 
-def redact_secrets(_logger, _method, event_dict: dict) -> dict:
+def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     for key in event_dict.keys() & SECRET_KEYS:
         event_dict[key] = REDACTED
     return event_dict
 
 
-def _scrubbing(scrub: Callable[[str], str]) -> Callable:
-    def processor(_logger, _method, event_dict: dict) -> dict:
+def _scrubbing(scrub: Callable[[str], str]) -> Callable[[WrappedLogger, str, EventDict], EventDict]:
+    def processor(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
         return {key: scrub(value) if isinstance(value, str) else value for key, value in event_dict.items()}
 
     return processor
 
 
 def configure_logging(
-    fmt: LogFormat, level: str = "info", stream=None, scrub: Callable[[str], str] | None = None
+    fmt: LogFormat, level: str = "info", stream: TextIO | None = None, scrub: Callable[[str], str] | None = None
 ) -> None:
     renderer = (
         structlog.processors.JSONRenderer() if fmt is LogFormat.JSON else structlog.dev.ConsoleRenderer(colors=False)

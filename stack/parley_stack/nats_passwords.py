@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from parley_runtime.settings import SecretSettings
@@ -64,9 +64,8 @@ def main() -> None:
         sys.exit("usage: python -m parley_stack.nats_passwords FILE")
     try:
         settings = NatsPasswords()
-    except ValueError as exc:  # pydantic's message names the variable, never the value
-        errors = getattr(exc, "errors", lambda: [])()
-        sys.exit("nats_passwords: " + "; ".join(f"{e['loc'][0].upper()}: {e['msg']}" for e in errors))
+    except ValidationError as exc:  # its own message would quote the value; these name the variable
+        sys.exit("nats_passwords: " + "; ".join(f"{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()))
     write(Path(sys.argv[1]), {service: getattr(settings, f"{service}_nats_password") for service in REQUESTS})
 
 

@@ -13,6 +13,8 @@ The passwords are not in it: it includes `secrets/passwords.conf`, which
 `python -m parley_stack.nats_passwords` writes from the services' secrets.
 """
 
+from typing import Any
+
 from parley_contracts import subjects as s
 
 API = "$JS.API"
@@ -20,21 +22,21 @@ EVENTS = s.EVENTS_STREAM
 ASSISTANT_DURABLE = "assistant"
 PASSWORDS_FILE = "secrets/passwords.conf"
 
-REQUESTS = {
+REQUESTS: dict[str, list[s.Command[Any, Any]]] = {
     "auth": [],
     "chat": [s.AUTH_GET_USERS, s.AUTH_FIND_USER],
     "dm": [s.AUTH_GET_USERS],
     "edge": [c for c in s.COMMANDS],
     "assistant": [s.AUTH_REGISTER, s.AUTH_FIND_USER, s.AUTH_GET_USERS, s.CHAT_HISTORY, s.CHAT_POST_MESSAGE],
 }
-PUBLISHES = {
+PUBLISHES: dict[str, list[s.Topic[Any]]] = {
     "auth": [s.AUTH_SESSION_ENDED],
     "chat": [t for t in s.TOPICS if t.template.startswith("chat.evt.")],
     "dm": [s.DM_MESSAGE_SENT, s.DM_MESSAGE_READ],
     "edge": [s.CHAT_TYPING, s.CHAT_PRESENCE, s.DM_TYPING],
     "assistant": [s.CHAT_TYPING],
 }
-LISTENS = {
+LISTENS: dict[str, list[str]] = {
     "auth": [],
     "chat": [],
     "dm": [],

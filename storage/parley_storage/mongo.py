@@ -14,12 +14,14 @@ from pymongo.errors import DuplicateKeyError
 
 from .metrics import MongoTimer
 
+Document = dict[str, Any]
 
-async def ensure_counter_index(blocks: AsyncIOMotorCollection) -> None:
+
+async def ensure_counter_index(blocks: AsyncIOMotorCollection[Document]) -> None:
     await blocks.create_index([("name", pymongo.ASCENDING), ("last", pymongo.DESCENDING)])
 
 
-async def advance_counter(blocks: AsyncIOMotorCollection, name: str, by: int = 1) -> int:
+async def advance_counter(blocks: AsyncIOMotorCollection[Document], name: str, by: int = 1) -> int:
     """Reserve the next `by` ids of counter `name`; return the last id of the block."""
     while True:
         newest = await blocks.find_one({"name": name}, sort=[("last", pymongo.DESCENDING)])
@@ -31,7 +33,7 @@ async def advance_counter(blocks: AsyncIOMotorCollection, name: str, by: int = 1
             continue  # another claimant took the block after `start`; read again
 
 
-def client_with(settings: Any, timeout_ms: int = 5000) -> AsyncIOMotorClient:
+def client_with(settings: Any, timeout_ms: int = 5000) -> AsyncIOMotorClient[Document]:
     """A client from a service's `MongoFields` settings: credentials apart from the URL (any
     character works), TLS with the given CA when asked."""
     options: dict[str, Any] = {"tz_aware": True, "serverSelectionTimeoutMS": timeout_ms}
@@ -46,4 +48,5 @@ def client_with(settings: Any, timeout_ms: int = 5000) -> AsyncIOMotorClient:
         options["tls"] = True
         if settings.mongo_tls_ca_file:
             options["tlsCAFile"] = settings.mongo_tls_ca_file
-    return AsyncIOMotorClient(settings.mongo_url, **options)
+    client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(settings.mongo_url, **options)
+    return client

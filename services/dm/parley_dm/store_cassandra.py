@@ -6,6 +6,9 @@ write timestamp, so settling an event again, or an older one late, never undoes 
 newer state.
 """
 
+from datetime import datetime
+from typing import Any
+
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
@@ -91,7 +94,7 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
         message = event.message
         body = message.model_dump_json()
         conv = message.conversation_id
-        writes = [
+        writes: list[tuple[Any, tuple[object, ...]]] = [
             (self._write_message, (conv, bucket_of(message.seq), message.seq, message.recipient_id, body, event.seq)),
             (self._index, (message.id, conv, message.seq)),
         ]
@@ -155,8 +158,7 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
                 InboxEntry(conversation_id=row.conversation_id, other_user_id=row.other_user_id,
                            last_message=DirectMessage.model_validate_json(row.last_body), unread=unread)
             )  # fmt: skip
-        # Most recent first; within one millisecond, the later message id.
-        return sorted(entries, key=lambda e: (e.last_message.created_at, e.last_message.id), reverse=True)
+        return sorted(entries, key=_recency, reverse=True)
 
     async def set_blocked(self, blocker_id: int, blocked_id: int, blocked: bool) -> None:
         await execute(self._session, self._block if blocked else self._unblock, (blocker_id, blocked_id))
@@ -182,3 +184,10 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
 
     async def close(self) -> None:
         self._session.cluster.shutdown()
+
+
+def _recency(entry: InboxEntry) -> tuple[datetime, int]:
+    """Most recent first (sorted in reverse); within one millisecond, the later message id."""
+    message = entry.last_message
+    assert message is not None  # conversations without a message are left out of the inbox
+    return message.created_at, message.id

@@ -82,7 +82,7 @@ class SqliteDmStore(OnEventLog[ConversationEvent]):
         )
         entries = []
         for conversation_id, other_id, last_body, read_upto in rows:
-            (unread,) = await self._db.one(
+            (unread,) = await self._db.first(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM dm_messages WHERE conversation_id = ? AND recipient_id = ?"
                 " AND seq > ? LIMIT ?)",
                 (conversation_id, user_id, read_upto, UNREAD_CAP),
@@ -111,7 +111,7 @@ class SqliteDmStore(OnEventLog[ConversationEvent]):
         return row is not None
 
     async def reserve_ids(self, count: int) -> int:
-        row = await self._db.one(
+        row = await self._db.first(
             "INSERT INTO dm_id_blocks (name, last) VALUES ('messages', ?) ON CONFLICT (name) DO UPDATE"
             " SET last = last + excluded.last RETURNING last",
             (count,),
