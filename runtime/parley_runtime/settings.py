@@ -67,12 +67,17 @@ class SecretSettings(BaseSettings):
 
 
 def without_credentials(url: str) -> str:
-    """`url` with any `user:password@` taken out, fit to be printed (the password may hold
-    `/`, `#`, `?` or `@`, so the host is whatever follows the last `@`)."""
+    """`url` (or several, comma-separated) with any `user:password@` taken out, fit to be
+    printed (a password may hold `/`, `#`, `?` or `@`, so a host is whatever follows the
+    last `@`)."""
+    return ",".join(_one_without_credentials(part) for part in url.split(","))
+
+
+def _one_without_credentials(url: str) -> str:
     scheme, separator, rest = url.partition("://")
-    if "@" not in rest:
+    if "@" not in url:
         return url
-    return f"{scheme}{separator}***@{rest.rsplit('@', 1)[1]}"
+    return f"{scheme}{separator}***@{rest.rsplit('@', 1)[1]}" if separator else f"***@{url.rsplit('@', 1)[1]}"
 
 
 class ServiceSettings(SecretSettings):
@@ -81,6 +86,11 @@ class ServiceSettings(SecretSettings):
     model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore", frozen=True)
 
     nats_url: str = "nats://127.0.0.1:4222"
+    """One server, or several comma-separated (the nodes of a cluster): the client moves
+    to another on its own when one fails."""
+    nats_replicas: int = 1
+    """Copies JetStream keeps of each stream and bucket this service creates: 3 on a
+    three-node cluster, so one node's loss loses nothing."""
     nats_user: str = ""
     nats_password: str = ""
     """Apart from the URL, so that any character works; empty: no credentials."""

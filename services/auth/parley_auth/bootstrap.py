@@ -39,7 +39,9 @@ def bind(handler: Callable, ports: Ports) -> Callable[[object], Awaitable]:
 
 async def start(bus: Bus, settings: AuthSettings) -> Started:
     store = await open_store(settings)
-    throttle = await LoginThrottle.open(bus.js, settings.throttle_bucket, settings.login_window_s, time.time)
+    throttle = await LoginThrottle.open(
+        bus.js, settings.throttle_bucket, settings.login_window_s, time.time, settings.nats_replicas
+    )
     ports = build_ports(store, throttle, settings)
 
     async def log_out(command):

@@ -38,7 +38,11 @@ class EdgeState:
             password=settings.nats_password,
         )
         presence = await PresenceBoard.open(
-            bus.js, settings.presence_bucket, f"edge-{uuid.uuid4().hex[:12]}", settings.presence_ttl_s
+            bus.js,
+            settings.presence_bucket,
+            f"edge-{uuid.uuid4().hex[:12]}",
+            settings.presence_ttl_s,
+            settings.nats_replicas,
         )
         state = cls(settings, bus, ChannelHub(bus), UserHub(bus), presence, Registry(), [])
         state.background.append(asyncio.create_task(presence.refresh_forever()))
