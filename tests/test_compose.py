@@ -453,3 +453,35 @@ def test_env_example_names_everything_compose_reads():
     interpolated = set(re.findall(r"\$\{([A-Z_]+)", (ROOT / "compose.yaml").read_text()))
     secrets = {spec["environment"] for spec in COMPOSE["secrets"].values()}
     assert interpolated | secrets <= example, sorted((interpolated | secrets) - example)
+
+
+def merged(base: dict, overlay: dict) -> dict:
+    """What `docker compose -f base -f overlay` sees: mappings merged, the rest replaced."""
+    both = dict(base)
+    for key, value in overlay.items():
+        both[key] = merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return both
+
+
+def test_the_cluster_overlay_routes_three_nats_nodes_and_doubles_the_services():
+    cluster = merged(COMPOSE, yaml.safe_load((ROOT / "compose.cluster.yaml").read_text()))
+    services = cluster["services"]
+    nodes = ["nats", "nats-2", "nats-3"]
+    routes = ",".join(f"nats://{node}:6222" for node in nodes)
+    names = set()
+    for node in nodes:
+        command = services[node]["command"]
+        names.add(command[command.index("--server_name") + 1])
+        assert command[command.index("--routes") + 1] == routes, node
+        assert services[node]["healthcheck"] == services["nats"]["healthcheck"], node
+        assert any(volume.endswith(":/data") for volume in services[node]["volumes"]), node
+    assert len(names) == 3
+    for name in PARLEY:
+        environment = services[name]["environment"]
+        prefix = f"PARLEY_{name.upper()}_"
+        assert environment[f"{prefix}NATS_URL"] == ",".join(f"nats://{node}:4222" for node in nodes), name
+        assert environment[f"{prefix}NATS_REPLICAS"] == "3", name
+        known = set().union(*(env_names(r) for r in READERS[name]))
+        assert set(environment) <= known, name
+    assert all(services[name]["deploy"]["replicas"] == 2 for name in ("auth", "chat", "dm", "edge"))
+    assert "replicas" not in services["assistant"].get("deploy", {})  # one assistant: one reply per question
