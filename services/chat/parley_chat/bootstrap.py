@@ -4,16 +4,14 @@ runs the republisher."""
 import asyncio
 from collections.abc import Callable
 
-from motor.motor_asyncio import AsyncIOMotorClient
-
 from parley_contracts import subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import serve_event_sourced
 from parley_runtime.users import user_id_of, user_lookup
-from parley_storage.cassandra import connect
+from parley_storage.cassandra import connect_with
 from parley_storage.id_blocks import IdBlocks
-from parley_storage.mongo import Document
+from parley_storage.mongo import client_with
 
 from . import handlers
 from .directory import Directory
@@ -50,16 +48,14 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
 
 async def open_directory(settings: ChatSettings) -> Directory:
     if settings.directory_store is DirectoryKind.MONGO:
-        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(
-            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000
-        )
+        client = client_with(settings)
         return await MongoDirectory.open(client[settings.mongo_database])
     return await SqliteDirectory.open(settings.sqlite_path)
 
 
 async def open_streams(settings: ChatSettings) -> Streams:
     if settings.stream_store is StreamKind.CASSANDRA:
-        _, session = await asyncio.to_thread(connect, settings.cassandra_hosts)
+        _, session = await asyncio.to_thread(connect_with, settings)
         await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
         return CassandraStreams(session, settings.cassandra_keyspace)
     return await SqliteStreams.open(settings.sqlite_path)

@@ -9,7 +9,7 @@ from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import OutboxRelay, Routes, serve_event_sourced
 from parley_runtime.users import user_lookup
-from parley_storage.cassandra import connect
+from parley_storage.cassandra import connect_with
 from parley_storage.id_blocks import IdBlocks
 
 from . import handlers
@@ -38,7 +38,7 @@ TOPICS: dict[str, subjects.Topic[Any]] = {
 
 async def open_store(settings: DmSettings) -> DmStore:
     if settings.store is StoreKind.CASSANDRA:
-        _, session = await asyncio.to_thread(connect, settings.cassandra_hosts)
+        _, session = await asyncio.to_thread(connect_with, settings)
         await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
         return CassandraDmStore(session, settings.cassandra_keyspace)
     return await SqliteDmStore.open(settings.sqlite_path)
