@@ -1,14 +1,21 @@
 """cassandra-driver from asyncio: the driver's futures resolved on the event loop."""
 
 import asyncio
+import re
 import socket
 from collections import namedtuple
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture, Session
 from cassandra.policies import RoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType
+
+
+def qualified(keyspace: str) -> Callable[[str], str]:
+    """Prefixes table names in a statement with the keyspace."""
+    return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS) (\w+)", rf"\1 {keyspace}.\2", cql)
 
 
 async def execute(session: Session, statement: Any, params: Any = None) -> list:

@@ -6,9 +6,10 @@ from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
-from parley_storage.cassandra import execute, execute_together
-from parley_storage.event_log import OnEventLog
-from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
+from parley_storage.buckets import bucket_of
+from parley_storage.cassandra import execute, execute_together, qualified
+from parley_storage.event_log import LoggedStore
+from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
 
 from . import projection
 from .codec import dump_message, load_message
@@ -26,7 +27,7 @@ def create_schema(session: Session, keyspace: str) -> None:
         session.execute(qualified(keyspace)(statement))
 
 
-class CassandraStreams(OnEventLog[ChannelEvent]):
+class CassandraStreams(LoggedStore[ChannelEvent]):
     def __init__(self, session: Session, keyspace: str):
         self._session = session
         self._log = CassandraEventLog(session, keyspace, "channel", TypeAdapter(ChannelEvent))

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage
-from parley_storage.event_log import OnEventLog
+from parley_storage.event_log import LoggedStore
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
 from parley_storage.sqlite import Database, Statements
 
@@ -27,7 +27,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
 )
 
 
-class SqliteStreams(OnEventLog[ChannelEvent]):
+class SqliteStreams(LoggedStore[ChannelEvent]):
     def __init__(self, db: Database):
         self._db = db
         self._log = SqliteEventLog(db, "channel", TypeAdapter(ChannelEvent), project=_project)

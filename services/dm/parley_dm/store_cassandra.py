@@ -16,9 +16,10 @@ from parley_contracts.dm import (
     DirectMessageSent,
     InboxEntry,
 )
-from parley_storage.cassandra import execute, execute_together
-from parley_storage.event_log import OnEventLog
-from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
+from parley_storage.buckets import bucket_of
+from parley_storage.cassandra import execute, execute_together, qualified
+from parley_storage.event_log import LoggedStore
+from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
 
 from .store import UNREAD_CAP
 
@@ -41,7 +42,7 @@ def create_schema(session: Session, keyspace: str) -> None:
         session.execute(qualified(keyspace)(statement))
 
 
-class CassandraDmStore(OnEventLog[ConversationEvent]):
+class CassandraDmStore(LoggedStore[ConversationEvent]):
     def __init__(self, session: Session, keyspace: str):
         self._session = session
         self._log = CassandraEventLog(session, keyspace, "conversation", TypeAdapter(ConversationEvent))

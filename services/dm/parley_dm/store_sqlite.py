@@ -12,7 +12,7 @@ from parley_contracts.dm import (
     DirectMessageSent,
     InboxEntry,
 )
-from parley_storage.event_log import OnEventLog
+from parley_storage.event_log import LoggedStore
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
 from parley_storage.sqlite import Database, Statements
 
@@ -43,7 +43,7 @@ def _load(body: str) -> DirectMessage:
     return DirectMessage.model_validate_json(body)
 
 
-class SqliteDmStore(OnEventLog[ConversationEvent]):
+class SqliteDmStore(LoggedStore[ConversationEvent]):
     def __init__(self, db: Database):
         self._db = db
         self._log = SqliteEventLog(db, "conversation", TypeAdapter(ConversationEvent), project=_project)
