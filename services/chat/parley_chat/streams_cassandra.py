@@ -6,7 +6,7 @@ from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
-from parley_storage.buckets import bucket_of
+from parley_storage.buckets import BucketedRows, bucket_of
 from parley_storage.cassandra import execute, execute_together, qualified
 from parley_storage.event_log import LoggedStore
 from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
@@ -41,12 +41,7 @@ class CassandraStreams(LoggedStore[ChannelEvent]):
         self._write_message = prepare(
             "INSERT INTO messages (channel_id, bucket, seq, body) VALUES (?, ?, ?, ?) USING TIMESTAMP ?"
         )
-        self._messages_before = prepare(
-            "SELECT body FROM messages WHERE channel_id = ? AND bucket = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
-        )
-        self._messages_after = prepare(
-            "SELECT body FROM messages WHERE channel_id = ? AND bucket = ? AND seq > ? ORDER BY seq ASC LIMIT ?"
-        )
+        self._messages = BucketedRows(session, keyspace, "messages", "channel_id")
 
     async def settle(self, event: ChannelEvent) -> None:
         message_id = projection.message_id_of(event)
@@ -81,24 +76,8 @@ class CassandraStreams(LoggedStore[ChannelEvent]):
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
-        head = await self.head(channel_id)
-        found: list[ChannelMessage] = []
-        if after_seq is not None:
-            bucket = bucket_of(after_seq + 1)
-            while len(found) < limit and bucket <= bucket_of(head):
-                params = (channel_id, bucket, after_seq, limit - len(found))
-                found.extend(
-                    load_message(row.body) for row in await execute(self._session, self._messages_after, params)
-                )
-                bucket += 1
-            return found
-        before = min(before_seq if before_seq is not None else head + 1, head + 1)
-        bucket = bucket_of(before - 1) if before > 1 else -1
-        while len(found) < limit and bucket >= 0:
-            params = (channel_id, bucket, before, limit - len(found))
-            found.extend(load_message(row.body) for row in await execute(self._session, self._messages_before, params))
-            bucket -= 1
-        return list(reversed(found))
+        rows = await self._messages.page(channel_id, await self.head(channel_id), before_seq, after_seq, limit)
+        return [load_message(row.body) for row in rows]
 
     async def ping(self) -> bool:
         return bool(await execute(self._session, "SELECT release_version FROM system.local"))

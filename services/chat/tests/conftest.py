@@ -6,6 +6,7 @@ import pytest_asyncio
 from parley_chat.directory_mongo import MongoDirectory
 from parley_chat.directory_sqlite import SqliteDirectory
 from parley_chat.streams_cassandra import CassandraStreams, create_schema
+from parley_chat.streams_memory import MemoryStreams
 from parley_chat.streams_sqlite import SqliteStreams
 
 
@@ -39,6 +40,11 @@ def cassandra_streams(cassandra_session, cassandra_keyspace):
     return CassandraStreams(cassandra_session, cassandra_keyspace)
 
 
-@pytest.fixture(params=["sqlite", "cassandra"])
+@pytest.fixture
+def memory_streams():
+    return MemoryStreams()
+
+
+@pytest.fixture(params=["sqlite", "cassandra", "memory"])
 def streams(request):
     return request.getfixturevalue(f"{request.param}_streams")
