@@ -14,6 +14,7 @@ from parley_contracts.dm import (
 )
 from parley_storage.event_log import LoggedStore
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
+from parley_storage.paging import sqlite_page
 from parley_storage.sqlite import Database, Statements
 
 from .store import UNREAD_CAP
@@ -62,17 +63,10 @@ class SqliteDmStore(LoggedStore[ConversationEvent]):
     async def history(
         self, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[DirectMessage]:
-        if after_seq is not None:
-            rows = await self._db.all(
-                "SELECT body FROM dm_messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (conversation_id, after_seq, limit),
-            )
-            return [_load(body) for (body,) in rows]
-        rows = await self._db.all(
-            "SELECT body FROM dm_messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-            (conversation_id, before_seq if before_seq is not None else 2**62, limit),
+        rows = await sqlite_page(
+            self._db, "dm_messages", "conversation_id", conversation_id, before_seq, after_seq, limit
         )
-        return [_load(body) for (body,) in reversed(rows)]
+        return [_load(body) for (body,) in rows]
 
     async def inbox(self, user_id: int) -> list[InboxEntry]:
         rows = await self._db.all(
