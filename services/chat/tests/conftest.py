@@ -3,6 +3,7 @@
 import pytest
 import pytest_asyncio
 
+from parley_chat.directory_memory import MemoryDirectory
 from parley_chat.directory_mongo import MongoDirectory
 from parley_chat.directory_sqlite import SqliteDirectory
 from parley_chat.streams_cassandra import CassandraStreams, create_schema
@@ -22,7 +23,12 @@ async def mongo_directory(mongo_db):
     return await MongoDirectory.open(mongo_db)
 
 
-@pytest.fixture(params=["sqlite", "mongo"])
+@pytest.fixture
+def memory_directory():
+    return MemoryDirectory()
+
+
+@pytest.fixture(params=["sqlite", "mongo", "memory"])
 def directory(request):
     return request.getfixturevalue(f"{request.param}_directory")
 
