@@ -2,8 +2,8 @@
 conformance suites as SQLite, MongoDB and Cassandra): milliseconds each, no server.
 The end-to-end tests in `tests/` run the same rules through NATS and the real stores.
 
-Each command goes through its handler and then the real outbox relay, as the service
-does, with a list standing for the bus."""
+Each command goes through its handler and then the real outbox relay, as in the
+service, with a list standing for the bus (`parley_testkit.handlers`)."""
 
 import pytest
 
@@ -14,58 +14,30 @@ from parley_chat.streams_memory import MemoryStreams
 from parley_contracts import chat
 from parley_contracts.chat import ChannelType, WorkspaceRole
 from parley_contracts.errors import ErrorCode
-from parley_runtime.errors import ParleyError
-from parley_runtime.outbox_relay import OutboxRelay
 from parley_storage.id_blocks import IdBlocks
+from parley_testkit.handlers import Handlers
 
 OWNER, ADMIN, MEMBER, STRANGER, ASSISTANT = 1, 2, 3, 4, 5
 USERS = {OWNER, ADMIN, MEMBER, STRANGER, ASSISTANT}
 
 
-class Chat:
-    """The chat service's handlers on in-memory ports; what it published is in `published`."""
+@pytest.fixture
+def service() -> Handlers:
+    directory = MemoryDirectory()
+    streams = MemoryStreams()
 
-    def __init__(self) -> None:
-        self.directory = MemoryDirectory()
-        self.streams = MemoryStreams()
-        self.published: list[chat.ChannelEvent] = []
+    async def known_users(ids: list[int]) -> set[int]:
+        return set(ids) & USERS
 
-        async def known_users(ids: list[int]) -> set[int]:
-            return set(ids) & USERS
+    async def assistant_id() -> int:
+        return ASSISTANT
 
-        async def assistant_id() -> int:
-            return ASSISTANT
-
-        async def publish(event: chat.ChannelEvent) -> None:
-            self.published.append(event)
-
-        self.ports = Ports(
-            self.directory, self.streams, IdBlocks(self.directory.reserve_ids), known_users, assistant_id
-        )
-        self.relay = OutboxRelay(self.streams, publish, stream_of=lambda event: event.channel_id)
-
-    async def __call__(self, handler, **fields):
-        """Runs `handler` on its command, built from `fields`; returns the reply."""
-        command_type = handler.__annotations__["command"]
-        reply, events = await handler(command_type(**fields), self.ports)
-        await self.relay.deliver(events)
-        return reply
-
-    async def refused(self, code: ErrorCode, handler, **fields) -> None:
-        before = len(self.published)
-        with pytest.raises(ParleyError) as refusal:
-            await self(handler, **fields)
-        assert refusal.value.code is code
-        assert len(self.published) == before  # a refusal appends nothing
+    ports = Ports(directory, streams, IdBlocks(directory.reserve_ids), known_users, assistant_id)
+    return Handlers(ports, streams, stream_of=lambda event: event.channel_id)
 
 
 @pytest.fixture
-async def service() -> Chat:
-    return Chat()
-
-
-@pytest.fixture
-async def workspace(service: Chat) -> chat.Workspace:
+async def workspace(service: Handlers) -> chat.Workspace:
     """A workspace with an owner, an admin and a member."""
     ws = await service(handlers.create_workspace, actor_id=OWNER, name="Acme")
     await service(handlers.add_member, actor_id=OWNER, workspace_id=ws.id, user_id=ADMIN, role=WorkspaceRole.ADMIN)
@@ -74,11 +46,13 @@ async def workspace(service: Chat) -> chat.Workspace:
 
 
 @pytest.fixture
-async def general(service: Chat, workspace: chat.Workspace) -> chat.Channel:
+async def general(service: Handlers, workspace: chat.Workspace) -> chat.Channel:
     return await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="general")
 
 
-async def post(service: Chat, channel: chat.Channel, actor: int, content: str = "hi", **fields) -> chat.ChannelMessage:
+async def post(
+    service: Handlers, channel: chat.Channel, actor: int, content: str = "hi", **fields
+) -> chat.ChannelMessage:
     reply = await service(handlers.post_message, actor_id=actor, channel_id=channel.id, content=content, **fields)
     return reply.message
 
@@ -118,7 +92,7 @@ async def test_only_the_owner_removes_an_admin(service, workspace):
         ErrorCode.FORBIDDEN, handlers.remove_member, actor_id=ADMIN, workspace_id=ws, user_id=STRANGER
     )
     await service(handlers.remove_member, actor_id=OWNER, workspace_id=ws, user_id=STRANGER)
-    assert await service.directory.role_of(ws, STRANGER) is None
+    assert await service.ports.directory.role_of(ws, STRANGER) is None
 
 
 async def test_members_remove_nobody_and_a_non_member_cannot_be_removed(service, workspace):
@@ -233,7 +207,7 @@ async def test_only_the_author_edits(service, general):
     edited = await service(handlers.edit_message, actor_id=MEMBER, channel_id=general.id, message_id=message.id,
                            content="final")  # fmt: skip
     assert edited.content == "final" and edited.edited_at is not None
-    assert (await service.streams.message(general.id, message.id)).content == "final"
+    assert (await service.ports.streams.message(general.id, message.id)).content == "final"
     await service.refused(ErrorCode.NOT_FOUND, handlers.edit_message, actor_id=MEMBER, channel_id=general.id,
                           message_id=999, content="x")  # fmt: skip
 
