@@ -6,6 +6,8 @@ the bucket before `before`, up to the stream's head, until the page is full.
 The event log keeps its events so, and the services' projections their messages.
 """
 
+from typing import Any
+
 from cassandra.cluster import Session
 
 from .cassandra import execute, qualified
@@ -32,20 +34,20 @@ class BucketedRows:
     def bucket(self, seq: int) -> int:
         return bucket_of(seq, self._bucket_size)
 
-    async def page(self, stream: object, head: int, before: int | None, after: int | None, limit: int) -> list:
+    async def page(self, stream: object, head: int, before: int | None, after: int | None, limit: int) -> list[Any]:
         """Rows oldest first, of a stream whose last seq is `head`."""
         if after is not None:
             return await self.after(stream, head, after, limit)
         before = min(before if before is not None else head + 1, head + 1)
-        found: list = []
+        found: list[Any] = []
         bucket = self.bucket(before - 1) if before > 1 else -1
         while len(found) < limit and bucket >= 0:
             found.extend(await execute(self._session, self._before, (stream, bucket, before, limit - len(found))))
             bucket -= 1
         return found[::-1]
 
-    async def after(self, stream: object, head: int, after: int, limit: int) -> list:
-        found: list = []
+    async def after(self, stream: object, head: int, after: int, limit: int) -> list[Any]:
+        found: list[Any] = []
         bucket = self.bucket(after + 1)
         while len(found) < limit and bucket <= self.bucket(head):
             found.extend(await execute(self._session, self._after, (stream, bucket, after, limit - len(found))))

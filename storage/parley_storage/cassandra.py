@@ -70,6 +70,19 @@ def _rows(columns: list[str], rows: list) -> list:
     return [row_type(*row) for row in rows]
 
 
+def create_tables(session: Session, keyspace: str, statements: list[str]) -> None:
+    for statement in statements:
+        session.execute(qualified(keyspace)(statement))
+
+
+async def open_session(contact_points: str, keyspace: str, create_schema: Callable[[Session, str], None]) -> Session:
+    """A session on a keyspace that has a store's tables (`create_schema`); both steps block,
+    so they run off the event loop."""
+    _, session = await asyncio.to_thread(connect, contact_points)
+    await asyncio.to_thread(create_schema, session, keyspace)
+    return session
+
+
 def connect(contact_points: str, keyspace: str | None = None) -> tuple[Cluster, Session]:
     """`contact_points` is `host[:port]` or a comma-separated list of them."""
     hosts, port = [], 9042

@@ -18,6 +18,8 @@ within the last `bucket_size` to `2 * bucket_size` events of its stream (10,000 
 20,000 by default), as JetStream recognises a re-published message id within its
 duplicate window.
 
+`CassandraEventStore` is the base of a service's store kept so.
+
 The outbox marks of a group are written (one partition, one batch) before the group's
 batch, so a crash after the commit still leaves every event to be handed back by
 `unsettled`. Marks cleared by `mark_published` within one loop turn go out together too.
@@ -35,12 +37,12 @@ from typing import Generic
 import structlog
 from cassandra import ConsistencyLevel, WriteTimeout
 from cassandra.cluster import Session
-from cassandra.query import BatchStatement, BatchType
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
 from pydantic import TypeAdapter
 
 from .buckets import BUCKET_SIZE, BucketedRows
 from .cassandra import execute, execute_together, qualified
-from .event_log import Appended, Event, Stream
+from .event_log import Appended, Event, LoggedStore, Stream
 
 log = structlog.get_logger("parley.event_log")
 OUTBOX_SHARDS = 16
@@ -307,3 +309,22 @@ def _next_group(waiting: list[_Pending]) -> tuple[list[_Pending], list[_Pending]
         if pending.key is not None:
             keys.add(pending.key)
     return group, later
+
+
+class CassandraEventStore(LoggedStore[Event]):
+    """Base of a service's store on Cassandra: its event log (tables `<name>_*`) and the
+    projection's tables in one keyspace; `settle` writes the projection."""
+
+    def __init__(self, session: Session, keyspace: str, name: str, codec: TypeAdapter):
+        self._session = session
+        self._keyspace = keyspace
+        self._log = CassandraEventLog(session, keyspace, name, codec)
+
+    def _prepare(self, cql: str) -> PreparedStatement:
+        return self._session.prepare(qualified(self._keyspace)(cql))
+
+    async def ping(self) -> bool:
+        return bool(await execute(self._session, "SELECT release_version FROM system.local"))
+
+    async def close(self) -> None:
+        self._session.cluster.shutdown()

@@ -15,7 +15,7 @@ from typing import Generic
 
 from pydantic import TypeAdapter
 
-from .event_log import Appended, Event, Stream
+from .event_log import Appended, Event, LoggedStore, Stream
 from .paging import sqlite_page
 from .sqlite import Database, Statements
 
@@ -102,3 +102,21 @@ class SqliteEventLog(Generic[Event]):
         query = f"SELECT COALESCE(MAX(seq), 0) FROM {self._t}_events WHERE stream = ?"
         (head,) = await self._db.one(query, (str(stream),))
         return head
+
+
+class SqliteEventStore(LoggedStore[Event]):
+    """Base of a service's store in a SQLite file: its event log, and its projection,
+    which `project` writes in the append's own transaction."""
+
+    def __init__(self, db: Database, name: str, codec: TypeAdapter, project: Projector):
+        self._db = db
+        self._log = SqliteEventLog(db, name, codec, project)
+
+    async def settle(self, event: Event) -> None:
+        """The append wrote the projection already."""
+
+    async def ping(self) -> bool:
+        return await self._db.one("SELECT 1") == (1,)
+
+    async def close(self) -> None:
+        await self._db.close()

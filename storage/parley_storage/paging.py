@@ -7,7 +7,7 @@ the same rule (`buckets.BucketedRows`).
 """
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .sqlite import Database
 
@@ -27,7 +27,7 @@ def page(
 async def sqlite_page(
     db: Database, table: str, stream_column: str, stream: object, before: int | None, after: int | None, limit: int,
     columns: str = "body",
-) -> list[tuple]:  # fmt: skip
+) -> list[tuple[Any, ...]]:  # fmt: skip
     """The page of `table`'s rows of one stream (`stream_column`, `seq`), as tuples of `columns`."""
     where = f"SELECT {columns} FROM {table} WHERE {stream_column} = ?"
     if after is not None:

@@ -7,9 +7,8 @@ from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
 from parley_storage.buckets import BucketedRows, bucket_of
-from parley_storage.cassandra import execute, execute_together, qualified
-from parley_storage.event_log import LoggedStore
-from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
+from parley_storage.cassandra import create_tables, execute, execute_together
+from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 
 from . import projection
 from .codec import dump_message, load_message
@@ -23,18 +22,13 @@ PROJECTION_TABLES = [
 
 
 def create_schema(session: Session, keyspace: str) -> None:
-    for statement in [*event_log_tables("channel"), *PROJECTION_TABLES]:
-        session.execute(qualified(keyspace)(statement))
+    create_tables(session, keyspace, [*event_log_tables("channel"), *PROJECTION_TABLES])
 
 
-class CassandraStreams(LoggedStore[ChannelEvent]):
+class CassandraStreams(CassandraEventStore[ChannelEvent]):
     def __init__(self, session: Session, keyspace: str):
-        self._session = session
-        self._log = CassandraEventLog(session, keyspace, "channel", TypeAdapter(ChannelEvent))
-
-        def prepare(cql: str):
-            return session.prepare(qualified(keyspace)(cql))
-
+        super().__init__(session, keyspace, "channel", TypeAdapter(ChannelEvent))
+        prepare = self._prepare
         self._message_seq = prepare("SELECT seq FROM message_seqs WHERE channel_id = ? AND message_id = ?")
         self._index_message = prepare("INSERT INTO message_seqs (channel_id, message_id, seq) VALUES (?, ?, ?)")
         self._message_at = prepare("SELECT body FROM messages WHERE channel_id = ? AND bucket = ? AND seq = ?")
@@ -78,9 +72,3 @@ class CassandraStreams(LoggedStore[ChannelEvent]):
     ) -> list[ChannelMessage]:
         rows = await self._messages.page(channel_id, await self.head(channel_id), before_seq, after_seq, limit)
         return [load_message(row.body) for row in rows]
-
-    async def ping(self) -> bool:
-        return bool(await execute(self._session, "SELECT release_version FROM system.local"))
-
-    async def close(self) -> None:
-        self._session.cluster.shutdown()

@@ -7,8 +7,7 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage
-from parley_storage.event_log import LoggedStore
-from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
+from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
 from parley_storage.paging import sqlite_page
 from parley_storage.sqlite import Database, Statements
 
@@ -28,17 +27,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
 )
 
 
-class SqliteStreams(LoggedStore[ChannelEvent]):
+class SqliteStreams(SqliteEventStore[ChannelEvent]):
     def __init__(self, db: Database):
-        self._db = db
-        self._log = SqliteEventLog(db, "channel", TypeAdapter(ChannelEvent), project=_project)
+        super().__init__(db, "channel", TypeAdapter(ChannelEvent), _project)
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteStreams":
         return cls(await Database.open(path, SCHEMA))
-
-    async def settle(self, event: ChannelEvent) -> None:
-        """The append wrote the projection already."""
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         row = await self._db.one("SELECT body FROM messages WHERE channel_id = ? AND id = ?", (channel_id, message_id))
@@ -49,12 +44,6 @@ class SqliteStreams(LoggedStore[ChannelEvent]):
     ) -> list[ChannelMessage]:
         rows = await sqlite_page(self._db, "messages", "channel_id", channel_id, before_seq, after_seq, limit)
         return [load_message(body) for (body,) in rows]
-
-    async def ping(self) -> bool:
-        return await self._db.one("SELECT 1") == (1,)
-
-    async def close(self) -> None:
-        await self._db.close()
 
 
 async def _project(tx: Statements, event: ChannelEvent) -> None:

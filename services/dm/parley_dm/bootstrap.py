@@ -1,14 +1,12 @@
 """Wires the DM service: the store adapter, the handlers on their subjects, the relay
 that publishes each event to both participants, and the republisher."""
 
-import asyncio
-
 from parley_contracts import dm, subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import OutboxRelay, serve_event_sourced
 from parley_runtime.users import user_lookup
-from parley_storage.cassandra import connect
+from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
 
 from . import handlers
@@ -33,8 +31,7 @@ TOPICS = {"direct_message_sent": subjects.DM_MESSAGE_SENT, "direct_message_read"
 
 async def open_store(settings: DmSettings) -> DmStore:
     if settings.store is StoreKind.CASSANDRA:
-        _, session = await asyncio.to_thread(connect, settings.cassandra_hosts)
-        await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
+        session = await open_session(settings.cassandra_hosts, settings.cassandra_keyspace, create_schema)
         return CassandraDmStore(session, settings.cassandra_keyspace)
     return await SqliteDmStore.open(settings.sqlite_path)
 

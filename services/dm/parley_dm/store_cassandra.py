@@ -17,9 +17,8 @@ from parley_contracts.dm import (
     InboxEntry,
 )
 from parley_storage.buckets import BucketedRows, bucket_of
-from parley_storage.cassandra import execute, execute_together, qualified
-from parley_storage.event_log import LoggedStore
-from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
+from parley_storage.cassandra import create_tables, execute, execute_together
+from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 
 from .store import UNREAD_CAP, newest_first, unread
 
@@ -38,18 +37,13 @@ PROJECTION_TABLES = [
 
 
 def create_schema(session: Session, keyspace: str) -> None:
-    for statement in [*event_log_tables("conversation"), *PROJECTION_TABLES]:
-        session.execute(qualified(keyspace)(statement))
+    create_tables(session, keyspace, [*event_log_tables("conversation"), *PROJECTION_TABLES])
 
 
-class CassandraDmStore(LoggedStore[ConversationEvent]):
+class CassandraDmStore(CassandraEventStore[ConversationEvent]):
     def __init__(self, session: Session, keyspace: str):
-        self._session = session
-        self._log = CassandraEventLog(session, keyspace, "conversation", TypeAdapter(ConversationEvent))
-
-        def prepare(cql: str):
-            return session.prepare(qualified(keyspace)(cql))
-
+        super().__init__(session, keyspace, "conversation", TypeAdapter(ConversationEvent))
+        prepare = self._prepare
         self._write_message = prepare(
             "INSERT INTO dm_messages (conversation_id, bucket, seq, recipient_id, body) VALUES (?, ?, ?, ?, ?)"
             " USING TIMESTAMP ?"
@@ -150,9 +144,3 @@ class CassandraDmStore(LoggedStore[ConversationEvent]):
             [claimed] = await execute(self._session, self._ids_next, (last + count, last))
             if claimed.applied:
                 return last + count
-
-    async def ping(self) -> bool:
-        return bool(await execute(self._session, "SELECT release_version FROM system.local"))
-
-    async def close(self) -> None:
-        self._session.cluster.shutdown()

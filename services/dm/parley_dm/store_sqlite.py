@@ -12,8 +12,7 @@ from parley_contracts.dm import (
     DirectMessageSent,
     InboxEntry,
 )
-from parley_storage.event_log import LoggedStore
-from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
+from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
 from parley_storage.paging import sqlite_page
 from parley_storage.sqlite import Database, Statements
 
@@ -44,17 +43,13 @@ def _load(body: str) -> DirectMessage:
     return DirectMessage.model_validate_json(body)
 
 
-class SqliteDmStore(LoggedStore[ConversationEvent]):
+class SqliteDmStore(SqliteEventStore[ConversationEvent]):
     def __init__(self, db: Database):
-        self._db = db
-        self._log = SqliteEventLog(db, "conversation", TypeAdapter(ConversationEvent), project=_project)
+        super().__init__(db, "conversation", TypeAdapter(ConversationEvent), _project)
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteDmStore":
         return cls(await Database.open(path, SCHEMA))
-
-    async def settle(self, event: ConversationEvent) -> None:
-        """The append wrote the projection already."""
 
     async def message(self, message_id: int) -> DirectMessage | None:
         row = await self._db.one("SELECT body FROM dm_messages WHERE id = ?", (message_id,))
@@ -111,12 +106,6 @@ class SqliteDmStore(LoggedStore[ConversationEvent]):
             (count,),
         )
         return row[0]
-
-    async def ping(self) -> bool:
-        return await self._db.one("SELECT 1") == (1,)
-
-    async def close(self) -> None:
-        await self._db.close()
 
 
 async def _project(tx: Statements, event: ConversationEvent) -> None:
