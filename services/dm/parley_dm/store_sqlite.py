@@ -14,7 +14,7 @@ from parley_contracts.dm import (
 )
 from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
 from parley_storage.paging import sqlite_page
-from parley_storage.sqlite import Database, Statements
+from parley_storage.sqlite import Database, Statements, advance_counter
 
 from .store import UNREAD_CAP
 
@@ -100,12 +100,7 @@ class SqliteDmStore(SqliteEventStore[ConversationEvent]):
         return row is not None
 
     async def reserve_ids(self, count: int) -> int:
-        row = await self._db.one(
-            "INSERT INTO dm_id_blocks (name, last) VALUES ('messages', ?) ON CONFLICT (name) DO UPDATE"
-            " SET last = last + excluded.last RETURNING last",
-            (count,),
-        )
-        return row[0]
+        return await advance_counter(self._db, "dm_id_blocks", "messages", count)
 
 
 async def _project(tx: Statements, event: ConversationEvent) -> None:
