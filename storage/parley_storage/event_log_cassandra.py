@@ -315,7 +315,7 @@ class CassandraEventStore(LoggedStore[Event]):
     """Base of a service's store on Cassandra: its event log (tables `<name>_*`) and the
     projection's tables in one keyspace; `settle` writes the projection."""
 
-    def __init__(self, session: Session, keyspace: str, name: str, codec: TypeAdapter):
+    def __init__(self, session: Session, keyspace: str, name: str, codec: "TypeAdapter[Event]"):
         self._session = session
         self._keyspace = keyspace
         self._log = CassandraEventLog(session, keyspace, name, codec)

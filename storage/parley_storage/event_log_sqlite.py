@@ -108,7 +108,7 @@ class SqliteEventStore(LoggedStore[Event]):
     """Base of a service's store in a SQLite file: its event log, and its projection,
     which `project` writes in the append's own transaction."""
 
-    def __init__(self, db: Database, name: str, codec: TypeAdapter, project: Projector):
+    def __init__(self, db: Database, name: str, codec: "TypeAdapter[Event]", project: "Projector[Event]"):
         self._db = db
         self._log = SqliteEventLog(db, name, codec, project)
 

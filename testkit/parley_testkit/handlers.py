@@ -11,14 +11,17 @@ import pytest
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.outbox_relay import OutboxRelay
+from parley_storage.event_log import Stream
 
 
 class Handlers:
-    def __init__(self, ports: Any, store: Any = None, stream_of: Callable[[Any], object] | None = None):
+    def __init__(self, ports: Any, store: Any = None, stream_of: Callable[[Any], Stream] | None = None):
         """`store` and `stream_of` for a service whose handlers return (reply, events)."""
         self.ports = ports
-        self.published: list = []
-        self._relay = OutboxRelay(store, self._publish, stream_of) if store is not None else None
+        self.published: list[Any] = []
+        self._relay = None
+        if store is not None and stream_of is not None:
+            self._relay = OutboxRelay(store, self._publish, stream_of)
 
     async def _publish(self, event: object) -> None:
         self.published.append(event)

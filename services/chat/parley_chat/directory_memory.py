@@ -75,7 +75,7 @@ class MemoryDirectory:
         return channel
 
     async def directs_of(self, user_id: int) -> list[Channel]:
-        return [c for _, c in sorted(self._channels.items()) if c.type is ChannelType.DM and user_id in c.member_ids]
+        return [c for _, c in sorted(self._channels.items()) if user_id in (c.member_ids or [])]
 
     async def ping(self) -> bool:
         return True

@@ -7,6 +7,7 @@ older event never undoes a newer one, so the republisher may run it again.
 """
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from parley_contracts.dm import ConversationEvent, DirectMessage, InboxEntry
@@ -23,7 +24,12 @@ def unread(recipients: Iterable[int], user_id: int) -> int:
 
 def newest_first(entries: list[InboxEntry]) -> list[InboxEntry]:
     """The inbox's order: most recent first; within one millisecond, the later message id."""
-    return sorted(entries, key=lambda e: (e.last_message.created_at, e.last_message.id), reverse=True)
+
+    def recency(entry: InboxEntry) -> tuple[datetime, int]:
+        last = entry.last_message
+        return (last.created_at, last.id) if last is not None else (datetime.min.replace(tzinfo=UTC), 0)
+
+    return sorted(entries, key=recency, reverse=True)
 
 
 class DmStore(EventStore[ConversationEvent], Protocol):

@@ -41,9 +41,9 @@ class MemoryDmStore(LoggedStore[ConversationEvent]):
             message, last_seq = self._messages[event.message_id]
             if last_seq < event.seq:
                 self._messages[message.id] = (message.model_copy(update={"read_at": event.read_at}), event.seq)
-            entry = self._inboxes.get((event.read_by, event.conversation_id))
-            if entry is not None:
-                entry.read_upto = max(entry.read_upto, message.seq)
+            reader = self._inboxes.get((event.read_by, event.conversation_id))
+            if reader is not None:
+                reader.read_upto = max(reader.read_upto, message.seq)
 
     async def message(self, message_id: int) -> DirectMessage | None:
         row = self._messages.get(message_id)
