@@ -12,7 +12,13 @@ export UV_PYTHON := $(PYTHON)
 # Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
 export UV_SYSTEM_CERTS := true
 
-.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up demo
+.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up demo web web-install chromium
+
+# The browser half (web/): npm packages from the lockfile; never a browser download.
+NPM ?= npm
+WEB_INSTALLED := web/node_modules/.package-lock.json
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+CHROMIUM := /usr/bin/chromium
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,12 +27,32 @@ $(UV):
 install: $(UV)
 	$(UV) sync --all-packages --frozen
 
-lint: install
+lint: install web-install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
+	cd web && $(NPM) run lint
 
-test: lint
-	$(RUN) parley-infra run -- pytest
+test: lint web chromium
+	$(RUN) coverage erase
+	$(RUN) parley-infra run -- coverage run -m pytest
+	$(RUN) coverage combine --quiet
+	$(RUN) coverage html --quiet
+	$(RUN) coverage json --quiet
+	$(RUN) coverage report
+
+$(WEB_INSTALLED): web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+
+web-install: $(WEB_INSTALLED)
+
+# The client and hooks (tsc) and the app (Vite) into web/app/dist, which the edge serves at /.
+web: web-install
+	cd web && $(NPM) run build
+
+# Debian's Chromium for the browser tests (as root); nothing else ever downloads a browser.
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 infra-up: install
 	$(RUN) parley-infra up
@@ -37,13 +63,16 @@ infra-down: install
 infra-status: install
 	$(RUN) parley-infra status
 
+# The JSON Schemas, and the web client's TypeScript types generated from them (node only).
 schemas: install
 	$(RUN) python -m parley_contracts.export
+	node web/packages/client/scripts/gen-types.mjs
 
 nats-config: install
 	$(RUN) python -m parley_stack.nats_permissions > deploy/nats/nats.conf
 
 up: install
+	@test -f web/app/dist/index.html || { echo "parley: building the web app (make web) so the edge serves it at /"; $(MAKE) web; }
 	$(RUN) python -m parley_stack
 
 demo: install

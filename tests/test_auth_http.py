@@ -5,9 +5,12 @@ import hashlib
 
 import httpx
 import pytest
+import uvicorn
 
 from parley_contracts import auth, subjects
+from parley_edge.app import create_app
 from parley_edge.cookies import COOKIE_NAME, sign, unsign
+from parley_edge.settings import EdgeSettings
 from parley_stack.processes import service, wait_all
 from parley_testkit.waiting import until
 
@@ -241,3 +244,29 @@ async def test_logout_publishes_session_ended_for_edges(edge, bus):
     event = await asyncio.wait_for(ended.get(), 5)
     assert event.user_id == user["id"]
     assert event.session_key == hashlib.sha256(token.encode()).hexdigest()
+
+
+async def test_login_over_a_connection_without_a_peer_address_is_not_500(nats_url, auth_process, tmp_path):
+    """Over a Unix socket (or once a TCP peer is gone before its address is read) the ASGI
+    scope has no client; logging in must still work, throttled without an address."""
+    wait_all(auth_process)
+    settings = EdgeSettings(nats_url=nats_url)
+    path = str(tmp_path / "edge.sock")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), uds=path, log_config=None, access_log=False))
+    serving = asyncio.create_task(server.serve())
+    try:
+        await until(lambda: _started(server), timeout_s=30)
+        transport = httpx.AsyncHTTPTransport(uds=path)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+            registered = await register(client)
+            assert registered.status_code == 201, registered.text
+            client.cookies.clear()
+            logged_in = await client.post("/api/auth/login", json={"username": "ada", "password": PASSWORD})
+            assert logged_in.status_code == 200, logged_in.text
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(serving, 30)
+
+
+async def _started(server: uvicorn.Server) -> bool:
+    return server.started

@@ -93,7 +93,7 @@ def fresh_cassandra_schema() -> None:
 
 
 def service_pids(stack: Stack) -> dict[str, int]:
-    return {name: service.proc.pid for name, service in stack.services.items()}
+    return {name: service.popen().pid for name, service in stack.services.items()}
 
 
 async def run_scenario(name: str, make, target: Target, results: dict) -> None:

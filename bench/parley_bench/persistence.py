@@ -10,7 +10,8 @@ whether that rate is carried or queued.
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from parley_contracts import chat, dm, subjects
 from parley_runtime.bus import Bus
@@ -20,7 +21,7 @@ from .measure import latency_figures
 from .scenarios import at_rate
 from .target import Target
 
-Send = Callable[[int], Awaitable[None]]
+Send = Callable[[int], Coroutine[Any, Any, None]]
 CASES = [("channel", "one"), ("channel", "many"), ("dm", "one"), ("dm", "many")]
 STORES = ["sqlite", "cassandra"]
 
@@ -66,14 +67,18 @@ async def persistence(target: Target, pids: dict[str, int], label: str) -> dict:
         for spread, count in (("one", 1), ("many", len(streams))):
             name = f"persistence_{label}_{kind}_{spread}"
             target.progress(f"{name}: {sizes.persist_seconds}s, {sizes.persist_in_flight} in flight, {count} stream(s)")
+
+            def spread_send(n: int, s: Send = send, c: int = count) -> Coroutine[Any, Any, None]:
+                return s(n % c)
+
             with target.measuring(name, pid=pid) as span:
-                latencies = await _closed_loop(lambda n, s=send, c=count: s(n % c), sizes)
+                latencies = await _closed_loop(spread_send, sizes)
             figures[f"{kind}_{spread}_appends_per_s"] = round(len(latencies) / span.seconds)
             figures[f"{kind}_{spread}_p99_ms"] = latency_figures(latencies)["p99_ms"]
             figures[f"{kind}_{spread}_cpu_pct"] = span.cpu_pct
     rate = sizes.persist_rate
     target.progress(f"channel posts at {rate}/s over {len(channels)} channels")
-    latencies: list[float] = []
+    latencies = []
     send = _post(bus, channels)
     await at_rate(rate, round(rate * sizes.persist_seconds), _timed(send, latencies), target)
     figures.update({f"channel_at_{rate}_per_s_{k}": v for k, v in latency_figures(latencies).items()})

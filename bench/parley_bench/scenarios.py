@@ -2,7 +2,8 @@
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from parley_client import Listener
 from parley_contracts import chat, subjects
@@ -30,11 +31,12 @@ def deliveries(sockets: list[Listener], tags: set[str]) -> tuple[list[float], in
     return latencies, lost, doubled
 
 
-async def at_rate(rate: float, count: int, send: Callable[[int], Awaitable], target: Target) -> None:
+async def at_rate(rate: float, count: int, send: Callable[[int], Coroutine[Any, Any, object]], target: Target) -> None:
     """Start `send(n)` for each n at `rate` per second without waiting for the one before
     (an open loop, as independent clients are), then wait for them all."""
     loop = asyncio.get_running_loop()
-    started, tasks, due = loop.time(), [], every(2.0)
+    started, due = loop.time(), every(2.0)
+    tasks: list[asyncio.Task[object]] = []
     for n in range(count):
         tasks.append(asyncio.create_task(send(n)))
         if due():

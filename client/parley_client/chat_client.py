@@ -13,26 +13,33 @@ import uuid
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .frame_socket import FrameSocket
+from .frame_socket import Frame, FrameSocket
 
 SEQ_FRAMES = {"new_message", "message_edited", "message_deleted", "message_read"}
 
 
 class ChatClient:
-    def __init__(self, base_url: str, cookie: str, backoff_s: float = 0.1, max_backoff_s: float = 5.0, rng=None):
+    def __init__(
+        self,
+        base_url: str,
+        cookie: str,
+        backoff_s: float = 0.1,
+        max_backoff_s: float = 5.0,
+        rng: random.Random | None = None,
+    ):
         self.base_url = base_url
         self.cookie = cookie
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
         self.rng = rng or random.Random()
         self.last_seq: dict[int, int] = {}
-        self.events: asyncio.Queue[dict] = asyncio.Queue()
+        self.events: asyncio.Queue[Frame] = asyncio.Queue()
         self.connects = 0
-        self._unacked: dict[str, dict] = {}
-        self._acks: dict[str, asyncio.Future] = {}
+        self._unacked: dict[str, Frame] = {}
+        self._acks: dict[str, asyncio.Future[Frame]] = {}
         self._socket: FrameSocket | None = None
         self._connected = asyncio.Event()
-        self._runner: asyncio.Task | None = None
+        self._runner: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._runner = asyncio.create_task(self._run())
@@ -52,12 +59,17 @@ class ChatClient:
     async def join(self, channel_id: int) -> None:
         self.last_seq.setdefault(channel_id, -1)
         if self._socket:
-            await self._send_join(channel_id)
+            await self._send_join(self._socket, channel_id)
 
-    async def send_message(self, channel_id: int, content: str, timeout: float = 10.0) -> dict:
+    async def send_message(self, channel_id: int, content: str, timeout: float = 10.0) -> Frame:
         """Send and wait for the acknowledgement: our own `new_message`, carrying our clientMsgId."""
         client_msg_id = uuid.uuid4().hex
-        frame = {"type": "send_message", "channelId": channel_id, "content": content, "clientMsgId": client_msg_id}
+        frame: Frame = {
+            "type": "send_message",
+            "channelId": channel_id,
+            "content": content,
+            "clientMsgId": client_msg_id,
+        }
         self._unacked[client_msg_id] = frame
         self._acks[client_msg_id] = asyncio.get_running_loop().create_future()
         if self._socket:
@@ -70,12 +82,12 @@ class ChatClient:
         finally:
             self._acks.pop(client_msg_id, None)
 
-    async def _send_join(self, channel_id: int) -> None:
+    async def _send_join(self, socket: FrameSocket, channel_id: int) -> None:
         last = self.last_seq[channel_id]
-        frame = {"type": "join_channel", "channelId": channel_id}
+        frame: Frame = {"type": "join_channel", "channelId": channel_id}
         if last >= 0:
             frame["lastSeq"] = last
-        await self._socket.send(frame)
+        await socket.send(frame)
 
     async def _run(self) -> None:
         attempt = 0
@@ -91,7 +103,7 @@ class ChatClient:
             try:
                 await self._socket.next("connected")
                 for channel_id in self.last_seq:
-                    await self._send_join(channel_id)
+                    await self._send_join(self._socket, channel_id)
                 for frame in list(self._unacked.values()):
                     await self._socket.send(frame)
                 self._connected.set()
@@ -110,9 +122,9 @@ class ChatClient:
             fresh = await socket.frames_after(seen, timeout=3600)
             seen += len(fresh)
             for frame in fresh:
-                await self._on_frame(frame)
+                await self._on_frame(socket, frame)
 
-    async def _on_frame(self, frame: dict) -> None:
+    async def _on_frame(self, socket: FrameSocket, frame: Frame) -> None:
         if frame.get("type") == "joined_channel" and self.last_seq.get(frame["channelId"], -1) < 0:
             self.last_seq[frame["channelId"]] = frame["lastSeq"]
             return
@@ -124,7 +136,7 @@ class ChatClient:
         if seq <= last:
             return  # seen already
         if last >= 0 and seq > last + 1:
-            await self._send_join(channel_id)  # a gap: ask again from what we have
+            await self._send_join(socket, channel_id)  # a gap: ask again from what we have
             return
         self.last_seq[channel_id] = seq
         await self.events.put(frame)

@@ -5,9 +5,14 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+Frame = dict[str, Any]
+"""A JSON frame as decoded."""
 
 
 def socket_url(base_url: str, path: str) -> str:
@@ -17,7 +22,7 @@ def socket_url(base_url: str, path: str) -> str:
 class FrameSocket:
     def __init__(self, connection: ClientConnection):
         self.connection = connection
-        self.received: list[dict] = []
+        self.received: list[Frame] = []
         self.arrival_times: list[float] = []
         """Wall-clock time each received frame arrived, for latency measurements."""
         self._arrived = asyncio.Condition()
@@ -25,10 +30,12 @@ class FrameSocket:
 
     @classmethod
     async def open(
-        cls, base_url: str, path: str = "/ws/chat", cookie: str | None = None, origin: str | None = None, **options
+        cls, base_url: str, path: str = "/ws/chat", cookie: str | None = None, origin: str | None = None, **options: Any
     ) -> "FrameSocket":
         headers = {"Cookie": cookie} if cookie else {}
-        connection = await connect(socket_url(base_url, path), additional_headers=headers, origin=origin, **options)
+        connection = await connect(
+            socket_url(base_url, path), additional_headers=headers, origin=Origin(origin) if origin else None, **options
+        )
         return cls(connection)
 
     async def _read(self) -> None:
@@ -44,13 +51,13 @@ class FrameSocket:
             async with self._arrived:
                 self._arrived.notify_all()
 
-    async def send(self, frame: dict | str) -> None:
+    async def send(self, frame: Frame | str) -> None:
         await self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
 
-    async def wait_for(self, match: Callable[[dict], bool], timeout: float = 5.0) -> dict:
+    async def wait_for(self, match: Callable[[Frame], bool], timeout: float = 5.0) -> Frame:
         """The first received frame that matches, waiting for it if need be."""
 
-        async def find() -> dict:
+        async def find() -> Frame:
             async with self._arrived:
                 while True:
                     for frame in self.received:
@@ -62,21 +69,21 @@ class FrameSocket:
 
         return await asyncio.wait_for(find(), timeout)
 
-    async def next(self, frame_type: str, timeout: float = 5.0, **fields) -> dict:
+    async def next(self, frame_type: str, timeout: float = 5.0, **fields: object) -> Frame:
         """The first received frame of this type with these fields."""
         return await self.wait_for(
             lambda f: f.get("type") == frame_type and all(f.get(k) == v for k, v in fields.items()), timeout
         )
 
-    async def frames_after(self, index: int, timeout: float = 5.0) -> list[dict]:
+    async def frames_after(self, index: int, timeout: float = 5.0) -> list[Frame]:
         """The frames received after the first `index`, waiting until there is one."""
         await self.wait_for(lambda _frame: len(self.received) > index, timeout)
         return self.received[index:]
 
-    def of_type(self, frame_type: str) -> list[dict]:
+    def of_type(self, frame_type: str) -> list[Frame]:
         return [frame for frame in self.received if frame.get("type") == frame_type]
 
-    def timed(self, frame_type: str) -> list[tuple[dict, float]]:
+    def timed(self, frame_type: str) -> list[tuple[Frame, float]]:
         """Frames of this type with the time each arrived."""
         return [(f, at) for f, at in zip(self.received, self.arrival_times, strict=True) if f.get("type") == frame_type]
 

@@ -10,13 +10,12 @@ are never fragmented. Pings are answered; sending goes through the sans-I/O clie
 import asyncio
 import json
 import time
-from urllib.parse import urlsplit
 
 from websockets.client import ClientProtocol
 from websockets.protocol import State
-from websockets.uri import parse_uri
+from websockets.uri import WebSocketURI, parse_uri
 
-from .frame_socket import socket_url
+from .frame_socket import Frame, socket_url
 
 _TEXT, _CLOSE, _PING = 0x1, 0x8, 0x9
 
@@ -34,16 +33,16 @@ class Listener(asyncio.Protocol):
 
     @classmethod
     async def open(cls, base_url: str, path: str = "/ws/chat", cookie: str | None = None) -> "Listener":
-        url = socket_url(base_url, path)
-        parts = urlsplit(url)
-        client = ClientProtocol(parse_uri(url))
+        uri = parse_uri(socket_url(base_url, path))
+        client = ClientProtocol(uri)
+        host, port, ssl = endpoint(uri)
         loop = asyncio.get_running_loop()
-        ssl = parts.scheme == "wss" or None
-        _, listener = await loop.create_connection(lambda: cls(client, cookie), parts.hostname, parts.port, ssl=ssl)
+        _, listener = await loop.create_connection(lambda: cls(client, cookie), host, port, ssl=ssl)
         await listener._opened
         return listener
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    # A stream connection's protocol is handed a full `Transport`, which `_flush` writes to.
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._transport = transport
         request = self._client.connect()
         if self._cookie:
@@ -97,19 +96,19 @@ class Listener(asyncio.Protocol):
     def _flush(self) -> None:
         self._transport.write(b"".join(self._client.data_to_send()))
 
-    async def send(self, frame: dict) -> None:
+    async def send(self, frame: Frame) -> None:
         self._client.send_text(json.dumps(frame).encode())
         self._flush()
 
-    def frames(self, frame_type: str) -> list[tuple[dict, float]]:
+    def frames(self, frame_type: str) -> list[tuple[Frame, float]]:
         """Received frames of this type, decoded, with the time each arrived."""
         decoded = ((json.loads(payload), at) for at, payload in self.received)
         return [(frame, at) for frame, at in decoded if frame.get("type") == frame_type]
 
-    async def next(self, frame_type: str, timeout: float = 5.0, **fields) -> dict:
+    async def next(self, frame_type: str, timeout: float = 5.0, **fields: object) -> Frame:
         """The first received frame of this type with these fields, waiting for it if need be."""
 
-        async def find() -> dict:
+        async def find() -> Frame:
             while True:
                 self._arrived.clear()
                 for frame, _ in self.frames(frame_type):
@@ -126,3 +125,8 @@ class Listener(asyncio.Protocol):
             self._client.send_close(1000)
             self._flush()
             self._transport.close()
+
+
+def endpoint(uri: WebSocketURI) -> tuple[str, int, bool | None]:
+    """Host, port (the scheme's own when the URL names none) and TLS to connect with."""
+    return uri.host, uri.port, uri.secure or None

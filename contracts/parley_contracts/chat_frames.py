@@ -34,7 +34,8 @@ class LeaveChannel(ClientFrame):
 
 class SendMessage(ClientFrame, MessageDraft):
     type: Literal["send_message"]
-    mentions: Annotated[list[Id | UsernameQuery], Field(max_length=MAX_MENTIONS)] = []
+    # Wider than the draft's ids on purpose: the edge resolves the names before it sends the draft on.
+    mentions: Annotated[list[Id | UsernameQuery], Field(max_length=MAX_MENTIONS)] = []  # type: ignore[assignment]
     """User ids, or usernames as the seed's newer client sends them; the edge resolves
     names to ids and drops those that name nobody."""
 

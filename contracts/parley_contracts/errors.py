@@ -1,6 +1,7 @@
 """Error codes and the error shape shared by replies, HTTP bodies and `error` frames."""
 
 from enum import StrEnum
+from typing import Any
 
 from .base import Contract
 
@@ -25,4 +26,4 @@ class ErrorBody(Contract):
 
     code: ErrorCode
     message: str
-    details: list[dict] | None = None
+    details: list[dict[str, Any]] | None = None

@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
@@ -18,7 +19,7 @@ from .base import Contract
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "schemas"
 MODULES: tuple[ModuleType, ...] = (auth, chat, dm, signals, errors, replies, http, chat_frames, messagepal_frames)
-FRAME_UNIONS = {
+FRAME_UNIONS: dict[str, TypeAdapter[Any]] = {
     "ChatClientFrame": chat_frames.chat_client_frame,
     "ChatServerFrame": chat_frames.chat_server_frame,
     "MessagePalClientFrame": messagepal_frames.messagepal_client_frame,
@@ -34,14 +35,14 @@ def models_of(module: ModuleType) -> list[type[BaseModel]]:
     ]
 
 
-def module_schema(module: ModuleType) -> dict:
+def module_schema(module: ModuleType) -> dict[str, Any]:
     models = models_of(module)
     _, schema = models_json_schema([(m, "validation") for m in models], title=module.__name__)
     schema["description"] = inspect.getdoc(module)
     return schema
 
 
-def union_schema(adapter: TypeAdapter) -> dict:
+def union_schema(adapter: TypeAdapter[Any]) -> dict[str, Any]:
     return adapter.json_schema()
 
 
@@ -49,7 +50,7 @@ def _key(subject: str) -> str:
     return subject.replace(".", "_").replace("{", "").replace("}", "").replace(">", "all")
 
 
-def _repeats(command: subjects.Command) -> str:
+def _repeats(command: subjects.Command[Any, Any]) -> str:
     """What the description says of sending a command again (the bus does when it is late)."""
     if command.idempotency_key is not None:
         field = command.request.model_fields[command.idempotency_key].alias or command.idempotency_key
@@ -57,7 +58,7 @@ def _repeats(command: subjects.Command) -> str:
     return " Idempotent: a late request may be sent again." if command.idempotent else ""
 
 
-def asyncapi() -> dict:
+def asyncapi() -> dict[str, Any]:
     models: dict[str, type[BaseModel]] = {}
     for command in subjects.COMMANDS:
         models[command.request.__name__] = command.request
@@ -71,11 +72,11 @@ def asyncapi() -> dict:
     )
     name_of = {model: refs[(model, "validation")]["$ref"].rsplit("/", 1)[1] for model in models.values()}
 
-    channels: dict[str, dict] = {}
-    operations: dict[str, dict] = {}
-    messages: dict[str, dict] = {}
+    channels: dict[str, dict[str, Any]] = {}
+    operations: dict[str, dict[str, Any]] = {}
+    messages: dict[str, dict[str, Any]] = {}
 
-    def message(model: type[BaseModel]) -> dict:
+    def message(model: type[BaseModel]) -> dict[str, Any]:
         name = name_of[model]
         messages[name] = {"name": name, "payload": {"$ref": f"#/components/schemas/{name}"}}
         return {"$ref": f"#/components/messages/{name}"}
@@ -122,7 +123,7 @@ def asyncapi() -> dict:
     }
 
 
-def documents() -> dict[str, dict]:
+def documents() -> dict[str, dict[str, Any]]:
     """Every exported document by file name."""
     docs = {f"{m.__name__.rsplit('.', 1)[1]}.schema.json": module_schema(m) for m in MODULES}
     docs.update({f"{name}.schema.json": union_schema(a) for name, a in FRAME_UNIONS.items()})
@@ -130,7 +131,7 @@ def documents() -> dict[str, dict]:
     return docs
 
 
-def render(document: dict) -> str:
+def render(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 

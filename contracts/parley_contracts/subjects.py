@@ -7,7 +7,7 @@ is published on a subject that is not declared here.
 
 import string
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -131,6 +131,6 @@ CHAT_PRESENCE = Topic("chat.presence.{channel_id}", signals.PresenceChanged, dur
 DM_TYPING = Topic("dm.typing.user.{user_id}", signals.DirectTyping, durable=False)
 AUTH_SESSION_ENDED = Topic("auth.evt.session_ended", auth.SessionEnded, durable=False)
 
-COMMANDS: tuple[Command, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Command))
-TOPICS: tuple[Topic, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Topic))
+COMMANDS: tuple[Command[Any, Any], ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Command))
+TOPICS: tuple[Topic[Any], ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Topic))
 CHANNEL_EVENT_TOPICS = {t.model.model_fields["type"].default: t for t in TOPICS if t.template.startswith("chat.evt.")}

@@ -43,7 +43,7 @@ from .validation import describe, summary
 
 Request = TypeVar("Request", bound=BaseModel)
 Response = TypeVar("Response", bound=BaseModel)
-Model = TypeVar("Model")
+Model = TypeVar("Model", bound=BaseModel)
 
 log = structlog.get_logger("parley.bus")
 DRAIN_TIMEOUT_S = 30.0
@@ -67,7 +67,7 @@ class Bus:
         self.request_timeout_s = request_timeout_s
         self.resend_after_s = resend_after_s
         self._slots = asyncio.Semaphore(concurrency)
-        self._handling: set[asyncio.Task] = set()
+        self._handling: set[asyncio.Task[None]] = set()
         self._served: list[Subscription] = []
 
     @classmethod
@@ -183,11 +183,13 @@ class Bus:
         await self.nc.flush()  # the server knows the responder before serve() returns
         return subscription
 
-    def _handled(self, task: asyncio.Task) -> None:
+    def _handled(self, task: asyncio.Task[None]) -> None:
         self._handling.discard(task)
         self._slots.release()
 
-    async def _handle(self, command: Command, handler: Callable, data: bytes) -> bytes:
+    async def _handle(
+        self, command: Command[Request, Response], handler: Callable[[Request], Awaitable[Response]], data: bytes
+    ) -> bytes:
         try:
             request = command.request.model_validate_json(data)
         except ValidationError as exc:
@@ -220,7 +222,7 @@ class Bus:
     async def subscribe(
         self,
         subject: str,
-        decoder: type[BaseModel] | TypeAdapter,
+        decoder: type[BaseModel] | TypeAdapter[Any],
         handler: Callable[[Any, Msg], Awaitable[None]],
         queue: str = "",
     ) -> Subscription:
@@ -254,7 +256,8 @@ class Bus:
         """Stop taking commands (other copies get them), answer those under way, then close."""
         if self.nc.is_closed:
             return
-        await asyncio.gather(*(subscription.drain() for subscription in self._served))
+        # nats-py leaves `Subscription.drain` unannotated.
+        await asyncio.gather(*(subscription.drain() for subscription in self._served))  # type: ignore[no-untyped-call]
         if self._handling:  # bounded like nats-py's own drain: one stuck handler must not hold the exit
             await asyncio.wait(self._handling, timeout=DRAIN_TIMEOUT_S)
         await self.nc.drain()

@@ -6,6 +6,7 @@ Liveness says the process answers; readiness runs the service's checks (NATS, st
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -52,7 +53,7 @@ class HealthServer:
         finally:
             writer.close()
 
-    async def _route(self, path: str) -> tuple[str, dict]:
+    async def _route(self, path: str) -> tuple[str, dict[str, Any]]:
         if path == "/healthz":
             return "200 OK", {"status": "ok"}
         if path == "/readyz":

@@ -6,8 +6,10 @@ reaches the output.
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
 
 from .settings import LogFormat
 
@@ -31,13 +33,13 @@ SECRET_KEYS = frozenset(
 REDACTED = "[redacted]"
 
 
-def redact_secrets(_logger, _method, event_dict: dict) -> dict:
+def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     for key in event_dict.keys() & SECRET_KEYS:
         event_dict[key] = REDACTED
     return event_dict
 
 
-def configure_logging(fmt: LogFormat, level: str = "info", stream=None) -> None:
+def configure_logging(fmt: LogFormat, level: str = "info", stream: TextIO | None = None) -> None:
     renderer = (
         structlog.processors.JSONRenderer() if fmt is LogFormat.JSON else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -12,18 +12,27 @@ The store it drives is the event-sourced store port, `parley_storage.event_log.E
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import structlog
 
+from parley_contracts.subjects import Command
+
+from .bus import Bus
 from .settings import EventSourcedSettings
 
 if TYPE_CHECKING:  # only the port's type: services without a store use this package without storage
     from parley_storage.event_log import EventStore, Stream
 
-Event = TypeVar("Event")
+
+class Sequenced(Protocol):
+    @property
+    def seq(self) -> int: ...
+
+
+Event = TypeVar("Event", bound=Sequenced)
 log = structlog.get_logger("parley.outbox")
 
 
@@ -66,11 +75,14 @@ class OutboxRelay(Generic[Event]):
             await asyncio.sleep(interval_s)
 
 
-Handler = Callable[[object, object], Awaitable[tuple[object, list]]]
+Handler = Callable[[Any, Any], Awaitable[tuple[Any, list[Any]]]]
 """A command handler: (command, ports) -> (reply, events it appended)."""
+Routes = Iterable[tuple[Command[Any, Any], Handler]]
 
 
-async def serve_event_sourced(bus, settings: EventSourcedSettings, routes, ports, relay: OutboxRelay) -> asyncio.Task:
+async def serve_event_sourced(
+    bus: Bus, settings: EventSourcedSettings, routes: Routes, ports: object, relay: OutboxRelay[Any]
+) -> asyncio.Task[None]:
     """Start an event-sourced service: the events stream exists, whatever a dead
     predecessor left unpublished goes out, commands are served, and the republisher runs
     (the task returned; cancel it on close)."""
@@ -81,7 +93,9 @@ async def serve_event_sourced(bus, settings: EventSourcedSettings, routes, ports
     return asyncio.create_task(relay.run(settings.republish_interval_s, grace))
 
 
-async def serve_handlers(bus, routes, ports, relay: OutboxRelay, kill_after_persist: bool = False) -> None:
+async def serve_handlers(
+    bus: Bus, routes: Routes, ports: object, relay: OutboxRelay[Any], kill_after_persist: bool = False
+) -> None:
     """Answer each command with its handler; its events are delivered before the reply.
 
     `kill_after_persist` is a failpoint for tests: the process SIGKILLs itself between
@@ -89,7 +103,7 @@ async def serve_handlers(bus, routes, ports, relay: OutboxRelay, kill_after_pers
     """
     for command, handler in routes:
 
-        async def handle(request, handler: Handler = handler):
+        async def handle(request: Any, handler: Handler = handler) -> Any:
             reply, events = await handler(request, ports)
             if events and kill_after_persist:
                 os.kill(os.getpid(), signal.SIGKILL)

@@ -3,10 +3,12 @@
 Input values are left out on purpose: they may hold passwords or message bodies.
 """
 
+from typing import Any
+
 from pydantic import ValidationError
 
 
-def describe(error: ValidationError) -> list[dict]:
+def describe(error: ValidationError) -> list[dict[str, Any]]:
     return [
         {"field": ".".join(str(part) for part in item["loc"]) or "(body)", "problem": item["msg"]}
         for item in error.errors(include_url=False, include_input=False, include_context=False)

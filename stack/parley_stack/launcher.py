@@ -74,7 +74,8 @@ class Stack:
         raise RuntimeError(f"nats-server did not listen on {self.settings.nats_port}")
 
     def _write_pids(self) -> None:
-        pids = {"nats": self.nats.pid, **{name: p.proc.pid for name, p in self.services.items()}}
+        assert self.nats is not None  # started before the services
+        pids = {"nats": self.nats.pid, **{name: p.popen().pid for name, p in self.services.items()}}
         (self.data_dir / "stack.pids").write_text("".join(f"{name} {pid}\n" for name, pid in pids.items()))
 
     def describe(self) -> str:
@@ -90,6 +91,7 @@ class Stack:
 
     def supervise(self) -> None:
         """One round: NATS and every service that exited or stayed unready too long start again."""
+        assert self.nats is not None  # supervised only once started
         if self.nats.poll() is not None:
             say(f"nats-server exited with {self.nats.returncode}; restarting it")
             self._start_nats()
@@ -97,8 +99,8 @@ class Stack:
         if poll_readiness:
             self.polled_at = time.monotonic()
         for name, process in list(self.services.items()):
-            if process.proc.poll() is not None:
-                say(f"{name} crashed with exit code {process.proc.returncode}; last log lines:")
+            if process.popen().poll() is not None:
+                say(f"{name} crashed with exit code {process.popen().returncode}; last log lines:")
             elif poll_readiness and name != "edge" and self._unready_too_long(name, process):
                 # Not the edge: it is unready while auth is, and a restart would drop every socket.
                 say(f"{name} not ready for {self.settings.unready_restart_s:g}s; restarting it; last log lines:")

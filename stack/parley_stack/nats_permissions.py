@@ -7,26 +7,28 @@ the server configuration that compose mounts (`deploy/nats/nats.conf`); a test k
 the committed file equal to a fresh one.
 """
 
+from typing import Any
+
 from parley_contracts import subjects as s
 
 JETSTREAM_API = "$JS.API.>"
 REPLIES = "_INBOX.>"
 
-REQUESTS = {
+REQUESTS: dict[str, list[s.Command[Any, Any]]] = {
     "auth": [],
     "chat": [s.AUTH_GET_USERS, s.AUTH_FIND_USER],
     "dm": [s.AUTH_GET_USERS],
     "edge": [c for c in s.COMMANDS],
     "assistant": [s.AUTH_REGISTER, s.AUTH_FIND_USER, s.AUTH_GET_USERS, s.CHAT_HISTORY, s.CHAT_POST_MESSAGE],
 }
-PUBLISHES = {
+PUBLISHES: dict[str, list[s.Topic[Any]]] = {
     "auth": [s.AUTH_SESSION_ENDED],
     "chat": [t for t in s.TOPICS if t.template.startswith("chat.evt.")],
     "dm": [s.DM_MESSAGE_SENT, s.DM_MESSAGE_READ],
     "edge": [s.CHAT_TYPING, s.CHAT_PRESENCE, s.DM_TYPING],
     "assistant": [s.CHAT_TYPING],
 }
-LISTENS = {
+LISTENS: dict[str, list[str]] = {
     "auth": [],
     "chat": [],
     "dm": [],

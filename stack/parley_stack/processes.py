@@ -61,7 +61,7 @@ class ServiceProcess:
         self.log_file = log_file
         self.ready_url = ready_url
         self.base_url = ""
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> "ServiceProcess":
         return self.spawn().wait_ready(timeout_s)
@@ -75,6 +75,12 @@ class ServiceProcess:
             )  # fmt: skip
         return self
 
+    def popen(self) -> "subprocess.Popen[bytes]":
+        """The process `spawn` started."""
+        if self.proc is None:
+            raise ServiceFailed(f"{self.module} was never spawned")
+        return self.proc
+
     def ready(self) -> bool:
         """Whether its `/readyz` answers 200 now (a 503, no answer or a stranger's answer: no)."""
         try:
@@ -87,8 +93,8 @@ class ServiceProcess:
     def wait_ready(self, timeout_s: float = 30.0) -> "ServiceProcess":
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ServiceFailed(f"{self.module} exited with {self.proc.returncode}:\n{tail(self.log_file)}")
+            if self.popen().poll() is not None:
+                raise ServiceFailed(f"{self.module} exited with {self.popen().returncode}:\n{tail(self.log_file)}")
             if self.ready():
                 return self
             time.sleep(0.05)

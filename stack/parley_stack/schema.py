@@ -19,6 +19,7 @@ from parley_chat.streams_cassandra import create_schema as create_chat_tables
 from parley_dm.settings import DmSettings
 from parley_dm.store_cassandra import create_schema as create_dm_tables
 from parley_storage.cassandra import connect
+from parley_storage.mongo import Document
 
 
 class SchemaSettings(BaseSettings):
@@ -42,7 +43,7 @@ def create_keyspaces_and_tables(chat: ChatSettings, dm: DmSettings, replication:
 async def create_indexes(auth: AuthSettings, chat: ChatSettings) -> None:
     for url, database, open_store in ((auth.mongo_url, auth.mongo_database, MongoAuthStore.open),
                                       (chat.mongo_url, chat.mongo_database, MongoDirectory.open)):  # fmt: skip
-        client = AsyncIOMotorClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000)
         try:
             await open_store(client[database])
         finally:

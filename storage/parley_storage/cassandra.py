@@ -18,14 +18,14 @@ def qualified(keyspace: str) -> Callable[[str], str]:
     return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS) (\w+)", rf"\1 {keyspace}.\2", cql)
 
 
-async def execute(session: Session, statement: Any, params: Any = None) -> list:
+async def execute(session: Session, statement: Any, params: Any = None) -> list[Any]:
     """Run one statement and return all its rows (pages fetched as needed)."""
     loop = asyncio.get_running_loop()
-    done: asyncio.Future = loop.create_future()
-    rows: list = []
+    done: asyncio.Future[list[Any]] = loop.create_future()
+    rows: list[Any] = []
     future: ResponseFuture = session.execute_async(statement, params)
 
-    def on_page(page: list) -> None:
+    def on_page(page: list[Any]) -> None:
         rows.extend(page or [])  # writes answer with no page at all
         if future.has_more_pages:
             future.start_fetching_next_page()
@@ -49,7 +49,7 @@ async def execute_together(session: Session, statements: list[tuple[Any, Any]]) 
     await execute(session, batch)
 
 
-def _settle(done: asyncio.Future, result: Any, error: BaseException | None) -> None:
+def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
     if done.done():
         return
     if error is not None:
@@ -63,7 +63,7 @@ def _row_type(columns: tuple[str, ...]) -> type:
     return namedtuple("Row", [column.strip("[]") for column in columns], rename=True)
 
 
-def _rows(columns: list[str], rows: list) -> list:
+def _rows(columns: list[str], rows: list[Any]) -> list[Any]:
     """Rows as named tuples, like the driver's default factory, which builds a new
     namedtuple class for every result (5 % of a busy service's time went there)."""
     row_type = _row_type(tuple(columns))

@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Generic
+from typing import Any, Generic
 
 import structlog
 from cassandra import ConsistencyLevel, WriteTimeout
@@ -71,33 +71,35 @@ def event_log_tables(name: str) -> list[str]:
 
 @dataclass
 class _Pending:
-    build: Callable[[int], object]
+    build: Callable[[int], Any]
     key: str | None
-    done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[Appended[Any]] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
-    def settle(self, outcome: Appended | None = None, error: BaseException | None = None) -> None:
+    def settle(self, outcome: Appended[Any] | None = None, error: BaseException | None = None) -> None:
         """Tells the appender, unless it stopped waiting (its request was cancelled)."""
         if self.done.done():
             return
         if error is not None:
             self.done.set_exception(error)
-        else:
+        elif outcome is not None:
             self.done.set_result(outcome)
 
 
 class CassandraEventLog(Generic[Event]):
-    def __init__(self, session: Session, keyspace: str, name: str, codec: TypeAdapter, bucket_size: int = BUCKET_SIZE):
+    def __init__(
+        self, session: Session, keyspace: str, name: str, codec: TypeAdapter[Event], bucket_size: int = BUCKET_SIZE
+    ):
         """`name` prefixes the tables, created beforehand from `event_log_tables(name)`."""
         self._session = session
         self._codec = codec
         self._bucket_size = bucket_size
         self._heads: dict[str, int] = {}  # a hint only: the batch's condition decides
         self._waiting: defaultdict[str, list[_Pending]] = defaultdict(list)
-        self._committers: dict[str, asyncio.Task] = {}
+        self._committers: dict[str, asyncio.Task[None]] = {}
         self._unmarks: list[tuple[int, str, int]] = []
-        self._unmarking: asyncio.Future | None = None
+        self._unmarking: asyncio.Future[None] | None = None
 
-        def prepare(cql: str, consistency: int | None = None):
+        def prepare(cql: str, consistency: int | None = None) -> Any:
             statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
             if consistency is not None:
                 statement.consistency_level = consistency
@@ -123,7 +125,7 @@ class CassandraEventLog(Generic[Event]):
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
 
-    def _dump(self, event) -> str:
+    def _dump(self, event: Event) -> str:
         return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
 
     # Appending ---------------------------------------------------------------------
@@ -182,7 +184,7 @@ class CassandraEventLog(Generic[Event]):
         )
         return [pending for pending in batch if not pending.done.done()]
 
-    async def _settle_duplicates(self, stream: str, batch: list[_Pending], rows: list) -> None:
+    async def _settle_duplicates(self, stream: str, batch: list[_Pending], rows: list[Any]) -> None:
         """Answers the appends of `batch` whose key one of these key rows holds with its original event."""
         keyed = {key_position(p.key): p for p in batch if p.key is not None}
         for row in rows:
@@ -190,7 +192,9 @@ class CassandraEventLog(Generic[Event]):
             if pending is not None and getattr(row, "key", None) == pending.key:
                 pending.settle(Appended(await self._event(stream, row.ref), duplicate=True))
 
-    async def _try_batch(self, stream, bucket, head, batch, events) -> tuple[bool, int]:
+    async def _try_batch(
+        self, stream: str, bucket: int, head: int, batch: list[_Pending], events: list[tuple[int, Event]]
+    ) -> tuple[bool, int]:
         """Whether the batch committed, and if not the current head; appends whose key was
         used before are answered as duplicates."""
         marked_at, shard = datetime.now(UTC), shard_of(stream)
@@ -216,7 +220,9 @@ class CassandraEventLog(Generic[Event]):
         current = next((row.head for row in rows if row.head is not None), None)
         return False, bucket * self._bucket_size if current is None else current  # None: the bucket is not open
 
-    async def _resolve_timeout(self, stream, bucket, head, events) -> tuple[bool, int]:
+    async def _resolve_timeout(
+        self, stream: str, bucket: int, head: int, events: list[tuple[int, Event]]
+    ) -> tuple[bool, int]:
         """A conditional batch that timed out may or may not have been applied: a SERIAL read
         finishes any round in progress and tells which."""
         first_seq, first_event = events[0]
@@ -269,7 +275,7 @@ class CassandraEventLog(Generic[Event]):
     async def _clear_marks(self) -> None:
         await asyncio.sleep(0)  # let this turn's other publishers join
         marks, self._unmarks, self._unmarking = self._unmarks, [], None
-        by_shard: defaultdict[int, list] = defaultdict(list)
+        by_shard: defaultdict[int, list[tuple[Any, tuple[int, str, int]]]] = defaultdict(list)
         for mark in marks:
             by_shard[mark[0]].append((self._unmark, mark))
         try:

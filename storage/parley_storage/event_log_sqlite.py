@@ -43,20 +43,22 @@ async def _no_projection(_: Statements, __: object) -> None:
 
 
 class SqliteEventLog(Generic[Event]):
-    def __init__(self, db: Database, name: str, codec: TypeAdapter, project: Projector = _no_projection):
+    def __init__(self, db: Database, name: str, codec: TypeAdapter[Event], project: Projector[Event] = _no_projection):
         """`name` prefixes the tables; the database must have `event_log_schema(name)`."""
         self._db = db
         self._t = name
         self._codec = codec
         self._project = project
 
-    def _dump(self, event) -> str:
+    def _dump(self, event: Event) -> str:
         return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
 
     async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
         return await self._db.write(lambda tx: self._append(tx, str(stream), build, key))
 
-    async def _append(self, tx: Statements, stream: str, build: Callable[[int], Event], key: str | None) -> Appended:
+    async def _append(
+        self, tx: Statements, stream: str, build: Callable[[int], Event], key: str | None
+    ) -> Appended[Event]:
         t = self._t
         if key is not None:
             row = await tx.one(
@@ -66,7 +68,7 @@ class SqliteEventLog(Generic[Event]):
             )
             if row:
                 return Appended(self._codec.validate_json(row[0]), duplicate=True)
-        (head,) = await tx.one(f"SELECT COALESCE(MAX(seq), 0) FROM {t}_events WHERE stream = ?", (stream,))
+        (head,) = await tx.first(f"SELECT COALESCE(MAX(seq), 0) FROM {t}_events WHERE stream = ?", (stream,))
         event = build(head + 1)
         await tx.execute(
             f"INSERT INTO {t}_events (stream, seq, body) VALUES (?, ?, ?)", (stream, head + 1, self._dump(event))
@@ -100,8 +102,8 @@ class SqliteEventLog(Generic[Event]):
 
     async def head(self, stream: Stream) -> int:
         query = f"SELECT COALESCE(MAX(seq), 0) FROM {self._t}_events WHERE stream = ?"
-        (head,) = await self._db.one(query, (str(stream),))
-        return head
+        (head,) = await self._db.first(query, (str(stream),))
+        return int(head)
 
 
 class SqliteEventStore(LoggedStore[Event]):

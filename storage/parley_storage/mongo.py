@@ -6,16 +6,20 @@ block of ids is claimed by inserting a document whose `_id` names where the bloc
 starts: the unique `_id` lets exactly one claimant have each block on either server.
 """
 
+from typing import Any
+
 import pymongo
 from motor.motor_asyncio import AsyncIOMotorCollection
 from pymongo.errors import DuplicateKeyError
 
+Document = dict[str, Any]
 
-async def ensure_counter_index(blocks: AsyncIOMotorCollection) -> None:
+
+async def ensure_counter_index(blocks: AsyncIOMotorCollection[Document]) -> None:
     await blocks.create_index([("name", pymongo.ASCENDING), ("last", pymongo.DESCENDING)])
 
 
-async def advance_counter(blocks: AsyncIOMotorCollection, name: str, by: int = 1) -> int:
+async def advance_counter(blocks: AsyncIOMotorCollection[Document], name: str, by: int = 1) -> int:
     """Reserve the next `by` ids of counter `name`; return the last id of the block."""
     while True:
         newest = await blocks.find_one({"name": name}, sort=[("last", pymongo.DESCENDING)])

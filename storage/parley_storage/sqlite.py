@@ -30,6 +30,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import structlog
 
@@ -39,6 +40,9 @@ LAZY_WRITE_S = 0.2
 log = structlog.get_logger("parley.sqlite")
 Unit = Callable[["Statements"], Awaitable[object]]
 """A unit of work inside a shared write transaction."""
+Result = TypeVar("Result")
+Row = tuple[Any, ...]
+Params = tuple[object, ...]
 
 
 class Statements:
@@ -47,13 +51,21 @@ class Statements:
     def __init__(self, connection: sqlite3.Connection):
         self.connection = connection
 
-    async def one(self, query: str, params: tuple = ()) -> tuple | None:
-        return self.connection.execute(query, params).fetchone()
+    async def one(self, query: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.connection.execute(query, params).fetchone()
+        return row
 
-    async def all(self, query: str, params: tuple = ()) -> list[tuple]:
+    async def first(self, query: str, params: Params = ()) -> Row:
+        """The row of a query that always yields one: an aggregate, an upsert's RETURNING."""
+        row = await self.one(query, params)
+        if row is None:
+            raise sqlite3.DataError(f"no row from {query!r}")
+        return row
+
+    async def all(self, query: str, params: Params = ()) -> list[Row]:
         return self.connection.execute(query, params).fetchall()
 
-    async def execute(self, query: str, params: tuple = ()) -> int:
+    async def execute(self, query: str, params: Params = ()) -> int:
         """Runs a write; returns the rows it changed."""
         return self.connection.execute(query, params).rowcount
 
@@ -62,11 +74,11 @@ class Database:
     def __init__(self, connection: sqlite3.Connection):
         self._statements = Statements(connection)
         self._lock = asyncio.Lock()
-        self._checkpoints: asyncio.Task | None = None
-        self._queued: list[tuple[Unit, asyncio.Future | None]] = []
+        self._checkpoints: asyncio.Task[None] | None = None
+        self._queued: list[tuple[Unit, asyncio.Future[object] | None]] = []
         self._commit_at: tuple[float, asyncio.Handle] | None = None
         """When the next group commit starts, and its handle."""
-        self._committing: asyncio.Task | None = None
+        self._committing: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str, schema: str) -> "Database":
@@ -83,15 +95,19 @@ class Database:
             db._checkpoints = asyncio.create_task(_checkpoint_forever(path))
         return db
 
-    async def one(self, query: str, params: tuple = ()) -> tuple | None:
+    async def one(self, query: str, params: Params = ()) -> Row | None:
         async with self._lock:
             return await self._statements.one(query, params)
 
-    async def all(self, query: str, params: tuple = ()) -> list[tuple]:
+    async def first(self, query: str, params: Params = ()) -> Row:
+        async with self._lock:
+            return await self._statements.first(query, params)
+
+    async def all(self, query: str, params: Params = ()) -> list[Row]:
         async with self._lock:
             return await self._statements.all(query, params)
 
-    async def execute(self, query: str, params: tuple = ()) -> int:
+    async def execute(self, query: str, params: Params = ()) -> int:
         async with self._lock:
             return await self._statements.execute(query, params)
 
@@ -107,12 +123,12 @@ class Database:
                 raise
             await self._statements.execute("COMMIT")
 
-    async def write(self, unit: Unit) -> object:
+    async def write(self, unit: Callable[[Statements], Awaitable[Result]]) -> Result:
         """Runs `unit` in the transaction this loop turn's writes share; returns its result."""
-        done = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
         self._queued.append((unit, done))
         self._commit_within(0)
-        return await done
+        return cast(Result, await done)  # the future holds what `unit` returned
 
     def write_soon(self, unit: Unit) -> None:
         """Queues `unit` for the next shared transaction, at the latest `LAZY_WRITE_S` from now."""
@@ -162,7 +178,9 @@ class Database:
         finally:
             self._committing = None
 
-    async def _run_in_one_transaction(self, units: list) -> list[tuple[object, BaseException | None]]:
+    async def _run_in_one_transaction(
+        self, units: list[tuple[Unit, asyncio.Future[object] | None]]
+    ) -> list[tuple[object, BaseException | None]]:
         tx = self._statements
         outcomes: list[tuple[object, BaseException | None]] = []
         try:
@@ -192,12 +210,11 @@ class Database:
 async def advance_counter(db: Database, table: str, name: str, by: int = 1) -> int:
     """Reserves the next `by` ids of counter `name` in `table` (`name TEXT PRIMARY KEY,
     last INTEGER`); returns the last id of the block. One statement: atomic."""
-    row = await db.one(
+    row = await db.first(
         f"INSERT INTO {table} (name, last) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
         " SET last = last + excluded.last RETURNING last",
         (name, by),
     )
-    assert row is not None  # RETURNING always yields the row written
     return int(row[0])
 
 

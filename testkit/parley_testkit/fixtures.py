@@ -16,6 +16,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 
 from parley_runtime.bus import Bus
 from parley_storage.cassandra import connect
+from parley_storage.mongo import Document
 
 from .config import InfraSettings
 from .nats_server import EphemeralNats
@@ -90,7 +91,9 @@ def cassandra_settings(request, create_schema) -> dict[str, str]:
 async def mongo_client(infra_settings):
     server = FerretDB(infra_settings)
     _ensure(server)
-    client = AsyncIOMotorClient(server.url(), tz_aware=True, serverSelectionTimeoutMS=5000)
+    client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(
+        server.url(), tz_aware=True, serverSelectionTimeoutMS=5000
+    )
     yield client
     client.close()
 

@@ -20,7 +20,7 @@ TEST_SERVERS = ("cassandra", "ferretdb")
 
 def up(names: list[str], settings: InfraSettings) -> list[str]:
     servers = all_servers(settings)
-    started = []
+    started: list[str] = []
     for name in names:
         server = servers[name]
         try:

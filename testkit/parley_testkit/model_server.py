@@ -24,6 +24,7 @@ class FakeModelServer:
         self.requests.append({"path": lines[0].split()[1], "headers": headers, "body": body})
         if self.mode == "slow":
             await asyncio.sleep(5)
+        payload: dict[str, object]
         status, payload = (200, {"choices": [{"message": {"role": "assistant", "content": " Deploy on Friday. "}}]})
         if self.mode == "error":
             status, payload = 500, {"error": {"message": "overloaded"}}
@@ -36,4 +37,5 @@ class FakeModelServer:
         writer.close()
 
     async def stop(self) -> None:
-        self.server.close()
+        if self.server is not None:
+            self.server.close()

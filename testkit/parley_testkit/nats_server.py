@@ -29,7 +29,8 @@ class EphemeralNats:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise ServerFailed(f"nats-server exited: {self.proc.stderr.read().decode(errors='replace')}")
+                _, errors = self.proc.communicate()
+                raise ServerFailed(f"nats-server exited: {errors.decode(errors='replace')}")
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
                     return self

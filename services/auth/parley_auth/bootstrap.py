@@ -8,6 +8,7 @@ from motor.motor_asyncio import AsyncIOMotorClient
 from parley_contracts import auth, subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
+from parley_storage.mongo import Document
 
 from . import handlers
 from .handlers import Ports
@@ -31,7 +32,9 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
 
 async def open_store(settings: AuthSettings) -> AuthStore:
     if settings.store is StoreKind.MONGO:
-        client = AsyncIOMotorClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(
+            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000
+        )
         return await MongoAuthStore.open(client[settings.mongo_database])
     return await SqliteAuthStore.open(settings.sqlite_path)
 

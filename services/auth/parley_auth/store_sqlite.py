@@ -54,7 +54,7 @@ class SqliteAuthStore:
 
     async def create_user(self, user: NewUser) -> UserRecord:
         try:
-            row = await self._db.one(
+            row = await self._db.first(
                 "INSERT INTO users (username, username_lower, name, email, email_lower, role, password_hash,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (user.username, user.username.lower(), user.name, user.email,

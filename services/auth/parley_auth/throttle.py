@@ -153,4 +153,4 @@ class LoginThrottle:
             entry = await self._kv.get(key)
         except KeyNotFoundError:
             return [], None
-        return json.loads(entry.value), entry.revision
+        return json.loads(entry.value or b"[]"), entry.revision  # an entry without a payload holds no failures

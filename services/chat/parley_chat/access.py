@@ -4,7 +4,7 @@ from parley_contracts.chat import Channel, ChannelType, WorkspaceRole
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 
-from .directory import Directory
+from .directory import Directory, existing
 
 MANAGERS = (WorkspaceRole.OWNER, WorkspaceRole.ADMIN)
 
@@ -21,11 +21,12 @@ async def channel_for(
         if actor_id not in (channel.member_ids or []):
             raise ParleyError(ErrorCode.FORBIDDEN, "you are not in this conversation")
         return channel, WorkspaceRole.MEMBER
-    role = await directory.role_of(channel.workspace_id, actor_id)
+    workspace_id = existing(channel.workspace_id)  # only DM channels, answered above, have none
+    role = await directory.role_of(workspace_id, actor_id)
     if (
         role is None
         and actor_id == assistant_id
-        and (await directory.workspace(channel.workspace_id)).assistant_enabled
+        and existing(await directory.workspace(workspace_id)).assistant_enabled
     ):
         role = WorkspaceRole.MEMBER
     if role is None:

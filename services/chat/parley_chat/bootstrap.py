@@ -12,6 +12,7 @@ from parley_runtime.outbox_relay import serve_event_sourced
 from parley_runtime.users import user_id_of, user_lookup
 from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
+from parley_storage.mongo import Document
 
 from . import handlers
 from .directory import Directory
@@ -47,7 +48,9 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
 
 async def open_directory(settings: ChatSettings) -> Directory:
     if settings.directory_store is DirectoryKind.MONGO:
-        client = AsyncIOMotorClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(
+            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000
+        )
         return await MongoDirectory.open(client[settings.mongo_database])
     return await SqliteDirectory.open(settings.sqlite_path)
 

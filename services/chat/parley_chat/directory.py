@@ -2,13 +2,25 @@
 Adapters: `directory_sqlite`, `directory_mongo`."""
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from parley_contracts.chat import Channel, ChannelType, Member, Workspace, WorkspaceRole
+
+T = TypeVar("T")
 
 
 class NameTaken(Exception):
     """A channel of that name already exists in the workspace."""
+
+
+def existing(value: T | None) -> T:
+    """What must be there: a row just written (by this process or a rival), a channel's
+    workspace or its id (only DM channels have none). Nothing deletes workspaces or
+    channels; a member removed at that very moment is the one way it is missing, and
+    fails that request."""
+    if value is None:
+        raise LookupError("a row that was just there is gone")
+    return value
 
 
 class Directory(Protocol):

@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from parley_contracts.chat import Channel, ChannelType, Member, Workspace, WorkspaceRole
 from parley_storage.mongo import advance_counter, ensure_counter_index
 
-from .directory import NameTaken
+from .directory import NameTaken, existing
 
 DM_WORKSPACE = 0
 """DM channels belong to no workspace; 0 stands in for it in the unique index."""
@@ -80,7 +80,7 @@ class MongoDirectory:
 
     async def set_assistant_enabled(self, workspace_id: int, enabled: bool) -> Workspace:
         await self._workspaces.update_one({"_id": workspace_id}, {"$set": {"assistant_enabled": enabled}})
-        return await self.workspace(workspace_id)
+        return existing(await self.workspace(workspace_id))
 
     async def role_of(self, workspace_id: int, user_id: int) -> WorkspaceRole | None:
         doc = await self._members.find_one({"_id": f"{workspace_id}:{user_id}"})
@@ -98,7 +98,7 @@ class MongoDirectory:
             )  # fmt: skip
         except DuplicateKeyError:
             pass  # already a member: keeps the role they have
-        return Member(user_id=user_id, role=await self.role_of(workspace_id, user_id))
+        return Member(user_id=user_id, role=existing(await self.role_of(workspace_id, user_id)))
 
     async def remove_member(self, workspace_id: int, user_id: int) -> bool:
         result = await self._members.delete_one({"_id": f"{workspace_id}:{user_id}"})
@@ -129,7 +129,7 @@ class MongoDirectory:
         try:
             await self._channels.insert_one(doc)
         except DuplicateKeyError:
-            doc = await self._channels.find_one({"workspace_id": DM_WORKSPACE, "name_lower": pair})
+            doc = existing(await self._channels.find_one({"workspace_id": DM_WORKSPACE, "name_lower": pair}))
         return _channel(doc)
 
     async def directs_of(self, user_id: int) -> list[Channel]:

@@ -6,7 +6,7 @@ from pathlib import Path
 from parley_contracts.chat import Channel, ChannelType, Member, Workspace, WorkspaceRole
 from parley_storage.sqlite import Database, IntegrityError, advance_counter
 
-from .directory import NameTaken
+from .directory import NameTaken, existing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS id_blocks (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
@@ -62,7 +62,7 @@ class SqliteDirectory:
                              (workspace_id, name, description, owner_id, now.isoformat()))  # fmt: skip
             await tx.execute("INSERT INTO members (workspace_id, user_id, role) VALUES (?, ?, ?)",
                              (workspace_id, owner_id, WorkspaceRole.OWNER.value))  # fmt: skip
-        return await self.workspace(workspace_id)
+        return existing(await self.workspace(workspace_id))
 
     async def workspace(self, workspace_id: int) -> Workspace | None:
         row = await self._db.one(f"SELECT {WORKSPACE} FROM workspaces WHERE id = ?", (workspace_id,))
@@ -78,7 +78,7 @@ class SqliteDirectory:
 
     async def set_assistant_enabled(self, workspace_id: int, enabled: bool) -> Workspace:
         await self._db.execute("UPDATE workspaces SET assistant_enabled = ? WHERE id = ?", (int(enabled), workspace_id))
-        return await self.workspace(workspace_id)
+        return existing(await self.workspace(workspace_id))
 
     async def role_of(self, workspace_id: int, user_id: int) -> WorkspaceRole | None:
         row = await self._db.one(
@@ -97,7 +97,7 @@ class SqliteDirectory:
             "INSERT INTO members (workspace_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (workspace_id, user_id, role.value),
         )
-        return Member(user_id=user_id, role=await self.role_of(workspace_id, user_id))
+        return Member(user_id=user_id, role=existing(await self.role_of(workspace_id, user_id)))
 
     async def remove_member(self, workspace_id: int, user_id: int) -> bool:
         row = await self._db.one(
@@ -114,7 +114,7 @@ class SqliteDirectory:
             )
         except IntegrityError as exc:
             raise NameTaken from exc
-        return await self.channel(channel_id)
+        return existing(await self.channel(channel_id))
 
     async def channel(self, channel_id: int) -> Channel | None:
         row = await self._db.one(f"SELECT {CHANNEL} FROM channels WHERE id = ?", (channel_id,))

@@ -16,7 +16,7 @@ from parley_runtime.errors import ParleyError
 from parley_storage.id_blocks import IdBlocks
 
 from . import access
-from .directory import Directory, NameTaken
+from .directory import Directory, NameTaken, existing
 from .streams import Streams, post_key
 
 Outcome = tuple[object, list[chat.ChannelEvent]]
@@ -54,7 +54,7 @@ async def create_workspace(command: chat.CreateWorkspace, ports: Ports) -> Outco
 async def get_workspace(command: chat.GetWorkspace, ports: Ports) -> Outcome:
     await access.workspace_role(ports.directory, command.workspace_id, command.actor_id)
     detail = chat.WorkspaceDetail(
-        workspace=await ports.directory.workspace(command.workspace_id),
+        workspace=existing(await ports.directory.workspace(command.workspace_id)),  # workspace_role found it
         members=await ports.directory.members(command.workspace_id),
         channels=await ports.directory.channels_of(command.workspace_id),
     )
@@ -83,12 +83,11 @@ async def remove_member(command: chat.RemoveMember, ports: Ports) -> Outcome:
     await ports.directory.remove_member(command.workspace_id, command.user_id)
     events = []
     for channel in await ports.directory.channels_of(command.workspace_id):
-        appended = await ports.streams.append(
-            channel.id,
-            lambda seq, channel_id=channel.id: chat.MemberRemoved(
-                channel_id=channel_id, seq=seq, occurred_at=now(), user_id=command.user_id
-            ),
-        )
+
+        def removed(seq: int, channel_id: int = channel.id) -> chat.MemberRemoved:
+            return chat.MemberRemoved(channel_id=channel_id, seq=seq, occurred_at=now(), user_id=command.user_id)
+
+        appended = await ports.streams.append(channel.id, removed)
         events.append(appended.event)
     return Empty(), events
 
@@ -152,6 +151,7 @@ async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
 
     key = post_key(command.actor_id, command.client_msg_id) if command.client_msg_id else None
     appended = await ports.streams.append(channel.id, build, key)
+    assert isinstance(appended.event, chat.MessagePosted)  # the key is a post's, so its first event was a post
     reply = chat.MessageAccepted(message=appended.event.message, duplicate=appended.duplicate)
     return reply, [] if appended.duplicate else [appended.event]
 

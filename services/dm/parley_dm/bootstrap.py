@@ -1,10 +1,12 @@
 """Wires the DM service: the store adapter, the handlers on their subjects, the relay
 that publishes each event to both participants, and the republisher."""
 
+from typing import Any
+
 from parley_contracts import dm, subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
-from parley_runtime.outbox_relay import OutboxRelay, serve_event_sourced
+from parley_runtime.outbox_relay import OutboxRelay, Routes, serve_event_sourced
 from parley_runtime.users import user_lookup
 from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
@@ -16,7 +18,7 @@ from .store import DmStore
 from .store_cassandra import CassandraDmStore, create_schema
 from .store_sqlite import SqliteDmStore
 
-ROUTES = [
+ROUTES: Routes = [
     (subjects.DM_SEND, handlers.send),
     (subjects.DM_MARK_READ, handlers.mark_read),
     (subjects.DM_HISTORY, handlers.history),
@@ -26,7 +28,10 @@ ROUTES = [
     (subjects.DM_BLOCK, handlers.block),
     (subjects.DM_UNBLOCK, handlers.unblock),
 ]
-TOPICS = {"direct_message_sent": subjects.DM_MESSAGE_SENT, "direct_message_read": subjects.DM_MESSAGE_READ}
+TOPICS: dict[str, subjects.Topic[Any]] = {
+    "direct_message_sent": subjects.DM_MESSAGE_SENT,
+    "direct_message_read": subjects.DM_MESSAGE_READ,
+}
 
 
 async def open_store(settings: DmSettings) -> DmStore:

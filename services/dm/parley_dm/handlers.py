@@ -52,6 +52,7 @@ async def send(command: dm.SendDirectMessage, ports: Ports) -> Outcome:
 
     key = f"{command.actor_id}:{command.client_msg_id}" if command.client_msg_id else None
     appended = await ports.store.append(conversation_id, build, key)
+    assert isinstance(appended.event, dm.DirectMessageSent)  # the key is a send's, so its first event was a send
     reply = dm.DirectMessageAccepted(message=appended.event.message, duplicate=appended.duplicate)
     return reply, [] if appended.duplicate else [appended.event]
 

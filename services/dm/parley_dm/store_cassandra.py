@@ -6,6 +6,8 @@ write timestamp, so settling an event again, or an older one late, never undoes 
 newer state.
 """
 
+from typing import Any
+
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
@@ -79,7 +81,7 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
         message = event.message
         body = message.model_dump_json()
         conv = message.conversation_id
-        writes = [
+        writes: list[tuple[Any, tuple[object, ...]]] = [
             (self._write_message, (conv, bucket_of(message.seq), message.seq, message.recipient_id, body, event.seq)),
             (self._index, (message.id, conv, message.seq)),
         ]

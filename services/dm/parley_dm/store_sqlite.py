@@ -71,7 +71,7 @@ class SqliteDmStore(SqliteEventStore[ConversationEvent]):
         )
         entries = []
         for conversation_id, other_id, last_body, read_upto in rows:
-            (unread,) = await self._db.one(
+            (unread,) = await self._db.first(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM dm_messages WHERE conversation_id = ? AND recipient_id = ?"
                 " AND seq > ? LIMIT ?)",
                 (conversation_id, user_id, read_upto, UNREAD_CAP),

@@ -21,6 +21,7 @@ from .request_limits import RequestLimits
 from .settings import EdgeSettings
 from .socket_loop import serve_socket
 from .state import EdgeState
+from .web_app import WebApp
 
 
 def create_app(settings: EdgeSettings) -> FastAPI:
@@ -66,6 +67,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.router.default = WebApp(settings.web_dir, app.router.default)
     return app
 
 

@@ -153,6 +153,7 @@ class ChannelHub:
             connection.push(left)
 
     def _on_signal(self, feed: ChannelFeed, msg: Msg) -> None:
+        signal: signals.ChannelTyping | signals.PresenceChanged
         if msg.subject.startswith("chat.typing."):
             signal = signals.ChannelTyping.model_validate_json(msg.data)
             frame_type = chat_frames.UserTyping if signal.typing else chat_frames.UserStopTyping

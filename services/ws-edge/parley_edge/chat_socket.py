@@ -27,7 +27,7 @@ class ChatProtocol(SocketProtocol):
             await self.refuse(frames.refusal(exc), {})
             return
         metrics.FRAMES_IN.labels(frame.type).inc()
-        context = {"channel_id": frame.channel_id}
+        context: dict[str, object] = {"channel_id": frame.channel_id}
         if isinstance(frame, chat_frames.SendMessage):
             context["client_msg_id"] = frame.client_msg_id
         try:
@@ -107,9 +107,7 @@ class ChatProtocol(SocketProtocol):
     async def _mentioned_ids(self, mentions: list[int | str]) -> list[int]:
         """Mentions as user ids: usernames resolved, those naming nobody dropped."""
         names = [mention for mention in mentions if isinstance(mention, str)]
-        if not names:
-            return mentions
-        ids = await ids_by_username(self.state.bus, names)
+        ids = await ids_by_username(self.state.bus, names) if names else {}
         resolved = (mention if isinstance(mention, int) else ids.get(mention.lower()) for mention in mentions)
         return [user_id for user_id in resolved if user_id is not None]
 

@@ -4,7 +4,7 @@ event's frame is the same bytes on every socket."""
 
 import time
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from parley_contracts import chat, chat_frames, dm, messagepal_frames
 from parley_contracts.errors import ErrorCode
@@ -14,13 +14,14 @@ from parley_runtime.validation import summary
 from . import wire
 
 
-def encode(frame) -> bytes:
+def encode(frame: BaseModel) -> bytes:
     """A frame model as a ready WebSocket text frame."""
     return wire.encode(frame.model_dump_json(exclude_none=True).encode())
 
 
 def event_frame(event: chat.ChannelEvent) -> bytes | None:
     """The frame a channel event becomes on `/ws/chat`; None for events clients do not see."""
+    frame: BaseModel
     match event:
         case chat.MessagePosted():
             frame = chat_frames.NewMessage(channel_id=event.channel_id, message=event.message, seq=event.seq)
@@ -67,6 +68,7 @@ def now_ms() -> int:
 
 def dm_event_frame(event: dm.ConversationEvent) -> bytes:
     """The `/messagepal` envelope a conversation event becomes."""
+    frame: BaseModel
     match event:
         case dm.DirectMessageSent():
             frame = messagepal_frames.MessageReceived(payload=event.message, timestamp=now_ms())

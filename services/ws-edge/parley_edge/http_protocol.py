@@ -15,6 +15,7 @@ kernel answers with a reset, which can destroy the response before the client re
 import json
 
 import h11
+from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from parley_contracts.errors import ErrorCode
@@ -35,7 +36,8 @@ class EdgeHttpProtocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         buffered, _ = self.conn.trailing_data
-        if len(buffered) > self.config.h11_max_incomplete_event_size:
+        limit = self.config.h11_max_incomplete_event_size
+        if len(buffered) > (DEFAULT_MAX_INCOMPLETE_EVENT_SIZE if limit is None else limit):  # uvicorn's own fallback
             status, error = HEADERS_TOO_LARGE, ParleyError(ErrorCode.TOO_LARGE, "request head too large")
         else:
             status, error = 400, ParleyError(ErrorCode.BAD_REQUEST, "malformed HTTP request")

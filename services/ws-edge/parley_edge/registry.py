@@ -1,12 +1,15 @@
 """This edge's open sockets, found by session (to end them at logout) and by user."""
 
 from collections import defaultdict
+from typing import TypeVar
 
 from .connection import Connection
 
+Key = TypeVar("Key", str, int)
+
 
 class Registry:
-    def __init__(self):
+    def __init__(self) -> None:
         self._by_session: dict[str, set[Connection]] = defaultdict(set)
         self._by_user: dict[int, set[Connection]] = defaultdict(set)
 
@@ -15,10 +18,8 @@ class Registry:
         self._by_user[connection.user_id].add(connection)
 
     def remove(self, connection: Connection) -> None:
-        for index, key in ((self._by_session, connection.session_key), (self._by_user, connection.user_id)):
-            index[key].discard(connection)
-            if not index[key]:
-                del index[key]
+        _discard(self._by_session, connection.session_key, connection)
+        _discard(self._by_user, connection.user_id, connection)
 
     def of_session(self, session_key: str) -> list[Connection]:
         return list(self._by_session.get(session_key, ()))
@@ -28,3 +29,9 @@ class Registry:
 
     def all(self) -> list[Connection]:
         return [c for connections in self._by_user.values() for c in connections]
+
+
+def _discard(index: dict[Key, set[Connection]], key: Key, connection: Connection) -> None:
+    index[key].discard(connection)
+    if not index[key]:
+        del index[key]

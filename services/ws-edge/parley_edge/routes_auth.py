@@ -1,8 +1,9 @@
-"""`/api/auth/*` and `/api/users/me`: register, log in, log out, who am I."""
+"""`/api/auth/*` and `/api/users/*`: register, log in, log out, who am I, and who is who
+(a username to a user, user ids to users) for signed-in users."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from parley_contracts import auth, subjects
 from parley_contracts.http import LoginBody, Ok
@@ -27,7 +28,9 @@ def _set_session_cookie(request: Request, response: Response, logged_in: auth.Lo
 
 
 async def _log_in(request: Request, response: Response, username: str, password: str) -> auth.User:
-    command = auth.LogIn(username=username, password=password, client_address=request.client.host)
+    # No peer address over a Unix socket, or when the peer left before uvicorn read it.
+    address = request.client.host if request.client is not None else None
+    command = auth.LogIn(username=username, password=password, client_address=address)
     logged_in = await request.app.state.bus.request(subjects.AUTH_LOGIN, command)
     _set_session_cookie(request, response, logged_in)
     return logged_in.user
@@ -56,3 +59,23 @@ async def log_out(request: Request, response: Response) -> Ok:
 @router.get("/api/users/me", response_model_exclude_none=True)
 async def me(session: Annotated[auth.SessionValid, Depends(current_session)]) -> auth.User:
     return session.user
+
+
+@router.get("/api/users/by-username/{username}", response_model_exclude_none=True)
+async def user_by_username(
+    username: Annotated[str, Path(min_length=1, max_length=64)],
+    _session: Annotated[auth.SessionValid, Depends(current_session)],
+    request: Request,
+) -> auth.User:
+    return await request.app.state.bus.request(subjects.AUTH_FIND_USER, auth.FindUser(username=username))
+
+
+@router.get("/api/users", response_model_exclude_none=True)
+async def users_by_ids(
+    ids: Annotated[str, Query(pattern=r"^[1-9][0-9]{0,15}(,[1-9][0-9]{0,15}){0,99}$")],
+    _session: Annotated[auth.SessionValid, Depends(current_session)],
+    request: Request,
+) -> list[auth.User]:
+    """`?ids=3,14,15`: up to 100 ids; unknown ones are left out."""
+    command = auth.GetUsers(ids=[int(user_id) for user_id in ids.split(",")])
+    return (await request.app.state.bus.request(subjects.AUTH_GET_USERS, command)).users

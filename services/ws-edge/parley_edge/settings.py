@@ -47,6 +47,9 @@ class EdgeSettings(ServiceSettings):
     abuse_refusals_per_10s: int = 30
     presence_bucket: str = "presence"
     presence_ttl_s: float = 60.0
+    web_dir: str = "web/app/dist"
+    """The chat web app's build, served at `/` (relative to the working directory); a
+    missing folder only means `/` answers 404."""
 
     @field_validator("trusted_proxies")
     @classmethod

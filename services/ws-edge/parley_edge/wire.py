@@ -70,7 +70,8 @@ class WireProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, offering the `parley.wire` extension."""
 
     async def run_asgi(self) -> None:
-        self.scope["extensions"][EXTENSION] = Wire(self)
+        # ASGI types an extension's value as a dict; ours is the `Wire` itself, read only by `wire_of`.
+        self.scope["extensions"][EXTENSION] = Wire(self)  # type: ignore[assignment]
         await super().run_asgi()
 
     def send_receive_event_to_app(self) -> None:
@@ -86,6 +87,7 @@ class WireProtocol(WebSocketsSansIOProtocol):
 
     def handle_parser_exception(self) -> None:
         close = self.conn.close_sent
+        assert close is not None  # websockets sends the close frame before it reports the error
         log.info("socket_bad_frame", close_code=int(close.code), reason=close.reason, client=self.client)
         super().handle_parser_exception()
 

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
+from parley_storage.mongo import Document
+
 from ..config import REPO_ROOT
 from ..process import run_checked
 from .base import ManagedServer
@@ -42,7 +44,7 @@ class FerretDB(ManagedServer):
         ]
 
     def probe(self) -> str:
-        with MongoClient(self.url(), serverSelectionTimeoutMS=2000) as client:
+        with MongoClient[Document](self.url(), serverSelectionTimeoutMS=2000) as client:
             info = client.server_info()
             ferret = info.get("ferretdbVersion")
             return f"FerretDB {ferret} (MongoDB {info['version']} wire)" if ferret else f"MongoDB {info['version']}"
