@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
 export UV_SYSTEM_CERTS := true
 
-.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up demo web web-install chromium
+.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up up-cluster chaos demo web web-install chromium
 
 # The browser half (web/): npm packages from the lockfile; never a browser download.
 NPM ?= npm
@@ -75,8 +75,18 @@ up: install
 	@test -f web/app/dist/index.html || { echo "parley: building the web app (make web) so the edge serves it at /"; $(MAKE) web; }
 	$(RUN) python -m parley_stack
 
+# Three NATS nodes (JetStream replicated to all three) and two copies of every service.
+up-cluster: install
+	@test -f web/app/dist/index.html || { echo "parley: building the web app (make web) so the edge serves it at /"; $(MAKE) web; }
+	PARLEY_NATS_NODES=3 PARLEY_INSTANCES=2 $(RUN) python -m parley_stack
+
 demo: install
 	$(RUN) python -m parley_stack.demo
+
+# The fault tests alone (they also run in `make test`), then their table.
+chaos: install
+	$(RUN) parley-infra run -- pytest tests/test_faults.py
+	$(RUN) python -m parley_testkit.chaos
 
 # The Cassandra persistence scenario needs Cassandra; the rest runs on the embedded stack.
 bench: install

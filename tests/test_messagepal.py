@@ -1,8 +1,10 @@
 """`/messagepal` and the DM HTTP API end to end: real sockets, edges and services."""
 
+import asyncio
+
 import pytest
 
-from parley_client import FrameSocket
+from parley_client import DirectClient, FrameSocket
 from parley_contracts.dm import conversation_id
 from parley_stack.processes import service
 from parley_testkit.teams import make_team
@@ -168,3 +170,16 @@ async def test_bad_envelopes_get_error_frames(team):
         assert (answer["type"], answer["payload"]["code"]) == ("error", code), raw
     assert socket.close_code is None
     await socket.close()
+
+
+async def test_resilient_dm_client_resends_unacknowledged_sends_once_after_a_drop(team):
+    client = DirectClient(team.base_url, team.owner.cookie)
+    await client.start()
+    first = await client.send_message(team.member.id, "before")
+    await client.drop()
+    during = await asyncio.wait_for(client.send_message(team.member.id, "during the drop"), 15)
+    assert (during["seq"], client.connects) == (first["seq"] + 1, 2)
+    url = f"/api/messagepal/conversations/{first['conversationId']}/messages"
+    history = (await team.member.client.get(url)).json()
+    assert [m["content"] for m in history] == ["before", "during the drop"]
+    await client.stop()

@@ -23,6 +23,8 @@ class CassandraStats:
     def figures(self) -> dict[str, int]:
         after = self._pools()
         self._cluster.shutdown()
-        found = {f"{name}": after[name][0] - self._before[name][0] for name in after}
-        found["blocked"] = sum(after[name][1] - self._before[name][1] for name in after)
+        # A pool that did nothing yet is not listed before the run.
+        before = {name: self._before.get(name, (0, 0)) for name in after}
+        found = {name: after[name][0] - before[name][0] for name in after}
+        found["blocked"] = sum(after[name][1] - before[name][1] for name in after)
         return found

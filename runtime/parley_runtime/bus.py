@@ -9,7 +9,8 @@ A request rides out a responder's crash and restart within its timeout. While no
 listens, NATS says so at once (no responders) and the request is sent again after a
 short pause. A request that reached a process which then died is never answered; a
 repeatable command (`Command.repeatable`: idempotent, or carrying its idempotency key)
-is therefore sent again when its answer is late, and the first answer wins. Any other
+is therefore sent again when its answer is late (`lateness`: late against the times
+answers take now, never sooner than `resend_after_s`), and the first answer wins. Any other
 command waits out its timeout rather than risk being handled twice.
 
 Commands are served concurrently: nats-py hands a subscription's messages to its
@@ -39,6 +40,7 @@ from parley_contracts.replies import ErrorReply, OkReply
 from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic
 
 from .errors import ParleyError
+from .lateness import Lateness
 from .validation import describe, summary
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -51,6 +53,7 @@ FIRST_PAUSE_S = 0.05
 MAX_PAUSE_S = 0.25
 """The pause after a no-responders answer doubles up to this: a restarted service is
 heard from at most this long after it subscribes."""
+PING_INTERVAL_S = 2
 _reply_envelope = TypeAdapter(OkReply | ErrorReply)
 
 
@@ -66,6 +69,7 @@ class Bus:
         self.js = nc.jetstream()
         self.request_timeout_s = request_timeout_s
         self.resend_after_s = resend_after_s
+        self._lateness: dict[str, Lateness] = {}
         self._slots = asyncio.Semaphore(concurrency)
         self._handling: set[asyncio.Task[None]] = set()
         self._served: list[Subscription] = []
@@ -93,10 +97,13 @@ class Bus:
             log.info("nats_reconnected")
 
         connecting = nats.connect(
-            servers=[url],
+            servers=url.split(","),
             name=name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.2,  # NATS back is found within 0.2 s; a refused connect costs nothing
+            # A frozen server answers no ping: after two missed (4-6 s), move to another node.
+            ping_interval=PING_INTERVAL_S,
+            max_outstanding_pings=2,
             error_cb=on_error,
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
@@ -143,17 +150,24 @@ class Bus:
                 pause = min(2 * pause, MAX_PAUSE_S)
 
     async def _first_answer(self, subject: str, data: bytes, deadline: float) -> Msg:
-        """Copies of a repeatable request, another each time the answer is late (waiting
-        twice as long each time); the first answer wins."""
+        """Copies of a repeatable request, another each time the answer is late (see
+        `lateness`; twice as long each time); the first answer wins."""
+        lateness = self._lateness.get(subject)
+        if lateness is None:
+            lateness = self._lateness[subject] = Lateness(self.resend_after_s, self.request_timeout_s)
+        loop = asyncio.get_running_loop()
+        sent_at, late_after = loop.time(), lateness.late_after_s
         copies: set[asyncio.Task[Msg]] = set()
-        late_after = self.resend_after_s
         try:
             while True:
                 copies.add(asyncio.create_task(self._ask(subject, data, deadline)))
                 done, copies = await asyncio.wait(copies, timeout=late_after, return_when=asyncio.FIRST_COMPLETED)
                 if done:
                     answered = [copy for copy in done if copy.exception() is None]
+                    if answered and len(done) + len(copies) == 1:
+                        lateness.answered(loop.time() - sent_at)  # sent once: a fair measure
                     return (answered or list(done))[0].result()
+                lateness.resent()
                 late_after *= 2
         finally:
             for copy in copies:
@@ -244,9 +258,11 @@ class Bus:
         await self.nc.flush()
         return subscription
 
-    async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0) -> None:
+    async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0, replicas: int = 1) -> None:
         """Create the EVENTS stream (file storage) if it is missing."""
-        config = StreamConfig(name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s)
+        config = StreamConfig(
+            name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s, num_replicas=replicas
+        )
         try:
             await self.js.stream_info(name)
         except NotFoundError:

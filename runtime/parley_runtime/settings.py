@@ -18,6 +18,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore", frozen=True)
 
     nats_url: str = "nats://127.0.0.1:4222"
+    """One server, or several comma-separated (the nodes of a cluster): the client moves
+    to another on its own when one fails."""
+    nats_replicas: int = 1
+    """Copies JetStream keeps of each stream and bucket this service creates: 3 on a
+    three-node cluster, so one node's loss loses nothing."""
     production: bool = False
     log_format: LogFormat | None = None
     """Default: JSON in production, key-value in development."""

@@ -3,6 +3,9 @@
 import asyncio
 
 import pytest
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import NoStreamResponseError
 
 from parley_contracts import auth, subjects
 from parley_contracts.errors import ErrorCode
@@ -232,3 +235,35 @@ async def test_drain_answers_the_requests_under_way(nats_url):
     await asyncio.wait_for(draining, 5)
     assert server.nc.is_closed
     await client.nc.close()
+
+
+async def test_on_a_cluster_requests_and_replicated_events_outlive_a_node(nats_cluster):
+    """Three nodes, EVENTS replicated three times; the node the responder and (maybe) the
+    client use is killed, and both carry on through the other two."""
+
+    async def find(request: auth.FindUser) -> auth.User:
+        return auth.User.model_validate({**USER, "username": request.username}, strict=False)
+
+    responder = await Bus.connect(nats_cluster.url, "responder")
+    client = await Bus.connect(nats_cluster.url, "client")
+    await responder.ensure_events_stream("EVENTS", replicas=3)
+    await responder.serve(FIND, find)
+    assert (await client.js.stream_info("EVENTS")).config.num_replicas == 3
+    used = {bus.nc.connected_url.port for bus in (responder, client)}
+    nats_cluster.nodes[[node.port for node in nats_cluster.nodes].index(used.pop())].kill()
+    for n in range(20):
+        assert (await client.request(FIND, auth.FindUser(username=f"u{n}"), timeout_s=10)).username == f"u{n}"
+
+    async def stored(subject: str) -> bool:
+        """While the stream elects a new leader it answers nothing: the outbox publishes again, as here."""
+        try:
+            await client.js.publish(subject, b"{}", timeout=1, headers={"Nats-Msg-Id": subject})
+            return True
+        except (NoRespondersError, NoStreamResponseError, NatsTimeout):
+            return False
+
+    for n in range(20):
+        await until(lambda n=n: stored(f"chat.evt.1.e{n}"), timeout_s=10)
+    assert (await client.js.stream_info("EVENTS")).state.messages == 20
+    for bus in (responder, client):
+        await bus.nc.close()

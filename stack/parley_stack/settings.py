@@ -14,6 +14,13 @@ class StackSettings(BaseSettings):
     port: int = 8000
     """Where the edge serves HTTP and the sockets."""
     nats_port: int = 4222
+    """The first NATS node's client port; further nodes take the ports after it."""
+    nats_nodes: int = 1
+    """1, or 3 for a NATS cluster (JetStream replicates every stream and bucket to all three)."""
+    nats_route_port: int = 6222
+    """The first node's cluster port, when there are several; further nodes take the ports after it."""
+    instances: int = 1
+    """Copies of every service but the assistant; edges listen on `port`, `port + 1`, …"""
     log_level: str = "info"
     restart_backoff_s: float = 1.0
     unready_restart_s: float = 30.0

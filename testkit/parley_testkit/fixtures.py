@@ -1,6 +1,7 @@
 """pytest plugin: real servers for every test, each test isolated.
 
 - `nats_url`: a fresh NATS (JetStream on) per test; `bus` is a connected `Bus` on it.
+- `nats_cluster`: three fresh NATS nodes routed together, JetStream clustered.
 - `cassandra_session` (session-wide) and `cassandra_keyspace` (a new keyspace per test).
 - `mongo_client` (session-wide) and `mongo_db` (a new database per test).
 
@@ -8,6 +9,7 @@ A server that cannot be reached or started fails the test run loudly with the re
 nothing is skipped.
 """
 
+import time
 import uuid
 
 import pytest
@@ -19,7 +21,7 @@ from parley_storage.cassandra import connect
 from parley_storage.mongo import Document
 
 from .config import InfraSettings
-from .nats_server import EphemeralNats
+from .nats_server import EphemeralNats, EphemeralNatsCluster
 from .process import ServerFailed
 from .servers.cassandra import Cassandra
 from .servers.ferretdb import FerretDB
@@ -41,15 +43,25 @@ def infra_settings() -> InfraSettings:
     return InfraSettings()
 
 
+def _started(server, what: str):
+    try:
+        return server.start()
+    except ServerFailed as exc:
+        pytest.fail(f"{what} could not be started: {exc}", pytrace=False)
+
+
 @pytest.fixture
 def nats_url(tmp_path):
-    server = EphemeralNats(tmp_path / "jetstream")
-    try:
-        server.start()
-    except ServerFailed as exc:
-        pytest.fail(f"NATS could not be started: {exc}", pytrace=False)
+    server = _started(EphemeralNats(tmp_path / "jetstream"), "NATS")
     yield server.url
     server.stop()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path):
+    cluster = _started(EphemeralNatsCluster(tmp_path / "cluster"), "the NATS cluster")
+    yield cluster
+    cluster.stop()
 
 
 @pytest_asyncio.fixture
@@ -103,3 +115,19 @@ async def mongo_db(mongo_client):
     name = unique_name("t")
     yield mongo_client[name]
     await mongo_client.drop_database(name)
+
+
+SESSION_STARTED = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session):
+    session.config.stash[SESSION_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The table of the fault tests (tests/test_faults.py) that ran in this session."""
+    from .chaos import RESULTS, recorded, table
+
+    if RESULTS.exists() and RESULTS.stat().st_mtime >= config.stash[SESSION_STARTED]:
+        terminalreporter.section("faults under steady traffic")
+        terminalreporter.write_line(table(recorded()))

@@ -40,7 +40,7 @@ def provider_for(settings: AssistantSettings) -> Provider:
 
 
 async def start(bus: Bus, settings: AssistantSettings) -> Started:
-    await bus.ensure_events_stream(settings.events_stream)
+    await bus.ensure_events_stream(settings.events_stream, replicas=settings.nats_replicas)
     assistant = Assistant(bus, settings, provider_for(settings), await assistant_user(bus, settings))
     pulse = Pulse(settings)
     task = asyncio.create_task(consume(bus, assistant, pulse))

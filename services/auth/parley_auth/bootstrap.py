@@ -48,7 +48,9 @@ def bind(handler: Callable, ports: Ports) -> Callable[[object], Awaitable]:
 
 async def start(bus: Bus, settings: AuthSettings) -> Started:
     store = await open_store(settings)
-    throttle = await LoginThrottle.open(bus.js, settings.throttle_bucket, settings.login_window_s, time.time)
+    throttle = await LoginThrottle.open(
+        bus.js, settings.throttle_bucket, settings.login_window_s, time.time, settings.nats_replicas
+    )
     passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
 
     async def session_ended(signal: auth.SessionEnded) -> None:

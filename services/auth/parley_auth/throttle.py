@@ -73,12 +73,12 @@ class LoginThrottle:
 
     @classmethod
     async def open(
-        cls, js: JetStreamContext, bucket: str, window_s: float, clock: Callable[[], float]
+        cls, js: JetStreamContext, bucket: str, window_s: float, clock: Callable[[], float], replicas: int = 1
     ) -> "LoginThrottle":
         try:
             kv = await js.key_value(bucket)
         except BucketNotFoundError:
-            kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=window_s, history=1))
+            kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=window_s, history=1, replicas=replicas))
         status = await kv.status()
         if status.ttl != window_s:  # the window was changed since the bucket was made
             config = status.stream_info.config

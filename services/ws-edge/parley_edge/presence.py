@@ -32,11 +32,13 @@ class PresenceBoard:
         self._watching: asyncio.Task | None = None
 
     @classmethod
-    async def open(cls, js: JetStreamContext, bucket: str, edge_id: str, ttl_s: float) -> "PresenceBoard":
+    async def open(
+        cls, js: JetStreamContext, bucket: str, edge_id: str, ttl_s: float, replicas: int = 1
+    ) -> "PresenceBoard":
         try:
             kv = await js.key_value(bucket)
         except BucketNotFoundError:
-            kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=ttl_s, history=1))
+            kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=ttl_s, history=1, replicas=replicas))
         board = cls(kv, edge_id, ttl_s)
         board._watching = asyncio.create_task(board._watch())
         await asyncio.wait_for(board._synced.wait(), 10)

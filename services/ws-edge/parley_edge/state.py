@@ -31,7 +31,11 @@ class EdgeState:
     async def start(cls, settings: EdgeSettings) -> "EdgeState":
         bus = await Bus.connect(settings.nats_url, "edge", settings.request_timeout_s, settings.request_resend_after_s)
         presence = await PresenceBoard.open(
-            bus.js, settings.presence_bucket, f"edge-{uuid.uuid4().hex[:12]}", settings.presence_ttl_s
+            bus.js,
+            settings.presence_bucket,
+            f"edge-{uuid.uuid4().hex[:12]}",
+            settings.presence_ttl_s,
+            settings.nats_replicas,
         )
         state = cls(settings, bus, ChannelHub(bus), UserHub(bus), presence, Registry(), [])
         state.background.append(asyncio.create_task(presence.refresh_forever()))

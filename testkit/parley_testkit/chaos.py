@@ -1,0 +1,243 @@
+"""Steady traffic for fault tests, and what it proves afterwards.
+
+`Traffic` sends channel posts and DMs at a fixed rate through resuming clients that know
+every edge, and records each send: when it went, when (if ever) it was acknowledged.
+`check` then reads every stream's history and counts what was acknowledged, lost (an
+acknowledged send missing from its stream or never delivered to the listening client)
+and duplicated (one clientMsgId stored twice), and how long sends stopped flowing.
+"""
+
+import asyncio
+import itertools
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from parley_client import ChatClient, DirectClient
+
+from .teams import Person
+from .users import signed_in
+
+RESULTS = Path(".parley/chaos/results.jsonl")
+"""One line per fault run, for `make chaos`'s table."""
+
+
+@dataclass
+class Send:
+    stream: str
+    sent_at: float
+    acked_at: float | None = None
+    failed_at: float | None = None
+    client_msg_id: str | None = None
+
+
+@dataclass
+class Acked:
+    stream: str
+    client_msg_id: str
+    acked_at: float
+
+
+@dataclass
+class Outcome:
+    fault: str
+    recovery_s: float
+    """The longest pause between two acknowledgements from the fault on."""
+    acknowledged: int
+    lost: int
+    duplicated: int
+    refused: int
+    """Sends never acknowledged (the client gave up waiting): not owed, so not lost."""
+
+    def record(self) -> None:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        with RESULTS.open("a") as out:
+            out.write(json.dumps(asdict(self)) + "\n")
+
+
+@dataclass
+class Cast:
+    """Who sends and who listens: a channel poster, a DM pair, and a listener in every channel."""
+
+    edges: list[str]
+    owner: Person
+    listener: Person
+    peer: Person
+    channels: list[int]
+    clients: list = field(default_factory=list)
+
+    @classmethod
+    async def gather(cls, edges: list[str], channel_count: int) -> "Cast":
+        owner, listener, peer = [Person(*await signed_in(edges[0], name)) for name in ("ona", "lio", "pia")]
+        workspace = (await owner.client.post("/api/workspaces", json={"name": "Faults"})).json()
+        await owner.client.post(f"/api/workspaces/{workspace['id']}/members", json={"userId": listener.id})
+        channels = []
+        for n in range(channel_count):
+            made = await owner.client.post(f"/api/workspaces/{workspace['id']}/channels", json={"name": f"c{n}"})
+            channels.append(made.json()["id"])
+        return cls(edges, owner, listener, peer, channels)
+
+    async def reader(self) -> httpx.AsyncClient:
+        """An HTTP client of the owner's on an edge that answers (one may have been killed)."""
+        for edge in self.edges:
+            reader = httpx.AsyncClient(base_url=edge, cookies=self.owner.client.cookies)
+            try:
+                if (await reader.get("/readyz")).status_code == 200:
+                    return reader
+            except httpx.TransportError:
+                pass
+            await reader.aclose()
+        raise ConnectionError(f"no edge answers: {self.edges}")
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.stop()
+        for person in (self.owner, self.listener, self.peer):
+            await person.client.aclose()
+
+
+class Traffic:
+    def __init__(self, cast: Cast, rate: float, dm_share: float = 0.2, ack_timeout_s: float = 30.0):
+        self.cast = cast
+        self.rate = rate
+        self.dm_share = dm_share
+        self.ack_timeout_s = ack_timeout_s
+        self.sends: list[Send] = []
+        self.failures: Counter[str] = Counter()
+        """Why sends were given up on: an error code, or the exception's name (TimeoutError)."""
+        self._tasks: set[asyncio.Task] = set()
+        self._running: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        edges, cast = self.cast.edges, self.cast
+        self.poster = ChatClient(edges, cast.owner.cookie)
+        self.listener = ChatClient(list(reversed(edges)), cast.listener.cookie)
+        self.direct = DirectClient(edges, cast.owner.cookie)
+        cast.clients += [self.poster, self.listener, self.direct]
+        for client in cast.clients:
+            await client.start()
+        for channel_id in cast.channels:
+            await self.poster.join(channel_id)
+            await self.listener.join(channel_id)
+        self._running = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        dm_every = round(1 / self.dm_share) if self.dm_share else 0
+        channels = itertools.cycle(self.cast.channels)
+        for n in itertools.count():
+            if dm_every and n % dm_every == 0:
+                send = Send(f"dm:{self.cast.peer.id}", time.monotonic())
+                sending = self.direct.send_message(self.cast.peer.id, f"d{n}", self.ack_timeout_s)
+            else:
+                channel_id = next(channels)
+                send = Send(f"channel:{channel_id}", time.monotonic())
+                sending = self.poster.send_message(channel_id, f"c{n}", self.ack_timeout_s)
+            self.sends.append(send)
+            task = asyncio.create_task(self._track(send, sending))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            await asyncio.sleep(max(0.0, began + (n + 1) / self.rate - loop.time()))
+
+    async def _track(self, send: Send, sending) -> None:
+        try:
+            message = await sending
+        except Exception as exc:  # a send given up on (timed out, refused) is counted as refused, not lost
+            reason = getattr(exc, "frame", {}).get("code") or type(exc).__name__
+            self.failures[f"{send.stream.split(':')[0]}: {reason}"] += 1
+            send.failed_at = time.monotonic()
+            return
+        send.acked_at = time.monotonic()
+        send.client_msg_id = message["clientMsgId"]
+
+    async def stop(self) -> None:
+        """Stop sending and wait for every send under way to be acknowledged or given up."""
+        if self._running:
+            self._running.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=self.ack_timeout_s + 5)
+
+    def given_up(self, since: float) -> str:
+        """Which sends were given up on, and when they went (seconds from `since`)."""
+        failed = [s for s in self.sends if s.failed_at is not None]
+        if not failed:
+            return "none"
+        went = sorted(s.sent_at - since for s in failed)
+        return f"{dict(self.failures)}, sent from {went[0]:+.1f}s to {went[-1]:+.1f}s"
+
+    async def check(self, fault: str, fault_at: float) -> Outcome:
+        acked = [Acked(s.stream, s.client_msg_id, s.acked_at) for s in self.sends if s.client_msg_id and s.acked_at]
+        stored: dict[str, list[str]] = {}
+        reader = await self.cast.reader()
+        try:
+            for channel_id in self.cast.channels:
+                url = f"/api/channels/{channel_id}/messages"
+                stored[f"channel:{channel_id}"] = await _client_msg_ids(reader, url)
+            conversation = "conv_" + "_".join(str(i) for i in sorted((self.cast.owner.id, self.cast.peer.id)))
+            url = f"/api/messagepal/conversations/{conversation}/messages"
+            stored[f"dm:{self.cast.peer.id}"] = await _client_msg_ids(reader, url)
+        finally:
+            await reader.aclose()
+        ids = [client_msg_id for found in stored.values() for client_msg_id in found]
+        heard = await self._heard_by_listener({s.client_msg_id for s in acked if s.stream.startswith("channel")})
+        lost = {s.client_msg_id for s in acked if s.client_msg_id not in set(stored[s.stream])}
+        lost |= {s.client_msg_id for s in acked if s.stream.startswith("channel") and s.client_msg_id not in heard}
+        times = sorted([fault_at] + [s.acked_at for s in acked if s.acked_at >= fault_at])
+        return Outcome(
+            fault=fault,
+            recovery_s=round(max(b - a for a, b in itertools.pairwise(times)) if len(times) > 1 else 0.0, 2),
+            acknowledged=len(acked),
+            lost=len(lost),
+            duplicated=len(ids) - len(set(ids)),
+            refused=len(self.sends) - len(acked),
+        )
+
+    async def _heard_by_listener(self, wanted: set[str], timeout_s: float = 15.0) -> set[str]:
+        """The acknowledged posts the listening client was delivered, once it has them all or stops hearing more."""
+        heard: set[str] = set()
+        deadline = time.monotonic() + timeout_s
+        while not wanted <= heard and time.monotonic() < deadline:
+            try:
+                frame = await asyncio.wait_for(self.listener.events.get(), max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            if frame.get("type") == "new_message":
+                heard.add(frame["message"].get("clientMsgId"))
+        return heard
+
+
+async def _client_msg_ids(client: httpx.AsyncClient, url: str) -> list[str]:
+    """The clientMsgId of every message in a stream's history, paging back from the newest."""
+    found: list[str] = []
+    before = None
+    while True:
+        params = {"limit": 100, **({"before": before} if before else {})}
+        page = (await client.get(url, params=params)).raise_for_status().json()
+        found += [m.get("clientMsgId") for m in page]
+        if len(page) < 100:
+            return found
+        before = min(m["seq"] for m in page)
+
+
+def table(outcomes: list[dict]) -> str:
+    """The fault runs as a table, for people."""
+    head = f"{'fault':48} {'recovery':>9} {'acked':>7} {'lost':>5} {'doubled':>8} {'refused':>8}"
+    rows = [
+        f"{o['fault']:48} {o['recovery_s']:>8.2f}s {o['acknowledged']:>7} {o['lost']:>5} {o['duplicated']:>8}"
+        f" {o['refused']:>8}"
+        for o in outcomes
+    ]
+    return "\n".join([head, *rows])
+
+
+def recorded() -> list[dict]:
+    return [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
+
+
+if __name__ == "__main__":
+    print(table(recorded()))

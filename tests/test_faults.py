@@ -1,0 +1,164 @@
+"""Faults beyond one machine's worth of processes: a three-node NATS cluster, two copies
+of every service (chat and dm on Cassandra), and steady traffic from clients that
+resume on their own, while a NATS node, a chat instance or an edge is killed, Cassandra
+stalls, or a NATS node freezes. Each fault: 0 acknowledged messages lost, 0 duplicated,
+and sends flowing again within the bound. `make chaos` prints the table of the last runs."""
+
+import asyncio
+import os
+import signal
+import socket
+import time
+
+import pytest
+import pytest_asyncio
+
+from parley_chat.streams_cassandra import create_schema as chat_schema
+from parley_dm.store_cassandra import create_schema as dm_schema
+from parley_stack.launcher import Stack
+from parley_stack.processes import free_port
+from parley_stack.settings import StackSettings
+from parley_testkit.chaos import RESULTS, Cast, Outcome, Traffic
+from parley_testkit.fixtures import unique_name
+from parley_testkit.pids import listening_pid
+from parley_testkit.servers import Cassandra
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+RATE = 100
+"""Sends a second over ten channels and a DM conversation (one in five a DM)."""
+BEFORE_S, AFTER_S = 2.0, 5.0
+"""Traffic runs this long before each fault and after it ends."""
+
+
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, cassandra_session, infra_settings):
+    keyspaces = {}
+    for name, schema in (("chat", chat_schema), ("dm", dm_schema)):
+        keyspaces[name] = unique_name("faults")
+        cassandra_session.execute(
+            f"CREATE KEYSPACE {keyspaces[name]} "
+            "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
+        )
+        schema(cassandra_session, keyspaces[name])
+    hosts = Cassandra(infra_settings).url()
+    settings = StackSettings(
+        data_dir=tmp_path_factory.mktemp("cluster"), nats_nodes=3, instances=2, port=free_ports(2),
+        nats_port=free_ports(3), nats_route_port=free_ports(3), unready_restart_s=0, log_level="debug",
+    )  # fmt: skip
+    env = {
+        "PARLEY_CHAT_STREAM_STORE": "cassandra", "PARLEY_CHAT_CASSANDRA_HOSTS": hosts,
+        "PARLEY_CHAT_CASSANDRA_KEYSPACE": keyspaces["chat"],
+        "PARLEY_DM_STORE": "cassandra", "PARLEY_DM_CASSANDRA_HOSTS": hosts,
+        "PARLEY_DM_CASSANDRA_KEYSPACE": keyspaces["dm"],
+        "PARLEY_EDGE_SENDS_PER_5S": str(RATE * 10),  # the traffic comes from one user's sockets
+    }  # fmt: skip
+    RESULTS.unlink(missing_ok=True)  # the table shows this run's faults
+    running = Stack(settings, env)
+    running.start()
+    yield running
+    running.stop()
+    for keyspace in keyspaces.values():
+        cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def cast(stack):
+    edges = [f"http://127.0.0.1:{stack.settings.port + n}" for n in range(stack.settings.instances)]
+    gathered = await Cast.gather(edges, channel_count=10)
+    yield gathered
+    await gathered.close()
+
+
+async def under_traffic(cast: Cast, fault: str, act, heal=None) -> Outcome:
+    """Traffic, then `act()` (the fault), then `heal()` if any, then traffic until every
+    send is settled: the outcome, recorded for `make chaos`, measured from the heal."""
+    traffic = Traffic(cast, RATE)
+    await traffic.start()
+    await asyncio.sleep(BEFORE_S)  # steady traffic before the fault, not a wait for an effect
+    await act()
+    if heal is not None:
+        await heal()
+    healed_at = time.monotonic()
+    await asyncio.sleep(AFTER_S)
+    await traffic.stop()
+    outcome = await traffic.check(fault, healed_at)
+    outcome.record()
+    assert not traffic.failures, f"sends given up on: {traffic.given_up(healed_at)}"
+    return outcome
+
+
+def assert_survived(outcome: Outcome, recovery_bound_s: float) -> None:
+    assert outcome.acknowledged >= RATE * (BEFORE_S + AFTER_S) * 0.5, outcome
+    assert (outcome.lost, outcome.duplicated) == (0, 0), outcome
+    assert outcome.recovery_s <= recovery_bound_s, outcome
+
+
+async def test_a_nats_node_killed_and_restarted(stack, cast):
+    async def kill():
+        os.kill(stack.nats[1].pid, signal.SIGKILL)
+        await asyncio.to_thread(stack.nats[1].wait)
+
+    async def restart():
+        await asyncio.sleep(3)  # the cluster runs on two nodes for a while
+        await asyncio.to_thread(stack.start_nats, 1)
+
+    outcome = await under_traffic(cast, "kill -9 a NATS node (restarted 3 s later)", kill, restart)
+    assert_survived(outcome, recovery_bound_s=2.0)
+
+
+async def test_a_chat_instance_killed_for_good(stack, cast):
+    async def kill():
+        stack.services["chat-2"].stop(signal.SIGKILL)
+
+    outcome = await under_traffic(cast, "kill -9 a chat instance (not restarted)", kill)
+    assert_survived(outcome, recovery_bound_s=2.0)
+    await asyncio.to_thread(stack.restart, "chat-2")
+
+
+async def test_an_edge_killed(stack, cast):
+    async def kill():
+        stack.services["edge"].stop(signal.SIGKILL)
+
+    outcome = await under_traffic(cast, "kill -9 an edge (clients move to the other)", kill)
+    assert_survived(outcome, recovery_bound_s=3.0)
+    await asyncio.to_thread(stack.restart, "edge")
+
+
+def frozen_for(seconds: float, freeze, thaw):
+    """A fault: `freeze()`, then `thaw()` once `seconds` have passed."""
+
+    async def fault():
+        freeze()
+        try:
+            await asyncio.sleep(seconds)  # the stall itself
+        finally:
+            thaw()
+
+    return fault
+
+
+async def test_cassandra_stalled_for_ten_seconds(stack, cast, infra_settings):
+    cassandra = listening_pid(int(Cassandra(infra_settings).url().rsplit(":", 1)[1]))
+    stall = frozen_for(10, lambda: os.kill(cassandra, signal.SIGSTOP), lambda: os.kill(cassandra, signal.SIGCONT))
+    outcome = await under_traffic(cast, "Cassandra stalled 10 s (SIGSTOP)", stall)
+    assert_survived(outcome, recovery_bound_s=5.0)
+
+
+async def test_a_nats_node_frozen_for_ten_seconds(stack, cast):
+    node = stack.nats[2]
+    freeze = frozen_for(10, lambda: node.send_signal(signal.SIGSTOP), lambda: node.send_signal(signal.SIGCONT))
+    outcome = await under_traffic(cast, "a NATS node frozen 10 s (SIGSTOP)", freeze)
+    assert (outcome.lost, outcome.duplicated) == (0, 0), outcome
