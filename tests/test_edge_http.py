@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from parley_stack.processes import service, wait_all
+from parley_stack.processes import free_port, service, wait_all
 from parley_testkit.users import signed_in
 
 FOREIGN = "https://evil.example"
@@ -136,8 +136,30 @@ async def test_x_forwarded_for_is_believed_only_from_trusted_proxies(nats_url, t
     edge = service("edge", nats_url, tmp_path, **extra).spawn()
     try:
         wait_all(auth, edge)
+        # Behind a TLS proxy the cookie is Secure, when the proxy is trusted to say so.
+        async with httpx.AsyncClient(base_url=edge.base_url) as client:
+            body = {"username": "tess", "password": "long-enough-1", "name": "Tess"}
+            registered = await client.post(
+                "/api/auth/register", json=body, headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"}
+            )
+        assert registered.status_code == 201
+        assert ("secure" in registered.headers["set-cookie"].lower()) == bool(trusted)
         # Untrusted, every attempt comes from 127.0.0.1 whatever it claims: the fourth is throttled.
         assert await failed_logins_from(edge.base_url, ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]) == expected
     finally:
         edge.stop()
         auth.stop()
+
+
+async def test_with_a_health_port_the_edges_metrics_leave_the_public_port(nats_url, tmp_path, auth_process):
+    private = free_port()
+    edge = service("edge", nats_url, tmp_path, health_host="127.0.0.1", health_port=str(private)).spawn()
+    try:
+        wait_all(auth_process, edge)
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{edge.base_url}/metrics")).status_code == 404
+            figures = await client.get(f"http://127.0.0.1:{private}/metrics")
+            assert figures.status_code == 200 and "parley_edge_open_sockets" in figures.text
+            assert (await client.get(f"http://127.0.0.1:{private}/readyz")).json()["ready"] is True
+    finally:
+        edge.stop()

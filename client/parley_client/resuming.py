@@ -11,7 +11,6 @@ its frames look.
 """
 
 import asyncio
-import contextlib
 import itertools
 import random
 import uuid
@@ -48,9 +47,6 @@ class ResumingSession:
         self._connected = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._resending: set[asyncio.Task[None]] = set()
-        self._unconfirmed: set[Hashable] = set()
-        """Streams followed again after a reconnect whose confirmation has not come yet."""
-        self._following = asyncio.Event()
         self._refusals: dict[str, int] = {}
         """How often each unacknowledged send was refused for now: its pause doubles each time."""
 
@@ -144,10 +140,9 @@ class ResumingSession:
     async def _run(self) -> None:
         edges = itertools.cycle(self.base_urls)
         attempt = 0
-        resending: asyncio.Task[None] | None = None
         while True:
             try:
-                self._socket = await FrameSocket.open(next(edges), self.path, cookie=self.cookie)
+                socket = await FrameSocket.open(next(edges), self.path, cookie=self.cookie)
             except (OSError, InvalidStatus, TimeoutError):
                 attempt += 1
                 await asyncio.sleep(self._backoff(attempt))
@@ -155,31 +150,23 @@ class ResumingSession:
             attempt = 0
             self.connects += 1
             try:
-                await self._socket.next("connected")
-                self._unconfirmed = set(self.last_seq)
-                self._following.clear()
-                for stream in self.last_seq:
-                    await self._send_follow(self._socket, stream)
-                resending = asyncio.create_task(self._resend_when_following(self._socket))
+                await socket.next("connected")
+                # The edge reads a socket's frames in order: once the follows are on their
+                # way, a send cannot reach it before the join of its channel.
+                followed = list(self.last_seq)
+                for stream in followed:
+                    await self._send_follow(socket, stream)
+                self._socket = socket
+                for stream in set(self.last_seq) - set(followed):  # followed while we connected
+                    await self._send_follow(socket, stream)
+                for frame in list(self._unacked.values()):
+                    await socket.send(frame)
                 self._connected.set()
-                await self._consume(self._socket)
+                await self._consume(socket)
             except (ConnectionClosed, ConnectionError, TimeoutError):
                 pass
-            finally:
-                if resending is not None:
-                    resending.cancel()
-                    resending = None
             self._socket = None
             await asyncio.sleep(self._backoff(1))
-
-    async def _resend_when_following(self, socket: FrameSocket) -> None:
-        """Resends the outbox once every stream is followed again (a send into a channel
-        not yet joined on this socket would be refused), or after `FOLLOW_WAIT_S`."""
-        if self._unconfirmed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._following.wait(), FOLLOW_WAIT_S)
-        for frame in list(self._unacked.values()):
-            await self._send_quietly(socket, frame)
 
     def _backoff(self, attempt: int) -> float:
         return self.rng.uniform(0, min(self.max_backoff_s, self.backoff_s * 2**attempt))
@@ -200,9 +187,6 @@ class ResumingSession:
         confirmed = self.followed(frame)
         if confirmed is not None:
             stream, last = confirmed
-            self._unconfirmed.discard(stream)
-            if not self._unconfirmed:
-                self._following.set()
             if self.last_seq.get(stream, -1) < 0:
                 self.last_seq[stream] = last
             return
@@ -228,7 +212,6 @@ class ResumingSession:
                 future.set_result(message)
 
 
-FOLLOW_WAIT_S = 5.0
 RETRYABLE = {"unavailable", "internal", "rate_limited"}
 """Refusals that say "not now": the send stays in the outbox and goes again."""
 

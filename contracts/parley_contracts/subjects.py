@@ -22,6 +22,12 @@ EVENTS_STREAM = "EVENTS"
 EVENTS_STREAM_SUBJECTS = ("chat.evt.>", "dm.evt.>")
 
 
+def reply_inbox(client: str) -> str:
+    """Where a client's requests are answered: `_INBOX.<client>.…`. Each service's NATS user
+    may subscribe under its own prefix only, so nobody reads another's replies."""
+    return f"_INBOX.{client}"
+
+
 @dataclass(frozen=True)
 class Command(Generic[Request, Response]):
     """A request/reply subject served by one service's queue group."""

@@ -17,10 +17,12 @@ Commands are served concurrently: nats-py hands a subscription's messages to its
 callback one at a time, which would serve one request per service process at a time
 (a post's round trips to the store and JetStream, end to end, before the next began).
 Each request runs on a task of its own instead, at most `concurrency` at once per
-process; past that the subscription's queue holds the rest.
+process; past that the subscription's queue holds the rest. Each served command is
+timed and its errors counted by subject (`metrics.py`).
 """
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -37,10 +39,11 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import ErrorReply, OkReply
-from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic
+from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, reply_inbox
 
 from .errors import ParleyError
 from .lateness import Lateness
+from .metrics import COMMAND_ERRORS, COMMAND_SECONDS
 from .validation import describe, summary
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -83,9 +86,13 @@ class Bus:
         resend_after_s: float = 1.0,
         connect_deadline_s: float = 10.0,
         concurrency: int = 256,
+        user: str = "",
+        password: str = "",
         **options: Any,
     ) -> "Bus":
-        """Connect, retrying for at most `connect_deadline_s`; once up, reconnect forever."""
+        """Connect, retrying for at most `connect_deadline_s`; once up, reconnect forever.
+        Credentials go apart from the URL (any character works); replies come under
+        `reply_inbox(name)`, the only inbox the service's NATS user may read."""
 
         async def on_error(error: Exception) -> None:
             log.warning("nats_error", error=str(error))
@@ -107,6 +114,8 @@ class Bus:
             error_cb=on_error,
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
+            inbox_prefix=reply_inbox(name),
+            **({"user": user, "password": password} if user else {}),
             **options,
         )
         nc = await asyncio.wait_for(connecting, connect_deadline_s)
@@ -179,7 +188,8 @@ class Bus:
         """Answer `command` in the service's queue group so N copies share the load."""
 
         async def respond(msg: Msg) -> None:
-            reply = await self._handle(command, handler, msg.data)
+            with COMMAND_SECONDS.labels(command.subject).time():
+                reply = await self._handle(command, handler, msg.data)
             if msg.reply:
                 try:
                     await msg.respond(reply)
@@ -208,15 +218,18 @@ class Bus:
             request = command.request.model_validate_json(data)
         except ValidationError as exc:
             error = ParleyError(ErrorCode.BAD_REQUEST, summary(exc), describe(exc))
+            COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
             return encode(ErrorReply(error=error.body()))
         try:
             result = await handler(request)
         except ParleyError as exc:
             log.debug("refused", subject=command.subject, code=exc.code.value)
+            COMMAND_ERRORS.labels(command.subject, exc.code.value).inc()
             return encode(ErrorReply(error=exc.body()))
         except Exception:
             log.exception("handler_failed", subject=command.subject)
             error = ParleyError(ErrorCode.INTERNAL, "the service failed; nothing was changed if it can be helped")
+            COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
             return encode(ErrorReply(error=error.body()))
         log.debug("handled", subject=command.subject)
         # Spliced rather than re-validated: the handler's model is already checked.
@@ -258,15 +271,36 @@ class Bus:
         await self.nc.flush()
         return subscription
 
-    async def ensure_events_stream(self, name: str, duplicate_window_s: float = 3600.0, replicas: int = 1) -> None:
-        """Create the EVENTS stream (file storage) if it is missing."""
-        config = StreamConfig(
-            name=name, subjects=list(EVENTS_STREAM_SUBJECTS), duplicate_window=duplicate_window_s, num_replicas=replicas
+    async def ensure_events_stream(
+        self,
+        name: str,
+        duplicate_window_s: float = 3600.0,
+        max_age_s: float = 7 * 24 * 3600.0,
+        max_bytes: int = 1024**3,
+        replicas: int = 1,
+    ) -> None:
+        """Create the EVENTS stream (file storage, `replicas` copies) if it is missing, or
+        bring its limits to these: the oldest events go once it is older than `max_age_s`
+        or larger than `max_bytes` (the stores keep the history; the stream only carries it)."""
+        wanted = StreamConfig(
+            name=name,
+            subjects=list(EVENTS_STREAM_SUBJECTS),
+            duplicate_window=duplicate_window_s,
+            max_age=max_age_s,
+            max_bytes=max_bytes,
+            num_replicas=replicas,
         )
         try:
-            await self.js.stream_info(name)
+            config = (await self.js.stream_info(name)).config
         except NotFoundError:
-            await self.js.add_stream(config)
+            await self.js.add_stream(wanted)
+            return
+        limits = ("duplicate_window", "max_age", "max_bytes")
+        if any(getattr(config, field) != getattr(wanted, field) for field in limits):
+            log.info("events_stream_limits_changed", stream=name, max_age_s=max_age_s, max_bytes=max_bytes)
+            await self.js.update_stream(
+                dataclasses.replace(config, duplicate_window=duplicate_window_s, max_age=max_age_s, max_bytes=max_bytes)
+            )
 
     async def drain(self) -> None:
         """Stop taking commands (other copies get them), answer those under way, then close."""

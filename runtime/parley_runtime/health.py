@@ -1,12 +1,15 @@
-"""`/healthz` and `/readyz` over plain HTTP for services that have no web app.
+"""`/healthz`, `/readyz` and `/metrics` over plain HTTP for services that have no web app.
 
-Liveness says the process answers; readiness runs the service's checks (NATS, store).
+Liveness says the process answers; readiness runs the service's checks (NATS, store);
+metrics are Prometheus's text. The port is meant for the private network only.
 """
 
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from .metrics import exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -40,10 +43,13 @@ class HealthServer:
         try:
             request_line = await asyncio.wait_for(reader.readline(), 5)
             path = request_line.split(b" ")[1].decode() if request_line.count(b" ") >= 2 else ""
-            status, body = await self._route(path)
-            payload = json.dumps(body).encode()
+            if path == "/metrics":
+                status, (payload, content_type) = "200 OK", exposition()
+            else:
+                status, body = await self._route(path)
+                payload, content_type = json.dumps(body).encode(), "application/json"
             writer.write(
-                f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+                f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n"
                 f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()
                 + payload
             )
@@ -61,4 +67,4 @@ class HealthServer:
             ready = all(results.values())
             body = {"service": self.service, "ready": ready, "checks": results}
             return ("200 OK" if ready else "503 Service Unavailable"), body
-        return "404 Not Found", {"error": {"code": "not_found", "message": "try /healthz or /readyz"}}
+        return "404 Not Found", {"error": {"code": "not_found", "message": "try /healthz, /readyz or /metrics"}}

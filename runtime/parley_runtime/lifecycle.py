@@ -1,7 +1,8 @@
 """Running a service: log set-up, NATS connection, health endpoint, and a drain on SIGTERM.
 
-`run_service` is the one entry point every `python -m parley_<service>` uses; it exits
-non-zero with a one-line reason when NATS or a required setting is missing, or (when
+`run_service` is the one entry point every `python -m parley_<service>` uses; it waits
+for NATS (`nats_wait_s`, trying again with a growing pause), and exits non-zero with a
+one-line reason when NATS stays away or a required setting is missing, or (when
 `unready_exit_s` is set) when its readiness has stayed false that long, so that whatever
 supervises it (a restart policy) starts it afresh.
 """
@@ -22,6 +23,10 @@ from .logs import configure_logging
 from .settings import ServiceSettings
 
 log = structlog.get_logger("parley.lifecycle")
+CONNECT_ATTEMPT_S = 2.0
+"""One attempt retries every 0.2 s for this long (nats-py's own loop); then a pause."""
+FIRST_CONNECT_PAUSE_S = 0.5
+MAX_CONNECT_PAUSE_S = 10.0
 
 
 async def _nothing() -> None:
@@ -50,20 +55,38 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
+async def connect_bus(name: str, settings: ServiceSettings) -> Bus:
+    """Connect to NATS, trying again after a pause that doubles (up to 10 s) for as long as
+    `nats_wait_s` allows: NATS may start after the service, or restart under it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.nats_wait_s
+    pause_s = FIRST_CONNECT_PAUSE_S
+    while True:
+        try:
+            return await Bus.connect(
+                settings.nats_url,
+                name,
+                settings.request_timeout_s,
+                settings.request_resend_after_s,
+                connect_deadline_s=max(1.0, min(CONNECT_ATTEMPT_S, deadline - loop.time())),
+                concurrency=settings.max_concurrent_requests,
+                user=settings.nats_user,
+                password=settings.nats_password,
+                allow_reconnect=True,
+                connect_timeout=5,
+            )
+        except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
+            reason = settings.scrub(str(exc) or type(exc).__name__)
+            if loop.time() + pause_s >= deadline:
+                where = settings.scrub(settings.nats_url)
+                raise SystemExit(f"{name}: cannot reach NATS at {where}: {reason}") from exc
+            log.warning("nats_unreachable", service=name, reason=reason, retry_in_s=pause_s)
+            await asyncio.sleep(pause_s)
+            pause_s = min(2 * pause_s, MAX_CONNECT_PAUSE_S)
+
+
 async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Startup) -> None:
-    try:
-        bus = await Bus.connect(
-            settings.nats_url,
-            name,
-            settings.request_timeout_s,
-            settings.request_resend_after_s,
-            concurrency=settings.max_concurrent_requests,
-            allow_reconnect=True,
-            connect_timeout=5,
-        )
-    except Exception as exc:  # nats-py raises several unrelated types for "cannot connect"
-        reason = str(exc) or type(exc).__name__
-        raise SystemExit(f"{name}: cannot reach NATS at {settings.nats_url}: {reason}") from exc
+    bus = await connect_bus(name, settings)
     started = await startup(bus)
     health = HealthServer({**started.checks, "nats": lambda: _nats_ready(bus)}, name)
     if settings.health_port:
@@ -110,11 +133,11 @@ async def _nats_ready(bus: Bus) -> bool:
 
 
 def run_service(name: str, settings: ServiceSettings, startup: Startup) -> None:
-    configure_logging(settings.effective_log_format, settings.log_level)
+    configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
     try:
         uvloop.run(serve_until_stopped(name, settings, startup))  # its loop is the faster for NATS traffic
     except SystemExit:
         raise
     except Exception as exc:
         log.exception("service_crashed", service=name)
-        sys.exit(f"{name}: {exc}")
+        sys.exit(settings.scrub(f"{name}: {exc}"))

@@ -1,11 +1,13 @@
 """structlog set-up: JSON in production, key-value in development, secrets redacted.
 
 Redaction is by key name so a careless `log.info(..., password=...)` still never
-reaches the output.
+reaches the output; and a service's own secrets (its passwords, wherever they appear:
+an exception's message, a URL) are taken out of every rendered line.
 """
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 import structlog
@@ -39,7 +41,16 @@ def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) 
     return event_dict
 
 
-def configure_logging(fmt: LogFormat, level: str = "info", stream: TextIO | None = None) -> None:
+def _scrubbing(scrub: Callable[[str], str]) -> Callable[[WrappedLogger, str, EventDict], EventDict]:
+    def processor(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+        return {key: scrub(value) if isinstance(value, str) else value for key, value in event_dict.items()}
+
+    return processor
+
+
+def configure_logging(
+    fmt: LogFormat, level: str = "info", stream: TextIO | None = None, scrub: Callable[[str], str] | None = None
+) -> None:
     renderer = (
         structlog.processors.JSONRenderer() if fmt is LogFormat.JSON else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -50,6 +61,7 @@ def configure_logging(fmt: LogFormat, level: str = "info", stream: TextIO | None
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
             structlog.processors.format_exc_info,
+            *([_scrubbing(scrub)] if scrub else []),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),

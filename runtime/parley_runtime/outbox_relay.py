@@ -86,7 +86,13 @@ async def serve_event_sourced(
     """Start an event-sourced service: the events stream exists, whatever a dead
     predecessor left unpublished goes out, commands are served, and the republisher runs
     (the task returned; cancel it on close)."""
-    await bus.ensure_events_stream(settings.events_stream, settings.events_duplicate_window_s, settings.nats_replicas)
+    await bus.ensure_events_stream(
+        settings.events_stream,
+        settings.events_duplicate_window_s,
+        settings.events_max_age_s,
+        settings.events_max_bytes,
+        settings.nats_replicas,
+    )
     await relay.republish(grace=timedelta(0))
     await serve_handlers(bus, routes, ports, relay, settings.failpoint == "after_persist")
     grace = timedelta(seconds=settings.republish_grace_s)

@@ -173,6 +173,15 @@ async def test_jetstream_deduplicates_by_msg_id(bus: Bus):
     assert info.state.messages == 1
 
 
+async def test_the_events_stream_is_bounded_and_follows_its_settings(bus: Bus):
+    await bus.ensure_events_stream("EVENTS")
+    config = (await bus.js.stream_info("EVENTS")).config
+    assert (config.max_age, config.max_bytes) == (7 * 24 * 3600, 1024**3)  # never unbounded by default
+    await bus.ensure_events_stream("EVENTS", duplicate_window_s=60, max_age_s=3600, max_bytes=10_000_000)
+    config = (await bus.js.stream_info("EVENTS")).config
+    assert (config.duplicate_window, config.max_age, config.max_bytes) == (60, 3600, 10_000_000)
+
+
 async def test_subscribe_decodes_and_skips_undecodable_messages(bus: Bus):
     received: asyncio.Queue = asyncio.Queue()
 

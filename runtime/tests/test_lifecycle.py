@@ -8,6 +8,7 @@ import textwrap
 
 from parley_contracts import auth, subjects
 from parley_runtime.bus import Bus
+from parley_testkit.nats_server import EphemeralNats
 
 SERVICE = textwrap.dedent(
     """
@@ -26,13 +27,15 @@ SERVICE = textwrap.dedent(
         print("ready", flush=True)
         return Started()
 
-    run_service("probe", ServiceSettings(nats_url=sys.argv[1]), startup)
+    run_service("probe", ServiceSettings(nats_url=sys.argv[1], nats_wait_s=float(sys.argv[2])), startup)
     """
 )
 
 
 async def test_sigterm_drains_in_flight_requests(nats_url):
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", SERVICE, nats_url, stdout=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SERVICE, nats_url, "10", stdout=asyncio.subprocess.PIPE
+    )
     assert await asyncio.wait_for(proc.stdout.readline(), 20) == b"ready\n"
     client = await Bus.connect(nats_url, "client")
     reply = asyncio.create_task(client.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token="t" * 32)))
@@ -45,11 +48,27 @@ async def test_sigterm_drains_in_flight_requests(nats_url):
 
 async def test_unreachable_nats_exits_nonzero_with_one_line_reason():
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SERVICE, "nats://127.0.0.1:1", stderr=asyncio.subprocess.PIPE
+        sys.executable, "-c", SERVICE, "nats://127.0.0.1:1", "3", stderr=asyncio.subprocess.PIPE
     )
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode != 0
     assert b"cannot reach NATS at nats://127.0.0.1:1" in err.splitlines()[-1]
+
+
+async def test_a_service_waits_for_nats_that_comes_late(tmp_path):
+    late = EphemeralNats(tmp_path / "js")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SERVICE, late.url, "60", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        while b"nats_unreachable" not in await asyncio.wait_for(proc.stderr.readline(), 30):
+            pass
+        await asyncio.to_thread(late.start)
+        assert await asyncio.wait_for(proc.stdout.readline(), 60) == b"ready\n"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
+        late.stop()
 
 
 NEVER_READY = textwrap.dedent(

@@ -1,18 +1,26 @@
 """NATS users and their subject permissions, derived from the contracts.
 
-Each service may subscribe to its own commands and publish only its own events; who
-requests what and who publishes which signals is declared here once, from the subject
-objects in `parley_contracts.subjects`. `python -m parley_stack.nats_permissions` prints
-the server configuration that compose mounts (`deploy/nats/nats.conf`); a test keeps
-the committed file equal to a fresh one.
+Each service may subscribe to its own commands, publish only its own events, read
+replies only under its own inbox prefix (`reply_inbox`), and use only the JetStream API
+subjects its work needs: chat and dm keep the `EVENTS` stream (info, create, and update
+for its retention), the assistant reads its one durable consumer and watches presence,
+auth keeps its login-count bucket and the edge the presence bucket. Nobody may delete
+or purge a stream, list them, or make a consumer of its choosing on `EVENTS`.
+
+`python -m parley_stack.nats_permissions` prints the server configuration that compose
+mounts (`deploy/nats/nats.conf`); a test keeps the committed file equal to a fresh one.
+The passwords are not in it: it includes `secrets/passwords.conf`, which
+`python -m parley_stack.nats_passwords` writes from the services' secrets.
 """
 
 from typing import Any
 
 from parley_contracts import subjects as s
 
-JETSTREAM_API = "$JS.API.>"
-REPLIES = "_INBOX.>"
+API = "$JS.API"
+EVENTS = s.EVENTS_STREAM
+ASSISTANT_DURABLE = "assistant"
+PASSWORDS_FILE = "secrets/passwords.conf"
 
 REQUESTS: dict[str, list[s.Command[Any, Any]]] = {
     "auth": [],
@@ -41,24 +49,52 @@ LISTENS: dict[str, list[str]] = {
     ],
 }
 """Subject patterns each service subscribes to, as it subscribes (a channel's `>`)."""
-USES_JETSTREAM = {"auth", "chat", "dm", "edge", "assistant"}
-KV_BUCKETS = {"auth": ["login_failures"], "edge": ["presence"]}
-ACKS = {"assistant": "$JS.ACK.EVENTS.>"}
-"""Durable consumers acknowledge on these subjects."""
+STREAMS_KEPT = {"chat": [EVENTS], "dm": [EVENTS]}
+"""Streams a service creates if missing and updates to its retention settings."""
+BUCKETS = {"auth": {"login_failures": "keeps"}, "edge": {"presence": "writes"}, "assistant": {"presence": "reads"}}
+"""Key-value buckets: `keeps` (creates, updates its TTL, reads, writes), `writes` (creates
+if missing, reads, writes, watches), `reads` (reads and watches only)."""
+DURABLES = {"assistant": [(EVENTS, ASSISTANT_DURABLE, s.CHAT_MESSAGE_POSTED.wildcard())]}
+"""Durable consumers (stream, name, filter) a service creates, reads and acknowledges."""
+
+
+def jetstream_api(service: str) -> list[str]:
+    """The `$JS.*` subjects `service` may publish to."""
+    allowed = []
+    for stream in STREAMS_KEPT.get(service, []):
+        allowed += [f"{API}.STREAM.{verb}.{stream}" for verb in ("INFO", "CREATE", "UPDATE")]
+    for bucket, use in BUCKETS.get(service, {}).items():
+        stream = f"KV_{bucket}"
+        verbs = {"keeps": ("INFO", "CREATE", "UPDATE"), "writes": ("INFO", "CREATE"), "reads": ("INFO",)}[use]
+        allowed += [f"{API}.STREAM.{verb}.{stream}" for verb in verbs]
+        allowed += [f"{API}.DIRECT.GET.{stream}.>", f"{API}.STREAM.MSG.GET.{stream}"]
+        # Watchers are ordered consumers: made without a name, dropped when done.
+        allowed += [f"{API}.CONSUMER.{verb}.{stream}.*" for verb in ("INFO", "DELETE")]
+        allowed.append(f"{API}.CONSUMER.CREATE.{stream}")
+        if use != "reads":
+            allowed.append(f"$KV.{bucket}.>")
+    for stream, name, filter_subject in DURABLES.get(service, []):
+        # The filter is part of the subject and the server holds the request to it, so this
+        # consumer can be made on this filter only (never on dm.evt.>, say).
+        allowed += [
+            f"{API}.CONSUMER.CREATE.{stream}.{name}.{filter_subject}",
+            f"{API}.CONSUMER.INFO.{stream}.{name}",
+            f"{API}.CONSUMER.MSG.NEXT.{stream}.{name}",
+            f"$JS.ACK.{stream}.{name}.>",
+        ]
+    return allowed
 
 
 def permissions(service: str) -> dict[str, list[str]]:
     publish = [c.subject for c in REQUESTS[service]] + [t.wildcard() for t in PUBLISHES[service]]
+    publish += jetstream_api(service)
     subscribe = [c.subject for c in s.COMMANDS if c.service == service] + LISTENS[service]
-    subscribe.append(REPLIES)
-    if service in USES_JETSTREAM:
-        publish.append(JETSTREAM_API)
-    if service in ACKS:
-        publish.append(ACKS[service])
-    for bucket in KV_BUCKETS.get(service, []):
-        publish.append(f"$KV.{bucket}.>")
-        subscribe.append(f"$KV.{bucket}.>")
+    subscribe.append(f"{s.reply_inbox(service)}.>")
     return {"publish": sorted(set(publish)), "subscribe": sorted(set(subscribe))}
+
+
+def password_variable(service: str) -> str:
+    return f"{service.upper()}_NATS_PASSWORD"
 
 
 def _quoted(items: list[str]) -> str:
@@ -70,7 +106,7 @@ def server_config(store_dir: str = "/data", port: int = 4222, http_port: int = 8
     for service in REQUESTS:
         rules = permissions(service)
         users.append(
-            f"    {{user: {service}, password: ${service.upper()}_NATS_PASSWORD, permissions: {{\n"
+            f"    {{user: {service}, password: ${password_variable(service)}, permissions: {{\n"
             f"      publish: {_quoted(rules['publish'])}\n"
             f"      subscribe: {_quoted(rules['subscribe'])}\n"
             f"      allow_responses: true\n"
@@ -78,7 +114,8 @@ def server_config(store_dir: str = "/data", port: int = 4222, http_port: int = 8
         )
     return (
         "# Generated by `python -m parley_stack.nats_permissions` from parley_contracts; do not edit.\n"
-        "# Passwords come from the environment (<SERVICE>_NATS_PASSWORD).\n"
+        f"# Passwords are variables defined in {PASSWORDS_FILE} (`python -m parley_stack.nats_passwords`).\n"
+        f'include "{PASSWORDS_FILE}"\n'
         f"port: {port}\n"
         f"http_port: {http_port}\n"
         f"jetstream {{\n  store_dir: {store_dir}\n  sync_interval: always\n}}\n"

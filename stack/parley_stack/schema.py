@@ -8,7 +8,6 @@ Settings come from the services' own env vars (`PARLEY_CHAT_*`, `PARLEY_DM_*`,
 
 import asyncio
 
-from motor.motor_asyncio import AsyncIOMotorClient
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from parley_auth.settings import AuthSettings
@@ -18,8 +17,8 @@ from parley_chat.settings import ChatSettings
 from parley_chat.streams_cassandra import create_schema as create_chat_tables
 from parley_dm.settings import DmSettings
 from parley_dm.store_cassandra import create_schema as create_dm_tables
-from parley_storage.cassandra import connect
-from parley_storage.mongo import Document
+from parley_storage.cassandra import connect_with
+from parley_storage.mongo import client_with
 
 
 class SchemaSettings(BaseSettings):
@@ -30,7 +29,7 @@ class SchemaSettings(BaseSettings):
 
 
 def create_keyspaces_and_tables(chat: ChatSettings, dm: DmSettings, replication: str) -> None:
-    cluster, session = connect(chat.cassandra_hosts)
+    cluster, session = connect_with(chat)
     try:
         for keyspace, create_tables in ((chat.cassandra_keyspace, create_chat_tables),
                                         (dm.cassandra_keyspace, create_dm_tables)):  # fmt: skip
@@ -41,9 +40,9 @@ def create_keyspaces_and_tables(chat: ChatSettings, dm: DmSettings, replication:
 
 
 async def create_indexes(auth: AuthSettings, chat: ChatSettings) -> None:
-    for url, database, open_store in ((auth.mongo_url, auth.mongo_database, MongoAuthStore.open),
-                                      (chat.mongo_url, chat.mongo_database, MongoDirectory.open)):  # fmt: skip
-        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(url, tz_aware=True, serverSelectionTimeoutMS=10_000)
+    for settings, database, open_store in ((auth, auth.mongo_database, MongoAuthStore.open),
+                                           (chat, chat.mongo_database, MongoDirectory.open)):  # fmt: skip
+        client = client_with(settings, timeout_ms=60_000)  # the store may still be starting
         try:
             await open_store(client[database])
         finally:

@@ -3,14 +3,18 @@
 import asyncio
 import re
 import socket
+import ssl
 from collections import namedtuple
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture, Session
 from cassandra.policies import RoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType
+
+from .metrics import timed
 
 
 def qualified(keyspace: str) -> Callable[[str], str]:
@@ -36,7 +40,8 @@ async def execute(session: Session, statement: Any, params: Any = None) -> list[
         loop.call_soon_threadsafe(_settle, done, None, exc)
 
     future.add_callbacks(on_page, on_error)
-    return await done
+    with timed("cassandra", "batch" if isinstance(statement, BatchStatement) else "statement"):
+        return await done
 
 
 async def execute_together(session: Session, statements: list[tuple[Any, Any]]) -> None:
@@ -75,23 +80,33 @@ def create_tables(session: Session, keyspace: str, statements: list[str]) -> Non
         session.execute(qualified(keyspace)(statement))
 
 
-async def open_session(contact_points: str, keyspace: str, create_schema: Callable[[Session, str], None]) -> Session:
-    """A session on a keyspace that has a store's tables (`create_schema`); both steps block,
-    so they run off the event loop."""
-    _, session = await asyncio.to_thread(connect, contact_points)
-    await asyncio.to_thread(create_schema, session, keyspace)
+async def open_session(settings: Any, create_schema: Callable[[Session, str], None]) -> Session:
+    """A session, from a service's `CassandraFields` settings, on its keyspace with a
+    store's tables (`create_schema`); both steps block, so they run off the event loop."""
+    _, session = await asyncio.to_thread(connect_with, settings)
+    await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
     return session
 
 
-def connect(contact_points: str, keyspace: str | None = None) -> tuple[Cluster, Session]:
+def connect(
+    contact_points: str, keyspace: str | None = None, user: str = "", password: str = "", tls_ca_file: str | None = None
+) -> tuple[Cluster, Session]:
     """`contact_points` is `host[:port]` or a comma-separated list of them."""
+    made = cluster(contact_points, user, password, tls_ca_file)
+    return made, made.connect(keyspace)
+
+
+def cluster(contact_points: str, user: str = "", password: str = "", tls_ca_file: str | None = None) -> Cluster:
+    """The driver's cluster, not yet connected. `user` turns on PasswordAuthenticator
+    credentials; `tls_ca_file` (`""`: the system's CAs) turns on TLS, verifying the nodes'
+    certificates against it."""
     hosts, port = [], 9042
     for point in contact_points.split(","):
         host, _, maybe_port = point.strip().split("://", 1)[-1].partition(":")
         hosts.append(host)
         port = int(maybe_port) if maybe_port else port
     profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), row_factory=_rows)
-    cluster = Cluster(
+    return Cluster(
         hosts,
         port=port,
         protocol_version=5,
@@ -99,5 +114,24 @@ def connect(contact_points: str, keyspace: str | None = None) -> tuple[Cluster, 
         # The driver leaves Nagle's algorithm on: a request over ~4 KiB goes out in two
         # segments, and the second waits for the server's delayed ACK, 40 ms, every time.
         sockopts=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        auth_provider=PlainTextAuthProvider(user, password) if user else None,
+        ssl_context=tls_context(tls_ca_file) if tls_ca_file is not None else None,
     )
-    return cluster, cluster.connect(keyspace)
+
+
+def cluster_with(settings: Any) -> Cluster:
+    """`cluster` from a service's `CassandraFields` settings."""
+    tls_ca_file = settings.cassandra_tls_ca_file if settings.cassandra_tls else None
+    return cluster(settings.cassandra_hosts, settings.cassandra_user, settings.cassandra_password, tls_ca_file)
+
+
+def connect_with(settings: Any, keyspace: str | None = None) -> tuple[Cluster, Session]:
+    made = cluster_with(settings)
+    return made, made.connect(keyspace)
+
+
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=ca_file or None)
+    # A cluster is reached by many names and addresses; the chain is what is checked.
+    context.check_hostname = False
+    return context

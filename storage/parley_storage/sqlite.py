@@ -34,6 +34,8 @@ from typing import Any, TypeVar, cast
 
 import structlog
 
+from .metrics import timed
+
 IntegrityError = sqlite3.IntegrityError
 CHECKPOINT_EVERY_S = 1.0
 LAZY_WRITE_S = 0.2
@@ -97,7 +99,8 @@ class Database:
 
     async def one(self, query: str, params: Params = ()) -> Row | None:
         async with self._lock:
-            return await self._statements.one(query, params)
+            with timed("sqlite", "read"):
+                return await self._statements.one(query, params)
 
     async def first(self, query: str, params: Params = ()) -> Row:
         async with self._lock:
@@ -105,23 +108,26 @@ class Database:
 
     async def all(self, query: str, params: Params = ()) -> list[Row]:
         async with self._lock:
-            return await self._statements.all(query, params)
+            with timed("sqlite", "read"):
+                return await self._statements.all(query, params)
 
     async def execute(self, query: str, params: Params = ()) -> int:
         async with self._lock:
-            return await self._statements.execute(query, params)
+            with timed("sqlite", "write"):
+                return await self._statements.execute(query, params)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Statements]:
         """BEGIN IMMEDIATE takes SQLite's write lock, so it also excludes other processes."""
         async with self._lock:
-            await self._statements.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._statements
-            except BaseException:
-                await self._statements.execute("ROLLBACK")
-                raise
-            await self._statements.execute("COMMIT")
+            with timed("sqlite", "write"):
+                await self._statements.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._statements
+                except BaseException:
+                    await self._statements.execute("ROLLBACK")
+                    raise
+                await self._statements.execute("COMMIT")
 
     async def write(self, unit: Callable[[Statements], Awaitable[Result]]) -> Result:
         """Runs `unit` in the transaction this loop turn's writes share; returns its result."""
@@ -163,7 +169,8 @@ class Database:
                 units, self._queued = self._queued, []
                 try:
                     async with self._lock:
-                        outcomes = await self._run_in_one_transaction(units)
+                        with timed("sqlite", "write"):
+                            outcomes = await self._run_in_one_transaction(units)
                 except BaseException as exc:  # even a failed rollback or a cancel: no writer waits forever
                     for _, done in units:
                         if done is not None and not done.done():

@@ -52,6 +52,8 @@ class Outcome:
     duplicated: int
     refused: int
     """Sends never acknowledged (the client gave up waiting): not owed, so not lost."""
+    given_up: str = ""
+    """Why and when sends were given up on, for a failing test's message."""
 
     def record(self) -> None:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -195,6 +197,7 @@ class Traffic:
             lost=len(lost),
             duplicated=len(ids) - len(set(ids)),
             refused=len(self.sends) - len(acked),
+            given_up=self.given_up(fault_at),
         )
 
     async def _heard_by_listener(self, wanted: set[str], timeout_s: float = 15.0) -> set[str]:

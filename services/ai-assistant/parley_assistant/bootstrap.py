@@ -40,7 +40,8 @@ def provider_for(settings: AssistantSettings) -> Provider:
 
 
 async def start(bus: Bus, settings: AssistantSettings) -> Started:
-    await bus.ensure_events_stream(settings.events_stream, replicas=settings.nats_replicas)
+    # chat and dm create EVENTS; the assistant may only read it. Until it exists the
+    # consumer loop fails, waits and tries again.
     assistant = Assistant(bus, settings, provider_for(settings), await assistant_user(bus, settings))
     pulse = Pulse(settings)
     task = asyncio.create_task(consume(bus, assistant, pulse))

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from parley_contracts import chat, subjects
 from parley_runtime.bus import Bus
+from parley_runtime.metrics import CONSUMER_PENDING
 
 from .assistant import Assistant
 from .settings import AssistantSettings
@@ -57,6 +58,7 @@ async def subscribe(bus: Bus, settings: AssistantSettings) -> JetStreamContext.P
 async def consume(bus: Bus, assistant: Assistant, pulse: Pulse) -> None:
     subscription = None
     pause_s = FIRST_PAUSE_S
+    lag = CONSUMER_PENDING.labels(assistant.settings.events_stream, assistant.settings.durable)
     while True:
         pulse.beat()
         try:
@@ -69,6 +71,8 @@ async def consume(bus: Bus, assistant: Assistant, pulse: Pulse) -> None:
             for msg in batch:
                 pulse.beat()
                 await handle(msg, assistant)
+            # Each message says how many wait behind it; a pull that found none, none.
+            lag.set(batch[-1].metadata.num_pending if batch else 0)
         except Exception as exc:  # a cancellation is not an Exception: stopping still stops
             log.exception("consumer_failed", error=type(exc).__name__, retry_in_s=pause_s)
             subscription = None  # a consumer that was deleted or lost is subscribed afresh

@@ -3,12 +3,10 @@
 import time
 from collections.abc import Awaitable, Callable
 
-from motor.motor_asyncio import AsyncIOMotorClient
-
 from parley_contracts import auth, subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
-from parley_storage.mongo import Document
+from parley_storage.mongo import client_with
 
 from . import handlers
 from .handlers import Ports
@@ -32,9 +30,7 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
 
 async def open_store(settings: AuthSettings) -> AuthStore:
     if settings.store is StoreKind.MONGO:
-        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(
-            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000
-        )
+        client = client_with(settings)
         return await MongoAuthStore.open(client[settings.mongo_database])
     return await SqliteAuthStore.open(settings.sqlite_path)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from parley_runtime.settings import ServiceSettings
+from parley_runtime.settings import MongoFields, ServiceSettings
 
 
 class StoreKind(StrEnum):
@@ -13,12 +13,11 @@ class StoreKind(StrEnum):
     MONGO = "mongo"
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(ServiceSettings, MongoFields):
     model_config = SettingsConfigDict(env_prefix="PARLEY_AUTH_", extra="ignore", frozen=True)
 
     store: StoreKind = StoreKind.SQLITE
     sqlite_path: Path = Path(".parley/data/auth.sqlite3")
-    mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "parley_auth"
 
     session_idle_s: int = 7 * 24 * 3600

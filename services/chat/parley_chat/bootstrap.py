@@ -3,8 +3,6 @@ runs the republisher."""
 
 from collections.abc import Callable
 
-from motor.motor_asyncio import AsyncIOMotorClient
-
 from parley_contracts import subjects
 from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
@@ -12,7 +10,7 @@ from parley_runtime.outbox_relay import serve_event_sourced
 from parley_runtime.users import user_id_of, user_lookup
 from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
-from parley_storage.mongo import Document
+from parley_storage.mongo import client_with
 
 from . import handlers
 from .directory import Directory
@@ -48,16 +46,14 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
 
 async def open_directory(settings: ChatSettings) -> Directory:
     if settings.directory_store is DirectoryKind.MONGO:
-        client: AsyncIOMotorClient[Document] = AsyncIOMotorClient(
-            settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000
-        )
+        client = client_with(settings)
         return await MongoDirectory.open(client[settings.mongo_database])
     return await SqliteDirectory.open(settings.sqlite_path)
 
 
 async def open_streams(settings: ChatSettings) -> Streams:
     if settings.stream_store is StreamKind.CASSANDRA:
-        session = await open_session(settings.cassandra_hosts, settings.cassandra_keyspace, create_schema)
+        session = await open_session(settings, create_schema)
         return CassandraStreams(session, settings.cassandra_keyspace)
     return await SqliteStreams.open(settings.sqlite_path)
 

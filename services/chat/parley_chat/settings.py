@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from parley_runtime.settings import EventSourcedSettings
+from parley_runtime.settings import CassandraFields, EventSourcedSettings, MongoFields
 
 
 class DirectoryKind(StrEnum):
@@ -18,15 +18,13 @@ class StreamKind(StrEnum):
     CASSANDRA = "cassandra"
 
 
-class ChatSettings(EventSourcedSettings):
+class ChatSettings(EventSourcedSettings, MongoFields, CassandraFields):
     model_config = SettingsConfigDict(env_prefix="PARLEY_CHAT_", extra="ignore", frozen=True)
 
     directory_store: DirectoryKind = DirectoryKind.SQLITE
     stream_store: StreamKind = StreamKind.SQLITE
     sqlite_path: Path = Path(".parley/data/chat.sqlite3")
-    mongo_url: str = "mongodb://127.0.0.1:27017/"
     mongo_database: str = "parley_chat"
-    cassandra_hosts: str = "127.0.0.1:9042"
     cassandra_keyspace: str = "parley_chat"
 
     assistant_username: str = "assistant"

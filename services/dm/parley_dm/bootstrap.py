@@ -36,7 +36,7 @@ TOPICS: dict[str, subjects.Topic[Any]] = {
 
 async def open_store(settings: DmSettings) -> DmStore:
     if settings.store is StoreKind.CASSANDRA:
-        session = await open_session(settings.cassandra_hosts, settings.cassandra_keyspace, create_schema)
+        session = await open_session(settings, create_schema)
         return CassandraDmStore(session, settings.cassandra_keyspace)
     return await SqliteDmStore.open(settings.sqlite_path)
 

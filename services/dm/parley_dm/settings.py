@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
-from parley_runtime.settings import EventSourcedSettings
+from parley_runtime.settings import CassandraFields, EventSourcedSettings
 
 
 class StoreKind(StrEnum):
@@ -13,10 +13,9 @@ class StoreKind(StrEnum):
     CASSANDRA = "cassandra"
 
 
-class DmSettings(EventSourcedSettings):
+class DmSettings(EventSourcedSettings, CassandraFields):
     model_config = SettingsConfigDict(env_prefix="PARLEY_DM_", extra="ignore", frozen=True)
 
     store: StoreKind = StoreKind.SQLITE
     sqlite_path: Path = Path(".parley/data/dm.sqlite3")
-    cassandra_hosts: str = "127.0.0.1:9042"
     cassandra_keyspace: str = "parley_dm"

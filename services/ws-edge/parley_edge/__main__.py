@@ -6,12 +6,14 @@ import uvicorn
 from fastapi import FastAPI
 
 from parley_runtime.logs import configure_logging
-from parley_runtime.settings import DEFAULT_SECRET
 
 from .app import create_app
 from .http_protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
 from .wire import WireProtocol
+
+GRACEFUL_SHUTDOWN_S = 10
+"""How long uvicorn waits for requests under way on SIGTERM; the bus's drain follows."""
 
 
 class EdgeServer(uvicorn.Server):
@@ -30,9 +32,9 @@ class EdgeServer(uvicorn.Server):
 
 def main() -> None:
     settings = EdgeSettings()
-    configure_logging(settings.effective_log_format, settings.log_level)
-    if settings.production and settings.session_secret == DEFAULT_SECRET:
-        sys.exit("edge: refusing to start in production with the default PARLEY_EDGE_SESSION_SECRET")
+    configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
+    if settings.production and settings.production_refusals():
+        sys.exit("edge: refusing to start in production: " + "; ".join(settings.production_refusals()))
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -46,7 +48,7 @@ def main() -> None:
         proxy_headers=bool(settings.proxies),
         forwarded_allow_ips=settings.proxies,
         log_config=None,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ws_max_size=settings.max_frame_bytes,
         ws_ping_interval=settings.ping_interval_s,
         ws_ping_timeout=settings.ping_timeout_s,

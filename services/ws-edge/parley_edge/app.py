@@ -1,5 +1,6 @@
 """The edge's ASGI app: HTTP routes, socket paths, health and metrics, and the edge's
-live state for its lifetime."""
+live state for its lifetime. `/metrics` is on the public port unless `HEALTH_PORT` gives
+it (and `/healthz`, `/readyz`) a private one."""
 
 from contextlib import asynccontextmanager
 
@@ -11,7 +12,7 @@ from parley_contracts import auth, subjects
 from parley_contracts.errors import ErrorCode
 from parley_runtime.bus import Bus
 from parley_runtime.errors import ParleyError
-from parley_runtime.health import run_checks
+from parley_runtime.health import HealthServer, ReadinessCheck, run_checks
 
 from . import http_errors, routes_auth, routes_chat, routes_dm
 from .chat_socket import ChatProtocol
@@ -29,7 +30,13 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.edge = await EdgeState.start(settings)
         app.state.bus = app.state.edge.bus
+        bus = app.state.bus
+        # With a health port, /metrics moves there (beside the probes), off the public port.
+        private = HealthServer(_checks(bus), "edge")
+        if settings.health_port:
+            await private.start(settings.health_host, settings.health_port)
         yield
+        await private.stop()
         await app.state.edge.stop()
 
     app = FastAPI(title="Parley", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -58,17 +65,23 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         bus: Bus = request.app.state.bus
-        results = await run_checks({"nats": lambda: _connected(bus), "auth": lambda: _auth_answers(bus)})
+        results = await run_checks(_checks(bus))
         ready = all(results.values())
         body = {"service": "edge", "ready": ready, "checks": results}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if not settings.health_port:
+
+        @app.get("/metrics")
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.router.default = WebApp(settings.web_dir, app.router.default)
     return app
+
+
+def _checks(bus: Bus) -> dict[str, ReadinessCheck]:
+    return {"nats": lambda: _connected(bus), "auth": lambda: _auth_answers(bus)}
 
 
 async def _connected(bus: Bus) -> bool:

@@ -22,7 +22,7 @@ def _set_session_cookie(request: Request, response: Response, logged_in: auth.Lo
         max_age=settings.cookie_max_age_s,
         httponly=True,
         samesite="lax",
-        secure=settings.tls,
+        secure=request.url.scheme == "https",  # TLS here, or at a trusted proxy (X-Forwarded-Proto)
         path="/",
     )
 

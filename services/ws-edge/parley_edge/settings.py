@@ -10,6 +10,7 @@ from parley_runtime.settings import DEFAULT_SECRET, ServiceSettings
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
+MIN_SECRET_BYTES = 32
 
 
 class EdgeSettings(ServiceSettings):
@@ -18,7 +19,8 @@ class EdgeSettings(ServiceSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     session_secret: str = DEFAULT_SECRET
-    """HMAC key of the `connect.sid` cookie; production refuses the default."""
+    """HMAC key of the `connect.sid` cookie; production refuses the default and any key
+    under `MIN_SECRET_BYTES`."""
     tls_certfile: str | None = None
     tls_keyfile: str | None = None
     cookie_max_age_s: int = 30 * 24 * 3600
@@ -60,6 +62,15 @@ class EdgeSettings(ServiceSettings):
             except ValueError as exc:
                 raise ValueError(f"{entry!r} is not an IP address or CIDR") from exc
         return value
+
+    def production_refusals(self) -> list[str]:
+        """What production mode will not run with: a guessable cookie key, any origin."""
+        refusals = []
+        if self.session_secret == DEFAULT_SECRET or len(self.session_secret.encode()) < MIN_SECRET_BYTES:
+            refusals.append(f"PARLEY_EDGE_SESSION_SECRET must be a random value of {MIN_SECRET_BYTES} bytes or more")
+        if "*" in _listed(self.allowed_origins):
+            refusals.append("PARLEY_EDGE_ALLOWED_ORIGINS must list the site's origins, not *")
+        return refusals
 
     @property
     def proxies(self) -> list[str]:

@@ -29,7 +29,14 @@ class EdgeState:
 
     @classmethod
     async def start(cls, settings: EdgeSettings) -> "EdgeState":
-        bus = await Bus.connect(settings.nats_url, "edge", settings.request_timeout_s, settings.request_resend_after_s)
+        bus = await Bus.connect(
+            settings.nats_url,
+            "edge",
+            settings.request_timeout_s,
+            settings.request_resend_after_s,
+            user=settings.nats_user,
+            password=settings.nats_password,
+        )
         presence = await PresenceBoard.open(
             bus.js,
             settings.presence_bucket,

@@ -26,3 +26,18 @@ def test_trusted_proxies_must_be_addresses_or_networks():
     for bad in ("proxy.local", "10.0.0.1/8"):
         with pytest.raises(ValidationError, match="not an IP address or CIDR"):
             EdgeSettings(trusted_proxies=bad)
+
+
+@pytest.mark.parametrize(
+    ("fields", "refusal"),
+    [
+        ({}, "SESSION_SECRET"),
+        ({"session_secret": "x" * 31}, "SESSION_SECRET"),
+        ({"session_secret": "x" * 32, "allowed_origins": "https://chat.example.com, *"}, "ALLOWED_ORIGINS"),
+    ],
+)
+def test_production_refuses_a_weak_secret_and_any_origin(fields, refusal):
+    refusals = EdgeSettings(**fields).production_refusals()
+    assert len(refusals) == 1 and refusal in refusals[0]
+    good = {"session_secret": "x" * 32, "allowed_origins": "https://chat.example.com"}
+    assert EdgeSettings(**good).production_refusals() == []

@@ -1,0 +1,37 @@
+"""Store latency, one histogram for every adapter: `parley_store_seconds{store, operation}`."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import Histogram
+from pymongo import monitoring
+
+STORE_SECONDS = Histogram(
+    "parley_store_seconds",
+    "Time of one store round trip, by store and operation",
+    ["store", "operation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+@contextmanager
+def timed(store: str, operation: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        STORE_SECONDS.labels(store, operation).observe(time.perf_counter() - started)
+
+
+class MongoTimer(monitoring.CommandListener):
+    """pymongo reports each command's duration; it is observed here by command name."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        pass
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        STORE_SECONDS.labels("mongo", event.command_name).observe(event.duration_micros / 1e6)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        STORE_SECONDS.labels("mongo", event.command_name).observe(event.duration_micros / 1e6)
