@@ -5,12 +5,14 @@ The relay's republisher runs the same steps for events whose mark outlived a gra
 period (their writer died in between), and once at start-up for all of them. Events
 are published with a message id derived from their stream and `seq`, so JetStream's
 de-duplication makes a second publish of the same event harmless.
+
+The store it drives is the event-sourced store port, `parley_storage.event_log.EventStore`.
 """
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import structlog
 
@@ -19,6 +21,9 @@ from parley_contracts.subjects import Command
 from .bus import Bus
 from .failpoints import crash_at
 from .settings import EventSourcedSettings
+
+if TYPE_CHECKING:  # only the port's type: services without a store use this package without storage
+    from parley_storage.event_log import EventStore, Stream
 
 
 class Sequenced(Protocol):
@@ -30,20 +35,12 @@ Event = TypeVar("Event", bound=Sequenced)
 log = structlog.get_logger("parley.outbox")
 
 
-class Outbox(Protocol[Event]):
-    async def settle(self, event: Event) -> None: ...
-
-    async def mark_published(self, stream: Any, seq: int) -> None: ...
-
-    async def unsettled(self, older_than: datetime, limit: int) -> list[Event]: ...
-
-
 class OutboxRelay(Generic[Event]):
     def __init__(
         self,
-        outbox: Outbox[Event],
+        outbox: "EventStore[Event]",
         publish: Callable[[Event], Awaitable[None]],
-        stream_of: Callable[[Event], object],
+        stream_of: "Callable[[Event], Stream]",
     ):
         self._outbox = outbox
         self._publish = publish

@@ -1,9 +1,11 @@
 """cassandra-driver from asyncio: the driver's futures resolved on the event loop."""
 
 import asyncio
+import re
 import socket
 import ssl
 from collections import namedtuple
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +15,11 @@ from cassandra.policies import RoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType
 
 from .metrics import timed
+
+
+def qualified(keyspace: str) -> Callable[[str], str]:
+    """Prefixes table names in a statement with the keyspace."""
+    return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS|ALTER TABLE) (\w+)", rf"\1 {keyspace}.\2", cql)
 
 
 async def execute(session: Session, statement: Any, params: Any = None) -> list[Any]:
@@ -66,6 +73,19 @@ def _rows(columns: list[str], rows: list[Any]) -> list[Any]:
     namedtuple class for every result (5 % of a busy service's time went there)."""
     row_type = _row_type(tuple(columns))
     return [row_type(*row) for row in rows]
+
+
+def create_tables(session: Session, keyspace: str, statements: list[str]) -> None:
+    for statement in statements:
+        session.execute(qualified(keyspace)(statement))
+
+
+async def open_session(settings: Any, create_schema: Callable[[Session, str], None]) -> Session:
+    """A session, from a service's `CassandraFields` settings, on its keyspace with a
+    store's tables (`create_schema`); both steps block, so they run off the event loop."""
+    _, session = await asyncio.to_thread(connect_with, settings)
+    await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
+    return session
 
 
 def connect(

@@ -1,10 +1,15 @@
-"""The event log every Parley stream is written to: per-stream gap-free `seq`,
-idempotency keys, and an outbox of events not yet published. Adapters:
-`event_log_sqlite`, `event_log_cassandra`; services add their projections on top.
+"""The event-sourced store port, declared once for every Parley stream: per-stream
+gap-free `seq`, idempotency keys, and an outbox of events not yet published.
+Adapters: `event_log_sqlite`, `event_log_cassandra`, `event_log_memory` (unit tests).
 
 `append` claims the next `seq` atomically (and the idempotency key, if given) and
 leaves an outbox mark; the service publishes and then calls `mark_published`. A crash
 in between leaves the mark, and `unsettled` hands the event back.
+
+A service's store (chat's `Streams`, dm's `DmStore`) is an `EventStore`: the log and
+the projection its events are folded into by `settle`, which is what the outbox relay
+(`parley_runtime.outbox_relay`) drives. `LoggedStore` gives such a store the log's
+methods. History reads page through `paging` (and `buckets` on Cassandra).
 """
 
 import secrets
@@ -14,6 +19,9 @@ from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 Event = TypeVar("Event")
+
+Stream = str | int
+"""A stream's id: a channel's number, a conversation's name. Logs keep it as text."""
 
 
 def new_epoch() -> str:
@@ -30,44 +38,52 @@ class Appended(Generic[Event]):
 
 
 class EventLog(Protocol[Event]):
-    async def append(self, stream: str, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+    async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
         """`build` makes the event once its `seq` is known."""
 
-    async def mark_published(self, stream: str, seq: int) -> None: ...
+    async def mark_published(self, stream: Stream, seq: int) -> None: ...
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         """Events appended before `older_than` whose publication is not recorded."""
 
-    async def events(self, stream: str, after_seq: int, limit: int) -> list[Event]:
+    async def events(self, stream: Stream, after_seq: int, limit: int) -> list[Event]:
         """Oldest first."""
 
-    async def head(self, stream: str) -> int:
+    async def head(self, stream: Stream) -> int:
         """The last `seq` of the stream; 0 when empty."""
 
-    async def epoch(self, stream: str) -> str:
+    async def epoch(self, stream: Stream) -> str:
         """The stream's epoch (`new_epoch`); "" when empty."""
 
 
-class OnEventLog(Generic[Event]):
-    """The stream methods of a store whose events live in an event log (`self._log`).
-    A store's stream ids (a channel's number, a conversation's name) become strings."""
+class EventStore(EventLog[Event], Protocol):
+    """A service's store: its event log and the projection the events are folded into."""
+
+    async def settle(self, event: Event) -> None:
+        """Applies the event to the projection: idempotent, and a late, older event never
+        undoes a newer one, so the republisher may run it again."""
+
+
+class LoggedStore(Generic[Event]):
+    """Base of a service store whose events live in an event log (`self._log`): the
+    log's methods of the port, handed to it."""
 
     _log: EventLog[Event]
 
-    async def append(self, stream: object, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
-        return await self._log.append(str(stream), build, key)
+    async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+        return await self._log.append(stream, build, key)
 
-    async def mark_published(self, stream: object, seq: int) -> None:
-        await self._log.mark_published(str(stream), seq)
+    async def mark_published(self, stream: Stream, seq: int) -> None:
+        await self._log.mark_published(stream, seq)
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         return await self._log.unsettled(older_than, limit)
 
-    async def events(self, stream: object, after_seq: int, limit: int) -> list[Event]:
-        return await self._log.events(str(stream), after_seq, limit)
+    async def events(self, stream: Stream, after_seq: int, limit: int) -> list[Event]:
+        return await self._log.events(stream, after_seq, limit)
 
-    async def head(self, stream: object) -> int:
-        return await self._log.head(str(stream))
+    async def head(self, stream: Stream) -> int:
+        return await self._log.head(stream)
 
-    async def epoch(self, stream: object) -> str:
-        return await self._log.epoch(str(stream))
+    async def epoch(self, stream: Stream) -> str:
+        return await self._log.epoch(stream)

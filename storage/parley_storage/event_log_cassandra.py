@@ -18,6 +18,8 @@ within the last `bucket_size` to `2 * bucket_size` events of its stream (10,000 
 20,000 by default), as JetStream recognises a re-published message id within its
 duplicate window.
 
+`CassandraEventStore` is the base of a service's store kept so.
+
 The outbox marks of a group are written (one partition, one batch) before the group's
 batch, so a crash after the commit still leaves every event to be handed back by
 `unsettled`. Marks cleared by `mark_published` within one loop turn go out together too.
@@ -25,7 +27,6 @@ batch, so a crash after the commit still leaves every event to be handed back by
 
 import asyncio
 import hashlib
-import re
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -36,21 +37,17 @@ from typing import Any, Generic
 import structlog
 from cassandra import ConsistencyLevel, WriteTimeout
 from cassandra.cluster import Session
-from cassandra.query import BatchStatement, BatchType
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
 from pydantic import TypeAdapter
 
-from .cassandra import execute, execute_together
-from .event_log import Appended, Event, new_epoch
+from .buckets import BUCKET_SIZE, BucketedRows
+from .cassandra import execute, execute_together, qualified
+from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
 
 log = structlog.get_logger("parley.event_log")
-BUCKET_SIZE = 10_000
 OUTBOX_SHARDS = 16
 MAX_GROUP = 100
 """Events one conditional batch carries at most; bigger batches only grow the Paxos round."""
-
-
-def bucket_of(seq: int, bucket_size: int = BUCKET_SIZE) -> int:
-    return (seq - 1) // bucket_size if seq > 0 else 0
 
 
 def shard_of(stream: str) -> int:
@@ -71,11 +68,6 @@ def event_log_tables(name: str) -> list[str]:
             shard int, stream text, seq bigint, marked_at timestamp, PRIMARY KEY (shard, stream, seq))""",
         f"ALTER TABLE {name}_log ADD IF NOT EXISTS epoch text static",  # a log made before epochs
     ]
-
-
-def qualified(keyspace: str) -> Callable[[str], str]:
-    """Prefixes table names in a statement with the keyspace."""
-    return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS|ALTER TABLE) (\w+)", rf"\1 {keyspace}.\2", cql)
 
 
 @dataclass
@@ -133,7 +125,7 @@ class CassandraEventLog(Generic[Event]):
         )
         self._keys_in = prepare("SELECT seq, key, ref FROM {t}_log WHERE stream = ? AND bucket = ? AND seq IN ?")
         self._event_at = prepare("SELECT body FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?")
-        self._events_after = prepare("SELECT body FROM {t}_log WHERE stream = ? AND bucket = ? AND seq > ? LIMIT ?")
+        self._rows = BucketedRows(session, keyspace, f"{name}_log", "stream", bucket_size=bucket_size)
         self._mark = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
@@ -141,12 +133,10 @@ class CassandraEventLog(Generic[Event]):
     def _dump(self, event: Event) -> str:
         return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
 
-    def _bucket(self, seq: int) -> int:
-        return bucket_of(seq, self._bucket_size)
-
     # Appending ---------------------------------------------------------------------
 
-    async def append(self, stream: str, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+    async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+        stream = str(stream)
         pending = _Pending(build, key)
         self._waiting[stream].append(pending)
         if stream not in self._committers:
@@ -171,7 +161,7 @@ class CassandraEventLog(Generic[Event]):
     async def _commit(self, stream: str, group: list[_Pending]) -> None:
         head = self._heads[stream] if stream in self._heads else await self.head(stream)
         while group:
-            bucket = self._bucket(head + 1)
+            bucket = self._rows.bucket(head + 1)
             room = (bucket + 1) * self._bucket_size - head
             batch, rest = group[:room], group[room:]
             batch = await self._drop_known_keys(stream, bucket - 1, batch)
@@ -253,23 +243,19 @@ class CassandraEventLog(Generic[Event]):
     # Reading -----------------------------------------------------------------------
 
     async def _event(self, stream: str, seq: int) -> Event | None:
-        rows = await execute(self._session, self._event_at, (stream, self._bucket(seq), seq))
+        rows = await execute(self._session, self._event_at, (stream, self._rows.bucket(seq), seq))
         return self._codec.validate_json(rows[0].body) if rows and rows[0].body is not None else None
 
-    async def events(self, stream: str, after_seq: int, limit: int) -> list[Event]:
-        head = await self.head(stream)
-        found: list[Event] = []
-        bucket = self._bucket(after_seq + 1)
-        while len(found) < limit and bucket <= self._bucket(head):
-            rows = await execute(self._session, self._events_after, (stream, bucket, after_seq, limit - len(found)))
-            found.extend(self._codec.validate_json(row.body) for row in rows)
-            bucket += 1
-        return found
+    async def events(self, stream: Stream, after_seq: int, limit: int) -> list[Event]:
+        stream = str(stream)
+        rows = await self._rows.after(stream, await self.head(stream), after_seq, limit)
+        return [self._codec.validate_json(row.body) for row in rows]
 
-    async def head(self, stream: str) -> int:
+    async def head(self, stream: Stream) -> int:
         """Walks buckets forward from the last head this process saw."""
+        stream = str(stream)
         head = self._heads.get(stream, 0)
-        bucket = self._bucket(head + 1)
+        bucket = self._rows.bucket(head + 1)
         while True:
             rows = await execute(self._session, self._head_of, (stream, bucket))
             if not rows or rows[0].head is None:
@@ -281,16 +267,17 @@ class CassandraEventLog(Generic[Event]):
         self._heads[stream] = head
         return head
 
-    async def epoch(self, stream: str) -> str:
-        rows = await execute(self._session, self._epoch_of, (stream,))
-        return rows[0].epoch or "" if rows else ""
+    async def epoch(self, stream: Stream) -> str:
+        rows = await execute(self._session, self._epoch_of, (str(stream),))
+        return str(rows[0].epoch or "") if rows else ""
 
     # The outbox --------------------------------------------------------------------
 
-    async def mark_published(self, stream: str, seq: int) -> None:
+    async def mark_published(self, stream: Stream, seq: int) -> None:
         """Clears the mark; the marks cleared within one loop turn go out as one batch per shard.
         A failure is logged, not raised: the event is out, and a mark left behind only
         means one harmless re-publish."""
+        stream = str(stream)
         self._unmarks.append((shard_of(stream), stream, seq))
         if self._unmarking is None:
             self._unmarking = asyncio.ensure_future(self._clear_marks())
@@ -339,3 +326,22 @@ def _next_group(waiting: list[_Pending]) -> tuple[list[_Pending], list[_Pending]
         if pending.key is not None:
             keys.add(pending.key)
     return group, later
+
+
+class CassandraEventStore(LoggedStore[Event]):
+    """Base of a service's store on Cassandra: its event log (tables `<name>_*`) and the
+    projection's tables in one keyspace; `settle` writes the projection."""
+
+    def __init__(self, session: Session, keyspace: str, name: str, codec: "TypeAdapter[Event]"):
+        self._session = session
+        self._keyspace = keyspace
+        self._log = CassandraEventLog(session, keyspace, name, codec)
+
+    def _prepare(self, cql: str) -> PreparedStatement:
+        return self._session.prepare(qualified(self._keyspace)(cql))
+
+    async def ping(self) -> bool:
+        return bool(await execute(self._session, "SELECT release_version FROM system.local"))
+
+    async def close(self) -> None:
+        self._session.cluster.shutdown()

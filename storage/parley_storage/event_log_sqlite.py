@@ -15,7 +15,8 @@ from typing import Generic
 
 from pydantic import TypeAdapter
 
-from .event_log import Appended, Event, new_epoch
+from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
+from .paging import sqlite_page
 from .sqlite import Database, Statements
 
 
@@ -55,8 +56,8 @@ class SqliteEventLog(Generic[Event]):
     def _dump(self, event: Event) -> str:
         return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
 
-    async def append(self, stream: str, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
-        return await self._db.write(lambda tx: self._append(tx, stream, build, key))
+    async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
+        return await self._db.write(lambda tx: self._append(tx, str(stream), build, key))
 
     async def _append(
         self, tx: Statements, stream: str, build: Callable[[int], Event], key: str | None
@@ -86,9 +87,9 @@ class SqliteEventLog(Generic[Event]):
         await self._project(tx, event)
         return Appended(event, duplicate=False)
 
-    async def mark_published(self, stream: str, seq: int) -> None:
+    async def mark_published(self, stream: Stream, seq: int) -> None:
         query = f"DELETE FROM {self._t}_outbox WHERE stream = ? AND seq = ?"
-        self._db.write_soon(lambda tx: tx.execute(query, (stream, seq)))
+        self._db.write_soon(lambda tx: tx.execute(query, (str(stream), seq)))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         await self._db.flush()  # marks cleared a moment ago are not owed
@@ -100,19 +101,33 @@ class SqliteEventLog(Generic[Event]):
         )
         return [self._codec.validate_json(body) for (body,) in rows]
 
-    async def events(self, stream: str, after_seq: int, limit: int) -> list[Event]:
-        rows = await self._db.all(
-            f"SELECT body FROM {self._t}_events WHERE stream = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (stream, after_seq, limit),
-        )
+    async def events(self, stream: Stream, after_seq: int, limit: int) -> list[Event]:
+        rows = await sqlite_page(self._db, f"{self._t}_events", "stream", str(stream), None, after_seq, limit)
         return [self._codec.validate_json(body) for (body,) in rows]
 
-    async def head(self, stream: str) -> int:
-        (head,) = await self._db.first(
-            f"SELECT COALESCE(MAX(seq), 0) FROM {self._t}_events WHERE stream = ?", (stream,)
-        )
+    async def head(self, stream: Stream) -> int:
+        query = f"SELECT COALESCE(MAX(seq), 0) FROM {self._t}_events WHERE stream = ?"
+        (head,) = await self._db.first(query, (str(stream),))
         return int(head)
 
-    async def epoch(self, stream: str) -> str:
-        row = await self._db.one(f"SELECT epoch FROM {self._t}_epochs WHERE stream = ?", (stream,))
+    async def epoch(self, stream: Stream) -> str:
+        row = await self._db.one(f"SELECT epoch FROM {self._t}_epochs WHERE stream = ?", (str(stream),))
         return str(row[0]) if row else ""
+
+
+class SqliteEventStore(LoggedStore[Event]):
+    """Base of a service's store in a SQLite file: its event log, and its projection,
+    which `project` writes in the append's own transaction."""
+
+    def __init__(self, db: Database, name: str, codec: "TypeAdapter[Event]", project: "Projector[Event]"):
+        self._db = db
+        self._log = SqliteEventLog(db, name, codec, project)
+
+    async def settle(self, event: Event) -> None:
+        """The append wrote the projection already."""
+
+    async def ping(self) -> bool:
+        return await self._db.one("SELECT 1") == (1,)
+
+    async def close(self) -> None:
+        await self._db.close()

@@ -214,6 +214,17 @@ class Database:
         self._statements.connection.close()
 
 
+async def advance_counter(db: Database, table: str, name: str, by: int = 1) -> int:
+    """Reserves the next `by` ids of counter `name` in `table` (`name TEXT PRIMARY KEY,
+    last INTEGER`); returns the last id of the block. One statement: atomic."""
+    row = await db.first(
+        f"INSERT INTO {table} (name, last) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+        " SET last = last + excluded.last RETURNING last",
+        (name, by),
+    )
+    return int(row[0])
+
+
 async def _nothing(_: Statements) -> None:
     return None
 

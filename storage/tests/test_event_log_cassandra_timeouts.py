@@ -8,7 +8,8 @@ from pydantic import TypeAdapter
 from parley_contracts import chat
 from parley_runtime.clock import now
 from parley_storage import event_log_cassandra
-from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables, qualified
+from parley_storage.cassandra import qualified
+from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
 
 
 def posted(seq: int) -> chat.MessagePosted:

@@ -1,5 +1,6 @@
-"""The event log's contract, run against every adapter on its real server: gap-free
-seqs under concurrency and across writers, one event per idempotency key, the outbox.
+"""The event log's contract, run against every adapter, the real servers included:
+gap-free seqs under concurrency and across writers, one event per idempotency key, the
+outbox. The in-memory log passes it too, so unit tests on it stand for the real ones.
 
 Cassandra runs with buckets of 50 seqs, so the longer tests also cross bucket boundaries
 (a key is recognised within one to two buckets: the longest test stays inside one)."""
@@ -13,7 +14,9 @@ from pydantic import TypeAdapter
 
 from parley_contracts import chat
 from parley_runtime.clock import now
-from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables, qualified
+from parley_storage.cassandra import qualified
+from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
+from parley_storage.event_log_memory import MemoryEventLog
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
 from parley_storage.sqlite import Database
 
@@ -50,7 +53,14 @@ def cassandra_writers(cassandra_session, cassandra_keyspace):
     ]
 
 
-@pytest.fixture(params=["sqlite", "cassandra"])
+@pytest.fixture
+def memory_writers():
+    """One process's memory holds one log: both writers are it."""
+    log = MemoryEventLog()
+    return [log, log]
+
+
+@pytest.fixture(params=["sqlite", "cassandra", "memory"])
 def writers(request):
     return request.getfixturevalue(f"{request.param}_writers")
 
@@ -64,6 +74,14 @@ async def test_appends_get_consecutive_seqs_per_stream(log):
     assert [(await log.append("a", posted(i))).event.seq for i in range(1, 13)] == list(range(1, 13))
     assert (await log.append("b", posted(99))).event.seq == 1
     assert (await log.head("a"), await log.head("b"), await log.head("c")) == (12, 1, 0)
+
+
+async def test_a_stream_named_by_a_number_is_the_stream_of_its_text(log):
+    await log.append(7, posted(1))
+    await log.append("7", posted(2))
+    assert await log.head(7) == await log.head("7") == 2
+    assert [e.seq for e in await log.events(7, 0, 10)] == [1, 2]
+    assert await log.events("7", 2, 10) == []
 
 
 async def test_concurrent_appends_have_no_gap_and_no_duplicate(log):
@@ -135,7 +153,10 @@ async def test_the_outbox_hands_back_what_was_not_published(log):
     assert [e.seq for e in await log.unsettled(later, 10)] == [1, 2]
     assert await log.unsettled(datetime.now(UTC) - timedelta(minutes=1), 10) == []
     await log.mark_published("o", a.seq)
+    await log.mark_published("o", a.seq)  # again: a republished event is marked twice
+    await log.mark_published("o", 99)  # a mark that is not there
     assert [e.seq for e in await log.unsettled(later, 10)] == [b.seq]
+    assert len(await log.unsettled(later, 1)) == 1
 
 
 async def test_sqlite_appends_waiting_at_once_share_one_commit(sqlite_writers):

@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,8 @@ class Ports:
     passwords: Passwords
     throttle: LoginThrottle
     settings: AuthSettings
+    session_ended: Callable[[auth.SessionEnded], Awaitable[None]]
+    """Tells the edges a session ended (the signal `auth.evt.session_ended`), so they close its sockets."""
 
 
 def session_key(token: str) -> str:
@@ -114,10 +117,11 @@ async def validate_session(command: auth.ValidateSession, ports: Ports) -> auth.
     return auth.SessionValid(user=user_view(user), session_key=key)
 
 
-async def log_out(command: auth.LogOut, ports: Ports) -> tuple[Empty, list[auth.SessionEnded]]:
+async def log_out(command: auth.LogOut, ports: Ports) -> Empty:
     ended = await ports.store.delete_session(session_key(command.session_token))
-    events = [auth.SessionEnded(session_key=ended.key, user_id=ended.user_id)] if ended else []
-    return Empty(), events
+    if ended is not None:
+        await ports.session_ended(auth.SessionEnded(session_key=ended.key, user_id=ended.user_id))
+    return Empty()
 
 
 async def get_users(command: auth.GetUsers, ports: Ports) -> auth.UserList:

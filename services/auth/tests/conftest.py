@@ -3,6 +3,7 @@
 import pytest
 import pytest_asyncio
 
+from parley_auth.store_memory import MemoryAuthStore
 from parley_auth.store_mongo import MongoAuthStore
 from parley_auth.store_sqlite import SqliteAuthStore
 
@@ -19,6 +20,11 @@ async def mongo_store(mongo_db):
     return await MongoAuthStore.open(mongo_db)
 
 
-@pytest.fixture(params=["sqlite", "mongo"])
+@pytest.fixture
+def memory_store():
+    return MemoryAuthStore()
+
+
+@pytest.fixture(params=["sqlite", "mongo", "memory"])
 def store(request):
     return request.getfixturevalue(f"{request.param}_store")

@@ -1,4 +1,4 @@
-"""The auth store contract, run against every adapter (SQLite and the MongoDB-wire server)."""
+"""The auth store contract, run against every adapter (SQLite, the MongoDB-wire server, memory)."""
 
 import asyncio
 from datetime import timedelta

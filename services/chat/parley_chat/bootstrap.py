@@ -1,7 +1,6 @@
 """Wires the chat service: picks the adapters, binds each handler to its subject, and
 runs the republisher."""
 
-import asyncio
 from collections.abc import Callable
 
 from parley_contracts import subjects
@@ -9,7 +8,7 @@ from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import serve_event_sourced
 from parley_runtime.users import user_id_of, user_lookup
-from parley_storage.cassandra import connect_with
+from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
 from parley_storage.mongo import client_with
 
@@ -55,8 +54,7 @@ async def open_directory(settings: ChatSettings) -> Directory:
 
 async def open_streams(settings: ChatSettings) -> Streams:
     if settings.stream_store is StreamKind.CASSANDRA:
-        _, session = await asyncio.to_thread(connect_with, settings)
-        await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
+        session = await open_session(settings, create_schema)
         return CassandraStreams(session, settings.cassandra_keyspace)
     return await SqliteStreams.open(settings.sqlite_path)
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from pathlib import Path
 
 from parley_contracts.chat import Channel, ChannelType, Member, Workspace, WorkspaceRole
-from parley_storage.sqlite import Database, IntegrityError
+from parley_storage.sqlite import Database, IntegrityError, advance_counter
 
 from .directory import NameTaken, existing
 
@@ -53,12 +53,7 @@ class SqliteDirectory:
         return cls(await Database.open(path, SCHEMA))
 
     async def reserve_ids(self, count: int) -> int:
-        row = await self._db.first(
-            "INSERT INTO id_blocks (name, last) VALUES ('ids', ?) ON CONFLICT (name) DO UPDATE"
-            " SET last = last + excluded.last RETURNING last",
-            (count,),
-        )
-        return row[0]
+        return await advance_counter(self._db, "id_blocks", "ids", count)
 
     async def create_workspace(self, name: str, description: str | None, owner_id: int, now: datetime) -> Workspace:
         workspace_id = await self.reserve_ids(1)

@@ -1,4 +1,4 @@
-"""How each event changes the message it concerns: pure functions both stream adapters use."""
+"""How each event changes the message it concerns: pure functions every stream adapter uses."""
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessageDeleted, MessageEdited, MessagePosted
 
@@ -22,3 +22,11 @@ def apply(message: ChannelMessage | None, event: ChannelEvent) -> ChannelMessage
     if isinstance(event, MessageDeleted):
         return message.model_copy(update={"content": "", "deleted": True, "mentions": [], "file_url": None})
     return None
+
+
+def apply_newer(row: tuple[ChannelMessage, int] | None, event: ChannelEvent) -> ChannelMessage | None:
+    """`apply` to a stored message and the seq of the last event that shaped it: None also
+    when that event is this one or newer (settled again, or this one came late)."""
+    if row is not None and row[1] >= event.seq:
+        return None
+    return apply(row[0] if row else None, event)

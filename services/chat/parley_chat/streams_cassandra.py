@@ -6,9 +6,9 @@ from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
-from parley_storage.cassandra import execute, execute_together
-from parley_storage.event_log import OnEventLog
-from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
+from parley_storage.buckets import BucketedRows, bucket_of
+from parley_storage.cassandra import create_tables, execute, execute_together
+from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 
 from . import projection
 from .codec import dump_message, load_message
@@ -22,30 +22,20 @@ PROJECTION_TABLES = [
 
 
 def create_schema(session: Session, keyspace: str) -> None:
-    for statement in [*event_log_tables("channel"), *PROJECTION_TABLES]:
-        session.execute(qualified(keyspace)(statement))
+    create_tables(session, keyspace, [*event_log_tables("channel"), *PROJECTION_TABLES])
 
 
-class CassandraStreams(OnEventLog[ChannelEvent]):
+class CassandraStreams(CassandraEventStore[ChannelEvent]):
     def __init__(self, session: Session, keyspace: str):
-        self._session = session
-        self._log = CassandraEventLog(session, keyspace, "channel", TypeAdapter(ChannelEvent))
-
-        def prepare(cql: str):
-            return session.prepare(qualified(keyspace)(cql))
-
+        super().__init__(session, keyspace, "channel", TypeAdapter(ChannelEvent))
+        prepare = self._prepare
         self._message_seq = prepare("SELECT seq FROM message_seqs WHERE channel_id = ? AND message_id = ?")
         self._index_message = prepare("INSERT INTO message_seqs (channel_id, message_id, seq) VALUES (?, ?, ?)")
         self._message_at = prepare("SELECT body FROM messages WHERE channel_id = ? AND bucket = ? AND seq = ?")
         self._write_message = prepare(
             "INSERT INTO messages (channel_id, bucket, seq, body) VALUES (?, ?, ?, ?) USING TIMESTAMP ?"
         )
-        self._messages_before = prepare(
-            "SELECT body FROM messages WHERE channel_id = ? AND bucket = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
-        )
-        self._messages_after = prepare(
-            "SELECT body FROM messages WHERE channel_id = ? AND bucket = ? AND seq > ? ORDER BY seq ASC LIMIT ?"
-        )
+        self._messages = BucketedRows(session, keyspace, "messages", "channel_id")
 
     async def settle(self, event: ChannelEvent) -> None:
         message_id = projection.message_id_of(event)
@@ -80,27 +70,5 @@ class CassandraStreams(OnEventLog[ChannelEvent]):
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
-        head = await self.head(channel_id)
-        found: list[ChannelMessage] = []
-        if after_seq is not None:
-            bucket = bucket_of(after_seq + 1)
-            while len(found) < limit and bucket <= bucket_of(head):
-                params = (channel_id, bucket, after_seq, limit - len(found))
-                found.extend(
-                    load_message(row.body) for row in await execute(self._session, self._messages_after, params)
-                )
-                bucket += 1
-            return found
-        before = min(before_seq if before_seq is not None else head + 1, head + 1)
-        bucket = bucket_of(before - 1) if before > 1 else -1
-        while len(found) < limit and bucket >= 0:
-            params = (channel_id, bucket, before, limit - len(found))
-            found.extend(load_message(row.body) for row in await execute(self._session, self._messages_before, params))
-            bucket -= 1
-        return list(reversed(found))
-
-    async def ping(self) -> bool:
-        return bool(await execute(self._session, "SELECT release_version FROM system.local"))
-
-    async def close(self) -> None:
-        self._session.cluster.shutdown()
+        rows = await self._messages.page(channel_id, await self.head(channel_id), before_seq, after_seq, limit)
+        return [load_message(row.body) for row in rows]

@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from parley_contracts.chat import ChannelEvent, ChannelMessage
-from parley_storage.event_log import OnEventLog
-from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
+from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
+from parley_storage.paging import sqlite_page
 from parley_storage.sqlite import Database, Statements
 
 from . import projection
@@ -27,17 +27,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
 )
 
 
-class SqliteStreams(OnEventLog[ChannelEvent]):
+class SqliteStreams(SqliteEventStore[ChannelEvent]):
     def __init__(self, db: Database):
-        self._db = db
-        self._log = SqliteEventLog(db, "channel", TypeAdapter(ChannelEvent), project=_project)
+        super().__init__(db, "channel", TypeAdapter(ChannelEvent), _project)
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteStreams":
         return cls(await Database.open(path, SCHEMA))
-
-    async def settle(self, event: ChannelEvent) -> None:
-        """The append wrote the projection already."""
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         row = await self._db.one("SELECT body FROM messages WHERE channel_id = ? AND id = ?", (channel_id, message_id))
@@ -46,23 +42,8 @@ class SqliteStreams(OnEventLog[ChannelEvent]):
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
-        if after_seq is not None:
-            rows = await self._db.all(
-                "SELECT body FROM messages WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (channel_id, after_seq, limit),
-            )
-            return [load_message(body) for (body,) in rows]
-        rows = await self._db.all(
-            "SELECT body FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-            (channel_id, before_seq if before_seq is not None else 2**62, limit),
-        )
-        return [load_message(body) for (body,) in reversed(rows)]
-
-    async def ping(self) -> bool:
-        return await self._db.one("SELECT 1") == (1,)
-
-    async def close(self) -> None:
-        await self._db.close()
+        rows = await sqlite_page(self._db, "messages", "channel_id", channel_id, before_seq, after_seq, limit)
+        return [load_message(body) for (body,) in rows]
 
 
 async def _project(tx: Statements, event: ChannelEvent) -> None:
@@ -72,9 +53,7 @@ async def _project(tx: Statements, event: ChannelEvent) -> None:
     row = await tx.one(
         "SELECT body, last_seq FROM messages WHERE channel_id = ? AND id = ?", (event.channel_id, message_id)
     )
-    if row is not None and row[1] >= event.seq:
-        return  # a newer event already shaped this message
-    updated = projection.apply(load_message(row[0]) if row else None, event)
+    updated = projection.apply_newer((load_message(row[0]), row[1]) if row else None, event)
     if updated is not None:
         await tx.execute(
             "INSERT INTO messages (channel_id, seq, id, body, last_seq) VALUES (?, ?, ?, ?, ?)"

@@ -3,9 +3,11 @@
 import pytest
 import pytest_asyncio
 
+from parley_chat.directory_memory import MemoryDirectory
 from parley_chat.directory_mongo import MongoDirectory
 from parley_chat.directory_sqlite import SqliteDirectory
 from parley_chat.streams_cassandra import CassandraStreams, create_schema
+from parley_chat.streams_memory import MemoryStreams
 from parley_chat.streams_sqlite import SqliteStreams
 
 
@@ -21,7 +23,12 @@ async def mongo_directory(mongo_db):
     return await MongoDirectory.open(mongo_db)
 
 
-@pytest.fixture(params=["sqlite", "mongo"])
+@pytest.fixture
+def memory_directory():
+    return MemoryDirectory()
+
+
+@pytest.fixture(params=["sqlite", "mongo", "memory"])
 def directory(request):
     return request.getfixturevalue(f"{request.param}_directory")
 
@@ -39,6 +46,11 @@ def cassandra_streams(cassandra_session, cassandra_keyspace):
     return CassandraStreams(cassandra_session, cassandra_keyspace)
 
 
-@pytest.fixture(params=["sqlite", "cassandra"])
+@pytest.fixture
+def memory_streams():
+    return MemoryStreams()
+
+
+@pytest.fixture(params=["sqlite", "cassandra", "memory"])
 def streams(request):
     return request.getfixturevalue(f"{request.param}_streams")

@@ -1,4 +1,4 @@
-"""The directory contract, run against SQLite and the MongoDB-wire server."""
+"""The directory contract, run against SQLite, the MongoDB-wire server and memory."""
 
 import asyncio
 

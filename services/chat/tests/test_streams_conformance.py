@@ -1,4 +1,4 @@
-"""The stream contract, run against SQLite and Cassandra."""
+"""The stream contract, run against SQLite, Cassandra and memory."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta

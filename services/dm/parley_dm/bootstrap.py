@@ -1,7 +1,6 @@
 """Wires the DM service: the store adapter, the handlers on their subjects, the relay
 that publishes each event to both participants, and the republisher."""
 
-import asyncio
 from typing import Any
 
 from parley_contracts import dm, subjects
@@ -9,7 +8,7 @@ from parley_runtime.bus import Bus
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import OutboxRelay, Routes, serve_event_sourced
 from parley_runtime.users import user_lookup
-from parley_storage.cassandra import connect_with
+from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
 
 from . import handlers
@@ -38,8 +37,7 @@ TOPICS: dict[str, subjects.Topic[Any]] = {
 
 async def open_store(settings: DmSettings) -> DmStore:
     if settings.store is StoreKind.CASSANDRA:
-        _, session = await asyncio.to_thread(connect_with, settings)
-        await asyncio.to_thread(create_schema, session, settings.cassandra_keyspace)
+        session = await open_session(settings, create_schema)
         return CassandraDmStore(session, settings.cassandra_keyspace)
     return await SqliteDmStore.open(settings.sqlite_path)
 

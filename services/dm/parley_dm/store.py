@@ -1,45 +1,46 @@
-"""The DM store port: conversation streams (on `parley_storage`'s event log), the
-message projection, inboxes and blocks. Adapters: `store_sqlite`, `store_cassandra`.
+"""The DM store port: conversation streams on the event-sourced store port
+(`parley_storage.event_log`), the message projection, inboxes and blocks.
+Adapters: `store_sqlite`, `store_cassandra`, `store_memory` (unit tests).
 
 `settle` folds an event into the projection and inboxes; it is idempotent and a late,
 older event never undoes a newer one, so the republisher may run it again.
 """
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from parley_contracts.dm import ConversationEvent, DirectMessage, InboxEntry
-from parley_storage.event_log import Appended
+from parley_storage.event_log import EventStore
 
 UNREAD_CAP = 1000
 """Unread counts stop here: a client shows "999+" long before."""
 
 
-class DmStore(Protocol):
-    async def append(
-        self, conversation_id: str, build: Callable[[int], ConversationEvent], key: str | None = None
-    ) -> Appended[ConversationEvent]: ...
+def unread(recipients: Iterable[int], user_id: int) -> int:
+    """How many of the messages after a user's read position (their recipients) are theirs, capped."""
+    return min(UNREAD_CAP, sum(1 for recipient in recipients if recipient == user_id))
 
-    async def settle(self, event: ConversationEvent) -> None: ...
 
-    async def mark_published(self, conversation_id: str, seq: int) -> None: ...
+def newest_first(entries: list[InboxEntry]) -> list[InboxEntry]:
+    """The inbox's order: most recent first; within one millisecond, the later message id."""
 
-    async def unsettled(self, older_than: datetime, limit: int) -> list[ConversationEvent]: ...
+    def recency(entry: InboxEntry) -> tuple[datetime, int]:
+        last = entry.last_message
+        return (last.created_at, last.id) if last is not None else (datetime.min.replace(tzinfo=UTC), 0)
 
-    async def events(self, conversation_id: str, after_seq: int, limit: int) -> list[ConversationEvent]: ...
+    return sorted(entries, key=recency, reverse=True)
 
-    async def head(self, conversation_id: str) -> int: ...
 
-    async def epoch(self, conversation_id: str) -> str:
-        """The stream's epoch, made at its first append; "" when empty."""
+class DmStore(EventStore[ConversationEvent], Protocol):
+    """A conversation's id (`conv_<low>_<high>`) is its stream's id."""
 
     async def message(self, message_id: int) -> DirectMessage | None: ...
 
     async def history(
         self, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[DirectMessage]:
-        """Oldest first: the `limit` newest before `before_seq`, or the first after `after_seq`."""
+        """A page of messages by their `seq` (`parley_storage.paging`)."""
 
     async def inbox(self, user_id: int) -> list[InboxEntry]:
         """The user's conversations, the most recently active first."""

@@ -6,7 +6,6 @@ write timestamp, so settling an event again, or an older one late, never undoes 
 newer state.
 """
 
-from datetime import datetime
 from typing import Any
 
 from cassandra.cluster import Session
@@ -19,11 +18,11 @@ from parley_contracts.dm import (
     DirectMessageSent,
     InboxEntry,
 )
-from parley_storage.cassandra import execute, execute_together
-from parley_storage.event_log import OnEventLog
-from parley_storage.event_log_cassandra import CassandraEventLog, bucket_of, event_log_tables, qualified
+from parley_storage.buckets import BucketedRows, bucket_of
+from parley_storage.cassandra import create_tables, execute, execute_together
+from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 
-from .store import UNREAD_CAP
+from .store import UNREAD_CAP, newest_first, unread
 
 PROJECTION_TABLES = [
     """CREATE TABLE IF NOT EXISTS dm_messages (
@@ -40,18 +39,13 @@ PROJECTION_TABLES = [
 
 
 def create_schema(session: Session, keyspace: str) -> None:
-    for statement in [*event_log_tables("conversation"), *PROJECTION_TABLES]:
-        session.execute(qualified(keyspace)(statement))
+    create_tables(session, keyspace, [*event_log_tables("conversation"), *PROJECTION_TABLES])
 
 
-class CassandraDmStore(OnEventLog[ConversationEvent]):
+class CassandraDmStore(CassandraEventStore[ConversationEvent]):
     def __init__(self, session: Session, keyspace: str):
-        self._session = session
-        self._log = CassandraEventLog(session, keyspace, "conversation", TypeAdapter(ConversationEvent))
-
-        def prepare(cql: str):
-            return session.prepare(qualified(keyspace)(cql))
-
+        super().__init__(session, keyspace, "conversation", TypeAdapter(ConversationEvent))
+        prepare = self._prepare
         self._write_message = prepare(
             "INSERT INTO dm_messages (conversation_id, bucket, seq, recipient_id, body) VALUES (?, ?, ?, ?, ?)"
             " USING TIMESTAMP ?"
@@ -59,14 +53,7 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
         self._index = prepare("INSERT INTO dm_message_index (message_id, conversation_id, seq) VALUES (?, ?, ?)")
         self._find = prepare("SELECT conversation_id, seq FROM dm_message_index WHERE message_id = ?")
         self._message_at = prepare("SELECT body FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq = ?")
-        self._messages_after = prepare(
-            "SELECT body, recipient_id FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq > ?"
-            " ORDER BY seq ASC LIMIT ?"
-        )
-        self._messages_before = prepare(
-            "SELECT body FROM dm_messages WHERE conversation_id = ? AND bucket = ? AND seq < ?"
-            " ORDER BY seq DESC LIMIT ?"
-        )
+        self._messages = BucketedRows(session, keyspace, "dm_messages", "conversation_id", "body, recipient_id")
         self._inbox_last = prepare(
             "UPDATE dm_inbox USING TIMESTAMP ? SET other_user_id = ?, last_at = ?, last_body = ?"
             " WHERE user_id = ? AND conversation_id = ?"
@@ -120,45 +107,26 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
         rows = await execute(self._session, self._message_at, (conv, bucket_of(seq), seq))
         return DirectMessage.model_validate_json(rows[0].body) if rows else None
 
-    async def _after(self, conversation_id: str, after_seq: int, limit: int) -> list:
-        head = await self.head(conversation_id)
-        rows: list = []
-        bucket = bucket_of(after_seq + 1)
-        while len(rows) < limit and bucket <= bucket_of(head):
-            params = (conversation_id, bucket, after_seq, limit - len(rows))
-            rows.extend(await execute(self._session, self._messages_after, params))
-            bucket += 1
-        return rows
-
     async def history(
         self, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[DirectMessage]:
-        if after_seq is not None:
-            rows = await self._after(conversation_id, after_seq, limit)
-            return [DirectMessage.model_validate_json(row.body) for row in rows]
         head = await self.head(conversation_id)
-        before = min(before_seq if before_seq is not None else head + 1, head + 1)
-        found: list[DirectMessage] = []
-        bucket = bucket_of(before - 1) if before > 1 else -1
-        while len(found) < limit and bucket >= 0:
-            params = (conversation_id, bucket, before, limit - len(found))
-            rows = await execute(self._session, self._messages_before, params)
-            found.extend(DirectMessage.model_validate_json(row.body) for row in rows)
-            bucket -= 1
-        return list(reversed(found))
+        rows = await self._messages.page(conversation_id, head, before_seq, after_seq, limit)
+        return [DirectMessage.model_validate_json(row.body) for row in rows]
 
     async def inbox(self, user_id: int) -> list[InboxEntry]:
         entries = []
         for row in await execute(self._session, self._inbox, (user_id,)):
             if row.last_body is None:
                 continue  # read before any message arrived here: nothing to show yet
-            later = await self._after(row.conversation_id, row.read_upto or 0, UNREAD_CAP * 2)
-            unread = min(UNREAD_CAP, sum(1 for message in later if message.recipient_id == user_id))
+            head = await self.head(row.conversation_id)
+            later = await self._messages.after(row.conversation_id, head, row.read_upto or 0, UNREAD_CAP * 2)
             entries.append(
                 InboxEntry(conversation_id=row.conversation_id, other_user_id=row.other_user_id,
-                           last_message=DirectMessage.model_validate_json(row.last_body), unread=unread)
+                           last_message=DirectMessage.model_validate_json(row.last_body),
+                           unread=unread((message.recipient_id for message in later), user_id))
             )  # fmt: skip
-        return sorted(entries, key=_recency, reverse=True)
+        return newest_first(entries)
 
     async def set_blocked(self, blocker_id: int, blocked_id: int, blocked: bool) -> None:
         await execute(self._session, self._block if blocked else self._unblock, (blocker_id, blocked_id))
@@ -178,16 +146,3 @@ class CassandraDmStore(OnEventLog[ConversationEvent]):
             [claimed] = await execute(self._session, self._ids_next, (last + count, last))
             if claimed.applied:
                 return last + count
-
-    async def ping(self) -> bool:
-        return bool(await execute(self._session, "SELECT release_version FROM system.local"))
-
-    async def close(self) -> None:
-        self._session.cluster.shutdown()
-
-
-def _recency(entry: InboxEntry) -> tuple[datetime, int]:
-    """Most recent first (sorted in reverse); within one millisecond, the later message id."""
-    message = entry.last_message
-    assert message is not None  # conversations without a message are left out of the inbox
-    return message.created_at, message.id

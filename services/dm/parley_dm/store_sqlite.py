@@ -12,9 +12,9 @@ from parley_contracts.dm import (
     DirectMessageSent,
     InboxEntry,
 )
-from parley_storage.event_log import OnEventLog
-from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
-from parley_storage.sqlite import Database, Statements
+from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
+from parley_storage.paging import sqlite_page
+from parley_storage.sqlite import Database, Statements, advance_counter
 
 from .store import UNREAD_CAP
 
@@ -43,17 +43,13 @@ def _load(body: str) -> DirectMessage:
     return DirectMessage.model_validate_json(body)
 
 
-class SqliteDmStore(OnEventLog[ConversationEvent]):
+class SqliteDmStore(SqliteEventStore[ConversationEvent]):
     def __init__(self, db: Database):
-        self._db = db
-        self._log = SqliteEventLog(db, "conversation", TypeAdapter(ConversationEvent), project=_project)
+        super().__init__(db, "conversation", TypeAdapter(ConversationEvent), _project)
 
     @classmethod
     async def open(cls, path: Path | str) -> "SqliteDmStore":
         return cls(await Database.open(path, SCHEMA))
-
-    async def settle(self, event: ConversationEvent) -> None:
-        """The append wrote the projection already."""
 
     async def message(self, message_id: int) -> DirectMessage | None:
         row = await self._db.one("SELECT body FROM dm_messages WHERE id = ?", (message_id,))
@@ -62,17 +58,10 @@ class SqliteDmStore(OnEventLog[ConversationEvent]):
     async def history(
         self, conversation_id: str, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[DirectMessage]:
-        if after_seq is not None:
-            rows = await self._db.all(
-                "SELECT body FROM dm_messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (conversation_id, after_seq, limit),
-            )
-            return [_load(body) for (body,) in rows]
-        rows = await self._db.all(
-            "SELECT body FROM dm_messages WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-            (conversation_id, before_seq if before_seq is not None else 2**62, limit),
+        rows = await sqlite_page(
+            self._db, "dm_messages", "conversation_id", conversation_id, before_seq, after_seq, limit
         )
-        return [_load(body) for (body,) in reversed(rows)]
+        return [_load(body) for (body,) in rows]
 
     async def inbox(self, user_id: int) -> list[InboxEntry]:
         rows = await self._db.all(
@@ -111,18 +100,7 @@ class SqliteDmStore(OnEventLog[ConversationEvent]):
         return row is not None
 
     async def reserve_ids(self, count: int) -> int:
-        row = await self._db.first(
-            "INSERT INTO dm_id_blocks (name, last) VALUES ('messages', ?) ON CONFLICT (name) DO UPDATE"
-            " SET last = last + excluded.last RETURNING last",
-            (count,),
-        )
-        return row[0]
-
-    async def ping(self) -> bool:
-        return await self._db.one("SELECT 1") == (1,)
-
-    async def close(self) -> None:
-        await self._db.close()
+        return await advance_counter(self._db, "dm_id_blocks", "messages", count)
 
 
 async def _project(tx: Statements, event: ConversationEvent) -> None:

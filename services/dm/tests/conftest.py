@@ -4,6 +4,7 @@ import pytest
 import pytest_asyncio
 
 from parley_dm.store_cassandra import CassandraDmStore, create_schema
+from parley_dm.store_memory import MemoryDmStore
 from parley_dm.store_sqlite import SqliteDmStore
 
 
@@ -20,6 +21,11 @@ def cassandra_store(cassandra_session, cassandra_keyspace):
     return CassandraDmStore(cassandra_session, cassandra_keyspace)
 
 
-@pytest.fixture(params=["sqlite", "cassandra"])
+@pytest.fixture
+def memory_store():
+    return MemoryDmStore()
+
+
+@pytest.fixture(params=["sqlite", "cassandra", "memory"])
 def store(request):
     return request.getfixturevalue(f"{request.param}_store")

@@ -1,4 +1,4 @@
-"""The DM store contract, run against SQLite and Cassandra."""
+"""The DM store contract, run against SQLite, Cassandra and memory."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
