@@ -9,7 +9,7 @@ import uvicorn
 
 from parley_contracts import auth, subjects
 from parley_edge.app import create_app
-from parley_edge.cookies import COOKIE_NAME, sign, unsign
+from parley_edge.http.cookies import COOKIE_NAME, sign, unsign
 from parley_edge.settings import EdgeSettings
 from parley_stack.processes import service, wait_all
 from parley_testkit.waiting import until

@@ -24,6 +24,7 @@ from parley_assistant.settings import AssistantSettings
 from parley_auth.settings import AuthSettings
 from parley_chat.settings import ChatSettings
 from parley_client import FrameSocket
+from parley_contracts import subjects
 from parley_contracts.subjects import reply_inbox
 from parley_dm.settings import DmSettings
 from parley_edge import metrics as _edge_metrics  # noqa: F401  its figures, for the dashboard's check
@@ -34,7 +35,7 @@ from parley_runtime.bus import DRAIN_TIMEOUT_S
 from parley_runtime.settings import is_secret
 from parley_stack.nats import nats_server_binary
 from parley_stack.nats_passwords import NatsPasswords
-from parley_stack.nats_permissions import PASSWORDS_FILE, REQUESTS, server_config
+from parley_stack.nats_permissions import PASSWORDS_FILE, REQUESTS, permissions, server_config
 from parley_stack.processes import free_port, service, wait_all
 from parley_stack.schema import SchemaSettings
 from parley_storage import metrics as _storage_metrics  # noqa: F401
@@ -211,6 +212,23 @@ def test_prometheus_scrapes_every_service_and_the_dashboard_reads_real_figures()
 
 def test_committed_nats_config_is_the_one_derived_from_the_contracts():
     assert (ROOT / "deploy" / "nats" / "nats.conf").read_text() == server_config()
+
+
+def covers(pattern: str, subject: str) -> bool:
+    """Does a NATS permission pattern (`*` one token, `>` the rest) cover the subject?"""
+    wanted, given = pattern.split("."), subject.split(".")
+    for n, token in enumerate(wanted):
+        if token == ">":
+            return len(given) > n
+        if n >= len(given) or token not in ("*", given[n]):
+            return False
+    return len(wanted) == len(given)
+
+
+def test_only_the_edge_may_send_the_reads_that_act_for_no_user():
+    for command in (subjects.CHAT_FEED_EVENTS, subjects.DM_FEED_EVENTS):
+        senders = {name for name in REQUESTS if any(covers(p, command.subject) for p in permissions(name)["publish"])}
+        assert senders == {"edge"}, command.subject
 
 
 PASSWORDS = {

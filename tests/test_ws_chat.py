@@ -46,7 +46,7 @@ async def test_foreign_origin_is_refused_before_the_upgrade(team):
 
 
 async def test_the_seed_conversation(team):
-    """The exchange the seed (PersonalLearningPro's chat protocol) describes: join with
+    """The exchange the seed (the chat of PersonalLearningPro) describes: join with
     presence, send, typing, read receipt, leave."""
     owner = await joined(team, team.owner)
     first = owner.of_type("joined_channel")[0]

@@ -17,6 +17,11 @@ JS_SAFE_MAX = 2**53 - 1
 Id = Annotated[int, Field(ge=1, le=JS_SAFE_MAX)]
 Seq = Annotated[int, Field(ge=1, le=JS_SAFE_MAX)]
 LastSeq = Annotated[int, Field(ge=0, le=JS_SAFE_MAX)]
+Epoch = Annotated[str, Field(max_length=32, pattern=r"^[0-9a-f]*$")]
+"""Which life of a stream a `seq` belongs to: a short random id its store makes at the
+stream's first append, new whenever the stream starts again (a store wiped or restored
+from a backup, a stream reset). A position in a stream is (epoch, seq); "" while the
+stream is empty."""
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 MAX_CONTENT_CHARS = 4000
 

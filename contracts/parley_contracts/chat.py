@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .base import ClientMsgId, Content, Contract, Epoch, Id, LastSeq, Seq
 
 Name = Annotated[str, Field(min_length=1, max_length=80)]
 HistoryLimit = Annotated[int, Field(ge=1, le=100)]
@@ -157,6 +157,7 @@ class AuthorizeJoin(Contract):
 class JoinAuthorized(Contract):
     channel: Channel
     last_seq: LastSeq
+    epoch: Epoch = ""
 
 
 class MessageDraft(Contract):
@@ -226,6 +227,15 @@ class GetEventsSince(Contract):
     limit: Annotated[int, Field(ge=1, le=1000)] = 500
 
 
+class ReadChannelEvents(Contract):
+    """The edge's own read of a channel's events, to fill its feed's gaps: it reads for
+    every socket of the feed at once, so no user acts. Only the edge may send it."""
+
+    channel_id: Id
+    after_seq: LastSeq
+    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+
+
 # Stream events: published on chat.evt.<channelId>.<type> ----------------------
 
 
@@ -275,3 +285,4 @@ class EventBatch(Contract):
     events: list[ChannelEvent]
     last_seq: LastSeq
     """The stream's head when the batch was read: more may follow if it is higher."""
+    epoch: Epoch = ""

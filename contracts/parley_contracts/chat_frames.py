@@ -1,9 +1,10 @@
 """Frames of `/ws/chat`: flat JSON objects discriminated by `type`, as in the seed
-(PersonalLearningPro's chat protocol, which Parley stays compatible with).
+(the chat of PersonalLearningPro, which Parley stays compatible with).
 
 Parley's additions: `clientMsgId` for idempotent sends, `seq` on every event frame,
-`lastSeq` on join for resume, `online` on `joined_channel`, and error codes. A client
-may also send its fields enveloped under `payload` (see `client_frame`).
+`lastSeq` and `epoch` on join for resume (`reload` when the epoch changed),
+`online` on `joined_channel`, and error codes. A client may also send its fields
+enveloped under `payload` (see `client_frame`).
 """
 
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from .auth import UsernameQuery
-from .base import ClientMsgId, Contract, Id, LastSeq, Seq
+from .base import ClientMsgId, Contract, Epoch, Id, LastSeq, Seq
 from .chat import MAX_MENTIONS, ChannelMessage, MessageDraft
 from .client_frame import ClientFrame
 from .errors import ErrorCode
@@ -25,6 +26,9 @@ class JoinChannel(ClientFrame):
     type: Literal["join_channel"]
     channel_id: Id
     last_seq: LastSeq | None = None
+    epoch: Epoch | None = None
+    """The epoch `lastSeq` belongs to (from `joined_channel`); with another epoch the
+    answer is `reload` instead of a replay. Without it nothing is checked."""
 
 
 class LeaveChannel(ClientFrame):
@@ -81,6 +85,19 @@ class JoinedChannel(Contract):
     channel_id: Id
     online: list[OnlineUser]
     last_seq: LastSeq
+    epoch: Epoch
+
+
+class Reload(Contract):
+    """After `joined_channel`: the position given is not in the channel's stream as it
+    is now (another epoch: its store was wiped or restored, the stream reset), so no
+    replay can be right. Drop what is held of the channel and load its history again;
+    events after `lastSeq` arrive live."""
+
+    type: Literal["reload"] = "reload"
+    channel_id: Id
+    last_seq: LastSeq
+    epoch: Epoch
 
 
 class LeftChannel(Contract):
@@ -154,6 +171,7 @@ class ErrorFrame(Contract):
 ChatServerFrame = Annotated[
     Connected
     | JoinedChannel
+    | Reload
     | LeftChannel
     | UserPresence
     | NewMessage

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .base import ClientMsgId, Content, Contract, Epoch, Id, LastSeq, Seq
 
 ConversationId = Annotated[str, Field(pattern=r"^conv_[1-9][0-9]{0,15}_[1-9][0-9]{0,15}$", max_length=40)]
 
@@ -84,10 +84,20 @@ class AuthorizeConversation(Contract):
 class ConversationAuthorized(Contract):
     conversation_id: ConversationId
     last_seq: LastSeq
+    epoch: Epoch = ""
 
 
 class GetDirectEventsSince(Contract):
     actor_id: Id
+    conversation_id: ConversationId
+    after_seq: LastSeq
+    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+
+
+class ReadConversationEvents(Contract):
+    """The edge's own read of a conversation's events, to fill its feed's gaps and replay
+    them to a socket dm has authorized. Only the edge may send it."""
+
     conversation_id: ConversationId
     after_seq: LastSeq
     limit: Annotated[int, Field(ge=1, le=1000)] = 500
@@ -138,3 +148,4 @@ ConversationEvent = Annotated[DirectMessageSent | DirectMessageRead, Field(discr
 class DirectEventBatch(Contract):
     events: list[ConversationEvent]
     last_seq: LastSeq
+    epoch: Epoch = ""

@@ -1,5 +1,5 @@
 """Frames of `/messagepal`: envelopes `{type, payload, timestamp}` as in the seed
-(PersonalLearningPro's chat protocol, which Parley stays compatible with).
+(the chat of PersonalLearningPro, which Parley stays compatible with).
 
 `timestamp` is milliseconds since the epoch; clients may omit it on what they send.
 A client may also send its payload's fields flat beside `type`, as the seed's own
@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from .base import ClientMsgId, Content, Contract, Id, LastSeq, Seq
+from .base import ClientMsgId, Content, Contract, Epoch, Id, LastSeq, Seq
 from .client_frame import ClientFrame
 from .dm import ConversationId, DirectMessage
 from .errors import ErrorCode
@@ -69,6 +69,9 @@ class FetchHistory(ClientFrame, Envelope):
 class ConversationPayload(Contract):
     conversation_id: ConversationId
     last_seq: LastSeq | None = None
+    epoch: Epoch | None = None
+    """The epoch `lastSeq` belongs to (from `subscribed`); with another epoch the answer
+    is `reload` instead of a replay. Without it nothing is checked."""
 
 
 class Subscribe(ClientFrame, Envelope):
@@ -144,11 +147,28 @@ class HistoryResponse(Envelope):
 class SubscribedPayload(Contract):
     conversation_id: ConversationId
     last_seq: LastSeq
+    epoch: Epoch
+
+
+class ReloadPayload(Contract):
+    conversation_id: ConversationId
+    last_seq: LastSeq
+    epoch: Epoch
 
 
 class Subscribed(Envelope):
     type: Literal["subscribed"] = "subscribed"
     payload: SubscribedPayload
+
+
+class Reload(Envelope):
+    """After `subscribed`: the position given is not in the conversation as it is now
+    (another epoch: its store was wiped or restored, the stream reset), so no replay can
+    be right. Drop what is held of the conversation and fetch its history again; events
+    after `lastSeq` arrive live."""
+
+    type: Literal["reload"] = "reload"
+    payload: ReloadPayload
 
 
 class UnsubscribedPayload(Contract):
@@ -173,7 +193,15 @@ class Error(Envelope):
 
 
 MessagePalServerFrame = Annotated[
-    Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | Unsubscribed | Error,
+    Connected
+    | MessageReceived
+    | UserTyping
+    | MessageRead
+    | HistoryResponse
+    | Subscribed
+    | Reload
+    | Unsubscribed
+    | Error,
     Field(discriminator="type"),
 ]
 messagepal_server_frame = TypeAdapter(MessagePalServerFrame)

@@ -7,9 +7,10 @@ is published on a subject that is not declared here.
 
 import string
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from . import auth, chat, dm, signals
 from .replies import Empty
@@ -52,12 +53,10 @@ class Command(Generic[Request, Response]):
 
 
 @dataclass(frozen=True)
-class Topic(Generic[Model]):
-    """A published subject; `{name}` parts are filled per message."""
+class Subject:
+    """A subject template; `{name}` parts are filled per message."""
 
     template: str
-    model: type[Model]
-    durable: bool
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -72,6 +71,31 @@ class Topic(Generic[Model]):
     def wildcard(self, **values: object) -> str:
         """The subject with given parts filled and every other part as `*`."""
         return self.template.format(**{name: values.get(name, "*") for name in self.params})
+
+
+@dataclass(frozen=True)
+class Topic(Subject, Generic[Model]):
+    """A published subject and the model it carries."""
+
+    model: type[Model]
+    durable: bool
+
+    @property
+    def decoder(self) -> type[Model]:
+        return self.model
+
+
+@dataclass(frozen=True)
+class TopicGroup(Subject):
+    """Every event topic of one stream's owner (a channel, a user) as a subscriber takes
+    them: one subject ending in `>`, and the union of the events it carries."""
+
+    events: Any
+    """A discriminated union of the event models."""
+
+    @cached_property
+    def decoder(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.events)
 
 
 # Commands ----------------------------------------------------------------------
@@ -96,8 +120,9 @@ CHAT_SET_ASSISTANT = Command(
 )
 CHAT_CREATE_CHANNEL = Command("chat.cmd.create_channel", chat.CreateChannel, chat.Channel)
 CHAT_LIST_CHANNELS = Command("chat.cmd.list_channels", chat.ListChannels, chat.ChannelList, idempotent=True)
-CHAT_OPEN_DM = Command("chat.cmd.open_dm", chat.OpenDirectChannel, chat.Channel, idempotent=True)
-CHAT_LIST_DMS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList, idempotent=True)
+# Direct channels are chat's two-person channels; DM conversations are the dm service's.
+CHAT_OPEN_DIRECT_CHANNEL = Command("chat.cmd.open_dm", chat.OpenDirectChannel, chat.Channel, idempotent=True)
+CHAT_LIST_DIRECT_CHANNELS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList, idempotent=True)
 CHAT_AUTHORIZE_JOIN = Command("chat.cmd.authorize_join", chat.AuthorizeJoin, chat.JoinAuthorized, idempotent=True)
 CHAT_POST_MESSAGE = Command(
     "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id"
@@ -107,12 +132,15 @@ CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Emp
 CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
 CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)
+CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, chat.EventBatch, idempotent=True)
+"""The edge's own read, on a subject of its own: only the edge's NATS user may publish it."""
 
 DM_SEND = Command("dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted, idempotency_key="client_msg_id")
 DM_MARK_READ = Command("dm.cmd.mark_read", dm.MarkDirectRead, Empty)
 DM_HISTORY = Command("dm.cmd.history", dm.GetDirectHistory, dm.DirectHistory, idempotent=True)
 DM_AUTHORIZE = Command("dm.cmd.authorize", dm.AuthorizeConversation, dm.ConversationAuthorized, idempotent=True)
 DM_EVENTS_SINCE = Command("dm.cmd.events_since", dm.GetDirectEventsSince, dm.DirectEventBatch, idempotent=True)
+DM_FEED_EVENTS = Command("dm.feed.events_since", dm.ReadConversationEvents, dm.DirectEventBatch, idempotent=True)
 DM_INBOX = Command("dm.cmd.inbox", dm.GetInbox, dm.Inbox, idempotent=True)
 DM_BLOCK = Command("dm.cmd.block", dm.BlockUser, Empty, idempotent=True)
 DM_UNBLOCK = Command("dm.cmd.unblock", dm.UnblockUser, Empty, idempotent=True)
@@ -124,11 +152,11 @@ CHAT_MESSAGE_EDITED = Topic("chat.evt.{channel_id}.message_edited", chat.Message
 CHAT_MESSAGE_DELETED = Topic("chat.evt.{channel_id}.message_deleted", chat.MessageDeleted, durable=True)
 CHAT_MESSAGE_READ = Topic("chat.evt.{channel_id}.message_read", chat.MessageRead, durable=True)
 CHAT_MEMBER_REMOVED = Topic("chat.evt.{channel_id}.member_removed", chat.MemberRemoved, durable=True)
-CHAT_CHANNEL_EVENTS = "chat.evt.{channel_id}.>"
+CHAT_CHANNEL_EVENTS = TopicGroup("chat.evt.{channel_id}.>", chat.ChannelEvent)
 
 DM_MESSAGE_SENT = Topic("dm.evt.user.{user_id}.direct_message_sent", dm.DirectMessageSent, durable=True)
 DM_MESSAGE_READ = Topic("dm.evt.user.{user_id}.direct_message_read", dm.DirectMessageRead, durable=True)
-DM_USER_EVENTS = "dm.evt.user.{user_id}.>"
+DM_USER_EVENTS = TopicGroup("dm.evt.user.{user_id}.>", dm.ConversationEvent)
 
 # Signals (core NATS, never stored) ---------------------------------------------
 

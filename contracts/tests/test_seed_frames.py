@@ -1,4 +1,4 @@
-"""Frames a client of the seed (PersonalLearningPro's chat protocol, which Parley stays
+"""Frames a client of the seed (the chat of PersonalLearningPro, which Parley stays
 compatible with) sends and expects validate unchanged."""
 
 import json
@@ -12,6 +12,7 @@ from parley_contracts import chat_frames, export, messagepal_frames
 CHAT_CLIENT_EXAMPLES = [
     {"type": "join_channel", "channelId": 7},
     {"type": "join_channel", "channelId": 7, "lastSeq": 41},
+    {"type": "join_channel", "channelId": 7, "lastSeq": 41, "epoch": "9f3a1c2b"},
     {"type": "leave_channel", "channelId": 7},
     {"type": "send_message", "channelId": 7, "content": "hello"},
     {
@@ -39,7 +40,14 @@ MESSAGE = {"id": 99, "channelId": 7, "authorId": 3, "content": "hello", "seq": 5
 
 CHAT_SERVER_EXAMPLES = [
     {"type": "connected", "userId": 3, "username": "ada"},
-    {"type": "joined_channel", "channelId": 7, "online": [{"userId": 3, "username": "ada"}], "lastSeq": 5},
+    {
+        "type": "joined_channel",
+        "channelId": 7,
+        "online": [{"userId": 3, "username": "ada"}],
+        "lastSeq": 5,
+        "epoch": "9f3a1c2b",
+    },
+    {"type": "reload", "channelId": 7, "lastSeq": 5, "epoch": "9f3a1c2b"},
     {"type": "left_channel", "channelId": 7},
     {"type": "user_presence", "channelId": 7, "userId": 3, "username": "ada", "status": "online"},
     {"type": "new_message", "channelId": 7, "message": MESSAGE, "seq": 5},
@@ -99,7 +107,8 @@ MESSAGEPAL_SERVER_EXAMPLES = [
         },
     },
     {"type": "history_response", "payload": {"conversationId": "conv_3_4", "messages": [DM]}},
-    {"type": "subscribed", "payload": {"conversationId": "conv_3_4", "lastSeq": 2}},
+    {"type": "subscribed", "payload": {"conversationId": "conv_3_4", "lastSeq": 2, "epoch": "0c4e7d19"}},
+    {"type": "reload", "payload": {"conversationId": "conv_3_4", "lastSeq": 2, "epoch": "0c4e7d19"}},
     {"type": "unsubscribed", "payload": {"conversationId": "conv_3_4"}},
     {"type": "error", "payload": {"code": "forbidden", "message": "not your conversation"}},
 ]

@@ -2,14 +2,14 @@
 
 import pytest
 
-from parley_contracts import chat, dm, subjects
+from parley_contracts import chat, dm, signals, subjects
 
 
 def test_command_subjects_are_unique_and_named_for_their_service():
     names = [c.subject for c in subjects.COMMANDS]
     assert len(names) == len(set(names))
     for command in subjects.COMMANDS:
-        assert command.subject.startswith(("auth.", "chat.cmd.", "dm.cmd."))
+        assert command.subject.startswith(("auth.", "chat.cmd.", "dm.cmd.", "chat.feed.", "dm.feed."))
         assert command.service in {"auth", "chat", "dm"}
 
 
@@ -62,3 +62,12 @@ def test_a_send_may_be_repeated_only_under_its_client_msg_id():
     assert not subjects.CHAT_POST_MESSAGE.repeatable(keyed.model_copy(update={"client_msg_id": None}))
     assert subjects.CHAT_HISTORY.repeatable(chat.GetHistory(actor_id=1, channel_id=2))
     assert not subjects.CHAT_MARK_READ.repeatable(chat.MarkRead(actor_id=1, channel_id=2, message_id=3))
+
+
+def test_a_presence_key_reads_back_as_it_was_built():
+    key = signals.PresenceKey(7, 42, "edge-1a2b")
+    assert str(key) == "7.42.edge-1a2b"
+    assert signals.PresenceKey.parse(str(key)) == key
+    assert str(key).startswith(signals.PresenceKey.prefix(7, 42))
+    assert not str(key).startswith(signals.PresenceKey.prefix(7, 4))
+    assert signals.PresenceKey.pattern(7) == "7.*.*"

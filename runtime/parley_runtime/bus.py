@@ -39,7 +39,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import ErrorReply, OkReply
-from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, reply_inbox
+from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, TopicGroup, reply_inbox
 
 from .errors import ParleyError
 from .lateness import Lateness
@@ -270,6 +270,12 @@ class Bus:
         subscription = await self.nc.subscribe(subject, queue=queue, cb=deliver)
         await self.nc.flush()
         return subscription
+
+    async def listen(
+        self, topic: Topic[Any] | TopicGroup, handler: Callable[[Any, Msg], Awaitable[None]], **params: object
+    ) -> Subscription:
+        """Subscribe to a contract topic, its `{name}` parts filled from `params`."""
+        return await self.subscribe(topic.subject(**params), topic.decoder, handler)
 
     async def ensure_events_stream(
         self,

@@ -10,8 +10,6 @@ The store it drives is the event-sourced store port, `parley_storage.event_log.E
 """
 
 import asyncio
-import os
-import signal
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -21,6 +19,7 @@ import structlog
 from parley_contracts.subjects import Command
 
 from .bus import Bus
+from .failpoints import crash_at
 from .settings import EventSourcedSettings
 
 if TYPE_CHECKING:  # only the port's type: services without a store use this package without storage
@@ -94,25 +93,25 @@ async def serve_event_sourced(
         settings.nats_replicas,
     )
     await relay.republish(grace=timedelta(0))
-    await serve_handlers(bus, routes, ports, relay, settings.failpoint == "after_persist")
+    await serve_handlers(bus, routes, ports, relay, settings.failpoint)
     grace = timedelta(seconds=settings.republish_grace_s)
     return asyncio.create_task(relay.run(settings.republish_interval_s, grace))
 
 
 async def serve_handlers(
-    bus: Bus, routes: Routes, ports: object, relay: OutboxRelay[Any], kill_after_persist: bool = False
+    bus: Bus, routes: Routes, ports: object, relay: OutboxRelay[Any], failpoint: str | None = None
 ) -> None:
     """Answer each command with its handler; its events are delivered before the reply.
 
-    `kill_after_persist` is a failpoint for tests: the process SIGKILLs itself between
-    persisting events and publishing them, the window the outbox exists for.
+    The failpoint `after_persist` (tests only) kills the process between persisting
+    events and publishing them, the window the outbox exists for.
     """
     for command, handler in routes:
 
         async def handle(request: Any, handler: Handler = handler) -> Any:
             reply, events = await handler(request, ports)
-            if events and kill_after_persist:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if events:
+                crash_at("after_persist", failpoint)
             await relay.deliver(events)
             return reply
 

@@ -42,8 +42,8 @@ LISTENS: dict[str, list[str]] = {
     "dm": [],
     "assistant": [],
     "edge": [
-        s.CHAT_CHANNEL_EVENTS.format(channel_id="*"),
-        s.DM_USER_EVENTS.format(user_id="*"),
+        s.CHAT_CHANNEL_EVENTS.wildcard(),
+        s.DM_USER_EVENTS.wildcard(),
         *[t.wildcard() for t in PUBLISHES["edge"]],
         s.AUTH_SESSION_ENDED.wildcard(),
     ],

@@ -19,7 +19,7 @@ from .metrics import timed
 
 def qualified(keyspace: str) -> Callable[[str], str]:
     """Prefixes table names in a statement with the keyspace."""
-    return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS) (\w+)", rf"\1 {keyspace}.\2", cql)
+    return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS|ALTER TABLE) (\w+)", rf"\1 {keyspace}.\2", cql)
 
 
 async def execute(session: Session, statement: Any, params: Any = None) -> list[Any]:

@@ -12,6 +12,7 @@ the projection its events are folded into by `settle`, which is what the outbox 
 methods. History reads page through `paging` (and `buckets` on Cassandra).
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,12 @@ Event = TypeVar("Event")
 
 Stream = str | int
 """A stream's id: a channel's number, a conversation's name. Logs keep it as text."""
+
+
+def new_epoch() -> str:
+    """A stream's epoch, made at its first append: which life of the stream its seqs
+    belong to, so a reader can tell a stream that started again from the one it knew."""
+    return secrets.token_hex(4)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,9 @@ class EventLog(Protocol[Event]):
 
     async def head(self, stream: Stream) -> int:
         """The last `seq` of the stream; 0 when empty."""
+
+    async def epoch(self, stream: Stream) -> str:
+        """The stream's epoch (`new_epoch`); "" when empty."""
 
 
 class EventStore(EventLog[Event], Protocol):
@@ -74,3 +84,6 @@ class LoggedStore(Generic[Event]):
 
     async def head(self, stream: Stream) -> int:
         return await self._log.head(stream)
+
+    async def epoch(self, stream: Stream) -> str:
+        return await self._log.epoch(stream)

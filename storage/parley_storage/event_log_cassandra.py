@@ -42,7 +42,7 @@ from pydantic import TypeAdapter
 
 from .buckets import BUCKET_SIZE, BucketedRows
 from .cassandra import execute, execute_together, qualified
-from .event_log import Appended, Event, LoggedStore, Stream
+from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
 
 log = structlog.get_logger("parley.event_log")
 OUTBOX_SHARDS = 16
@@ -62,10 +62,11 @@ def key_position(key: str) -> int:
 def event_log_tables(name: str) -> list[str]:
     return [
         f"""CREATE TABLE IF NOT EXISTS {name}_log (
-            stream text, bucket int, seq bigint, head bigint static, body text, key text, ref bigint,
+            stream text, bucket int, seq bigint, head bigint static, epoch text static, body text, key text, ref bigint,
             PRIMARY KEY ((stream, bucket), seq))""",
         f"""CREATE TABLE IF NOT EXISTS {name}_outbox (
             shard int, stream text, seq bigint, marked_at timestamp, PRIMARY KEY (shard, stream, seq))""",
+        f"ALTER TABLE {name}_log ADD IF NOT EXISTS epoch text static",  # a log made before epochs
     ]
 
 
@@ -106,6 +107,10 @@ class CassandraEventLog(Generic[Event]):
             return statement
 
         self._open_bucket = prepare("UPDATE {t}_log SET head = ? WHERE stream = ? AND bucket = ? IF head = null")
+        self._open_stream = prepare(
+            "UPDATE {t}_log SET head = ?, epoch = ? WHERE stream = ? AND bucket = 0 IF head = null"
+        )
+        self._epoch_of = prepare("SELECT epoch FROM {t}_log WHERE stream = ? AND bucket = 0 LIMIT 1")
         self._advance = prepare("UPDATE {t}_log SET head = ? WHERE stream = ? AND bucket = ? IF head = ?")
         self._write_event = prepare("INSERT INTO {t}_log (stream, bucket, seq, body) VALUES (?, ?, ?, ?)")
         self._claim_key = prepare(
@@ -202,7 +207,9 @@ class CassandraEventLog(Generic[Event]):
 
         commit = BatchStatement(batch_type=BatchType.UNLOGGED)
         new_head = head + len(events)
-        if head == bucket * self._bucket_size:
+        if head == 0:  # the stream's first bucket holds its epoch
+            commit.add(self._open_stream, (new_head, new_epoch(), stream))
+        elif head == bucket * self._bucket_size:
             commit.add(self._open_bucket, (new_head, stream, bucket))
         else:
             commit.add(self._advance, (new_head, stream, bucket, head))
@@ -259,6 +266,10 @@ class CassandraEventLog(Generic[Event]):
             bucket += 1
         self._heads[stream] = head
         return head
+
+    async def epoch(self, stream: Stream) -> str:
+        rows = await execute(self._session, self._epoch_of, (str(stream),))
+        return str(rows[0].epoch or "") if rows else ""
 
     # The outbox --------------------------------------------------------------------
 

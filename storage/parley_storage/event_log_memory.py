@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Generic
 
-from .event_log import Appended, Event, Stream
+from .event_log import Appended, Event, Stream, new_epoch
 from .paging import page
 
 
@@ -18,6 +18,7 @@ class MemoryEventLog(Generic[Event]):
         """Each stream's events; the one at index i has seq i + 1."""
         self._keys: dict[tuple[str, str], int] = {}
         self._outbox: dict[tuple[str, int], datetime] = {}
+        self._epochs: dict[str, str] = {}
 
     async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
         stream = str(stream)
@@ -25,6 +26,8 @@ class MemoryEventLog(Generic[Event]):
         if key is not None and (stream, key) in self._keys:
             return Appended(events[self._keys[stream, key] - 1], duplicate=True)
         seq = len(events) + 1
+        if seq == 1:  # the stream starts (again): a new epoch
+            self._epochs[stream] = new_epoch()
         events.append(build(seq))
         self._outbox[stream, seq] = datetime.now(UTC)
         if key is not None:
@@ -44,3 +47,6 @@ class MemoryEventLog(Generic[Event]):
 
     async def head(self, stream: Stream) -> int:
         return len(self._events.get(str(stream), []))
+
+    async def epoch(self, stream: Stream) -> str:
+        return self._epochs.get(str(stream), "")

@@ -15,7 +15,7 @@ from typing import Generic
 
 from pydantic import TypeAdapter
 
-from .event_log import Appended, Event, LoggedStore, Stream
+from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
 from .paging import sqlite_page
 from .sqlite import Database, Statements
 
@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS {name}_events (
 );
 CREATE TABLE IF NOT EXISTS {name}_keys (
     stream TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (stream, key)
+);
+CREATE TABLE IF NOT EXISTS {name}_epochs (
+    stream TEXT NOT NULL PRIMARY KEY, epoch TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS {name}_outbox (
     stream TEXT NOT NULL, seq INTEGER NOT NULL, marked_at TEXT NOT NULL, PRIMARY KEY (stream, seq)
@@ -70,6 +73,8 @@ class SqliteEventLog(Generic[Event]):
                 return Appended(self._codec.validate_json(row[0]), duplicate=True)
         (head,) = await tx.first(f"SELECT COALESCE(MAX(seq), 0) FROM {t}_events WHERE stream = ?", (stream,))
         event = build(head + 1)
+        if head == 0:  # the stream starts (again): a new epoch
+            await tx.execute(f"INSERT OR REPLACE INTO {t}_epochs (stream, epoch) VALUES (?, ?)", (stream, new_epoch()))
         await tx.execute(
             f"INSERT INTO {t}_events (stream, seq, body) VALUES (?, ?, ?)", (stream, head + 1, self._dump(event))
         )
@@ -104,6 +109,10 @@ class SqliteEventLog(Generic[Event]):
         query = f"SELECT COALESCE(MAX(seq), 0) FROM {self._t}_events WHERE stream = ?"
         (head,) = await self._db.first(query, (str(stream),))
         return int(head)
+
+    async def epoch(self, stream: Stream) -> str:
+        row = await self._db.one(f"SELECT epoch FROM {self._t}_epochs WHERE stream = ?", (str(stream),))
+        return str(row[0]) if row else ""
 
 
 class SqliteEventStore(LoggedStore[Event]):

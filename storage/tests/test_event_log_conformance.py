@@ -45,7 +45,7 @@ async def sqlite_writers(tmp_path):
 @pytest.fixture
 def cassandra_writers(cassandra_session, cassandra_keyspace):
     """Two writers with their own heads and groups, as two service processes would be."""
-    for statement in event_log_tables("t"):
+    for statement in event_log_tables("t") * 2:  # run again, as at every start: nothing changes
         cassandra_session.execute(qualified(cassandra_keyspace)(statement))
     return [
         CassandraEventLog(cassandra_session, cassandra_keyspace, "t", CODEC, bucket_size=SMALL_BUCKETS)
@@ -169,3 +169,14 @@ async def test_sqlite_appends_waiting_at_once_share_one_commit(sqlite_writers):
     last = await log.append("g", posted(51))  # clearing the marks rides along with this commit
     assert statements.count("COMMIT") == 2
     assert await log.unsettled(datetime.now(UTC) + timedelta(seconds=1), 100) == [last.event]
+
+
+async def test_a_stream_gets_one_epoch_at_its_first_append(writers):
+    first, second = writers
+    assert await first.epoch("e") == ""
+    await asyncio.gather(*(writer.append("e", posted(i)) for i in range(1, 21) for writer in writers))
+    epoch = await first.epoch("e")
+    assert len(epoch) == 8 and int(epoch, 16) >= 0
+    assert await second.epoch("e") == epoch
+    await first.append("other", posted(99))
+    assert await first.epoch("other") not in ("", epoch)

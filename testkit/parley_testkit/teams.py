@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from parley_edge.cookies import COOKIE_NAME
+from parley_edge.http.cookies import COOKIE_NAME
 
 from .users import signed_in
 

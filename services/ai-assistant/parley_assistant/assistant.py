@@ -3,8 +3,6 @@ chat's post command as the assistant. The reply's `clientMsgId` is derived from 
 question's id, so a redelivered question cannot produce a second reply."""
 
 import asyncio
-import os
-import signal
 import time
 from dataclasses import dataclass
 
@@ -14,6 +12,7 @@ from nats.js.errors import BucketNotFoundError
 from parley_contracts import auth, chat, signals, subjects
 from parley_runtime.bus import Bus
 from parley_runtime.errors import ParleyError
+from parley_runtime.failpoints import crash_at
 from parley_runtime.rate_limit import TokenBucket
 
 from .providers import Context, Provider, ProviderFailed
@@ -61,15 +60,13 @@ class Assistant:
             log.info("assistant_not_here", channel_id=message.channel_id, code=exc.code.value)
             return  # the workspace turned the assistant off, or the channel is gone
         await self._typing(message.channel_id, True)
-        if self.settings.failpoint == "after_typing":
-            os.kill(os.getpid(), signal.SIGKILL)
+        crash_at("after_typing", self.settings.failpoint)
         answer = await self._answer(question, history.messages, message.channel_id)
         await self._ask(subjects.CHAT_POST_MESSAGE, chat.PostMessage(
             actor_id=self.user.id, channel_id=message.channel_id, content=answer[:4000],
             client_msg_id=reply_key(message), reply_to=message.id,
         ))  # fmt: skip
-        if self.settings.failpoint == "after_reply":
-            os.kill(os.getpid(), signal.SIGKILL)
+        crash_at("after_reply", self.settings.failpoint)
         await self._typing(message.channel_id, False)
 
     async def _answer(self, question: str, messages: list[chat.ChannelMessage], channel_id: int) -> str:
@@ -102,7 +99,7 @@ class Assistant:
         """Read from the edges' presence bucket; empty when no edge has made one yet."""
         try:
             kv = await self.bus.js.key_value(self.settings.presence_bucket)
-            watcher = await kv.watch(f"{channel_id}.*.*", ignore_deletes=True)
+            watcher = await kv.watch(signals.PresenceKey.pattern(channel_id), ignore_deletes=True)
         except BucketNotFoundError:
             return []
         names = set()
@@ -111,7 +108,7 @@ class Assistant:
                 async for entry in watcher:
                     if entry is None:
                         break
-                    if int(entry.key.split(".")[1]) != self.user.id:
+                    if signals.PresenceKey.parse(entry.key).user_id != self.user.id:
                         names.add(signals.PresenceEntry.model_validate_json(entry.value).username)
         except TimeoutError:
             log.warning("presence_read_incomplete", channel_id=channel_id)

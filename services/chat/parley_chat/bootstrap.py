@@ -32,8 +32,8 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
     (subjects.CHAT_SET_ASSISTANT, handlers.set_assistant_enabled),
     (subjects.CHAT_CREATE_CHANNEL, handlers.create_channel),
     (subjects.CHAT_LIST_CHANNELS, handlers.list_channels),
-    (subjects.CHAT_OPEN_DM, handlers.open_dm),
-    (subjects.CHAT_LIST_DMS, handlers.list_dms),
+    (subjects.CHAT_OPEN_DIRECT_CHANNEL, handlers.open_dm),
+    (subjects.CHAT_LIST_DIRECT_CHANNELS, handlers.list_dms),
     (subjects.CHAT_AUTHORIZE_JOIN, handlers.authorize_join),
     (subjects.CHAT_POST_MESSAGE, handlers.post_message),
     (subjects.CHAT_EDIT_MESSAGE, handlers.edit_message),
@@ -41,6 +41,7 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
     (subjects.CHAT_MARK_READ, handlers.mark_read),
     (subjects.CHAT_HISTORY, handlers.history),
     (subjects.CHAT_EVENTS_SINCE, handlers.events_since),
+    (subjects.CHAT_FEED_EVENTS, handlers.feed_events_since),
 ]
 
 

@@ -127,7 +127,8 @@ async def list_dms(command: chat.ListDirectChannels, ports: Ports) -> Outcome:
 
 async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
     channel, _ = await _channel(ports, command.channel_id, command.actor_id)
-    return chat.JoinAuthorized(channel=channel, last_seq=await ports.streams.head(channel.id)), []
+    head, epoch = await ports.streams.head(channel.id), await ports.streams.epoch(channel.id)
+    return chat.JoinAuthorized(channel=channel, last_seq=head, epoch=epoch), []
 
 
 # Messages ----------------------------------------------------------------------
@@ -218,5 +219,15 @@ async def history(command: chat.GetHistory, ports: Ports) -> Outcome:
 
 async def events_since(command: chat.GetEventsSince, ports: Ports) -> Outcome:
     await _channel(ports, command.channel_id, command.actor_id)
-    events = await ports.streams.events(command.channel_id, command.after_seq, command.limit)
-    return chat.EventBatch(events=events, last_seq=await ports.streams.head(command.channel_id)), []
+    return await _event_batch(ports, command.channel_id, command.after_seq, command.limit), []
+
+
+async def feed_events_since(command: chat.ReadChannelEvents, ports: Ports) -> Outcome:
+    """The edge's read: no user to authorize, as only the edge's NATS user may ask."""
+    return await _event_batch(ports, command.channel_id, command.after_seq, command.limit), []
+
+
+async def _event_batch(ports: Ports, channel_id: int, after_seq: int, limit: int) -> chat.EventBatch:
+    events = await ports.streams.events(channel_id, after_seq, limit)
+    head, epoch = await ports.streams.head(channel_id), await ports.streams.epoch(channel_id)
+    return chat.EventBatch(events=events, last_seq=head, epoch=epoch)

@@ -24,6 +24,7 @@ ROUTES: Routes = [
     (subjects.DM_HISTORY, handlers.history),
     (subjects.DM_AUTHORIZE, handlers.authorize),
     (subjects.DM_EVENTS_SINCE, handlers.events_since),
+    (subjects.DM_FEED_EVENTS, handlers.feed_events_since),
     (subjects.DM_INBOX, handlers.inbox),
     (subjects.DM_BLOCK, handlers.block),
     (subjects.DM_UNBLOCK, handlers.unblock),

@@ -87,14 +87,24 @@ async def history(command: dm.GetDirectHistory, ports: Ports) -> Outcome:
 
 async def authorize(command: dm.AuthorizeConversation, ports: Ports) -> Outcome:
     require_participant(command.conversation_id, command.actor_id)
-    head = await ports.store.head(command.conversation_id)
-    return dm.ConversationAuthorized(conversation_id=command.conversation_id, last_seq=head), []
+    head, epoch = await ports.store.head(command.conversation_id), await ports.store.epoch(command.conversation_id)
+    return dm.ConversationAuthorized(conversation_id=command.conversation_id, last_seq=head, epoch=epoch), []
 
 
 async def events_since(command: dm.GetDirectEventsSince, ports: Ports) -> Outcome:
     require_participant(command.conversation_id, command.actor_id)
-    events = await ports.store.events(command.conversation_id, command.after_seq, command.limit)
-    return dm.DirectEventBatch(events=events, last_seq=await ports.store.head(command.conversation_id)), []
+    return await _event_batch(ports, command.conversation_id, command.after_seq, command.limit), []
+
+
+async def feed_events_since(command: dm.ReadConversationEvents, ports: Ports) -> Outcome:
+    """The edge's read: no user to authorize, as only the edge's NATS user may ask."""
+    return await _event_batch(ports, command.conversation_id, command.after_seq, command.limit), []
+
+
+async def _event_batch(ports: Ports, conversation_id: str, after_seq: int, limit: int) -> dm.DirectEventBatch:
+    events = await ports.store.events(conversation_id, after_seq, limit)
+    head, epoch = await ports.store.head(conversation_id), await ports.store.epoch(conversation_id)
+    return dm.DirectEventBatch(events=events, last_seq=head, epoch=epoch)
 
 
 async def inbox(command: dm.GetInbox, ports: Ports) -> Outcome:

@@ -8,9 +8,9 @@ from fastapi import FastAPI
 from parley_runtime.logs import configure_logging
 
 from .app import create_app
-from .http_protocol import EdgeHttpProtocol
+from .http.protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
-from .wire import WireProtocol
+from .sockets.wire import WireProtocol
 
 GRACEFUL_SHUTDOWN_S = 10
 """How long uvicorn waits for requests under way on SIGTERM; the bus's drain follows."""

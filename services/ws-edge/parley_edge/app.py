@@ -14,15 +14,16 @@ from parley_runtime.bus import Bus
 from parley_runtime.errors import ParleyError
 from parley_runtime.health import HealthServer, ReadinessCheck, run_checks
 
-from . import http_errors, routes_auth, routes_chat, routes_dm
-from .chat_socket import ChatProtocol
-from .messagepal_socket import MessagePalProtocol
-from .origins import CrossSiteGuard
-from .request_limits import RequestLimits
+from .http import errors as http_errors
+from .http import routes_auth, routes_chat, routes_messagepal
+from .http.origins import CrossSiteGuard
+from .http.request_limits import RequestLimits
+from .http.web_app import WebApp
 from .settings import EdgeSettings
-from .socket_loop import serve_socket
+from .sockets.chat import ChatDialect
+from .sockets.dialect import serve_socket
+from .sockets.messagepal import MessagePalDialect
 from .state import EdgeState
-from .web_app import WebApp
 
 
 def create_app(settings: EdgeSettings) -> FastAPI:
@@ -48,15 +49,15 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     )
     app.include_router(routes_auth.router)
     app.include_router(routes_chat.router)
-    app.include_router(routes_dm.router)
+    app.include_router(routes_messagepal.router)
 
     @app.websocket("/ws/chat")
     async def chat_socket(websocket: WebSocket) -> None:
-        await serve_socket(websocket, "/ws/chat", ChatProtocol)
+        await serve_socket(websocket, "/ws/chat", ChatDialect)
 
     @app.websocket("/messagepal")
     async def messagepal_socket(websocket: WebSocket) -> None:
-        await serve_socket(websocket, "/messagepal", MessagePalProtocol)
+        await serve_socket(websocket, "/messagepal", MessagePalDialect)
 
     @app.get("/healthz")
     async def healthz() -> dict:

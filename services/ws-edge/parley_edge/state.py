@@ -1,28 +1,31 @@
-"""The edge's live parts, made once at start-up: bus, fan-out hub, presence board and
-the socket registry; and what happens to sockets when a session ends or the edge stops."""
+"""The edge's live parts, made once at start-up: bus, channel and conversation feeds,
+presence board and the socket registry; and what happens to sockets when a session ends or the edge stops."""
 
 import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass
 
-from parley_contracts import auth, subjects
+from parley_contracts import auth, chat, dm, subjects
 from parley_runtime.bus import Bus
 
-from .channel_hub import ChannelHub
-from .connection import CLOSE_GOING_AWAY, CLOSE_POLICY
-from .presence import PresenceBoard
-from .registry import Registry
+from .fanout.channels import CHANNELS
+from .fanout.conversations import CONVERSATIONS
+from .fanout.feeds import Feeds
+from .fanout.presence import PresenceBoard
 from .settings import EdgeSettings
-from .user_hub import UserHub
+from .sockets.connection import CLOSE_GOING_AWAY, CLOSE_POLICY
+from .sockets.registry import Registry
 
 
 @dataclass
 class EdgeState:
     settings: EdgeSettings
     bus: Bus
-    hub: ChannelHub
-    users: UserHub
+    channels: Feeds[chat.ChannelEvent]
+    """Channel feeds, by channel id, for `/ws/chat` sockets."""
+    conversations: Feeds[dm.ConversationEvent]
+    """DM conversation feeds, by user id, for `/messagepal` sockets."""
     presence: PresenceBoard
     registry: Registry
     background: list[asyncio.Task]
@@ -44,7 +47,7 @@ class EdgeState:
             settings.presence_ttl_s,
             settings.nats_replicas,
         )
-        state = cls(settings, bus, ChannelHub(bus), UserHub(bus), presence, Registry(), [])
+        state = cls(settings, bus, Feeds(bus, CHANNELS), Feeds(bus, CONVERSATIONS), presence, Registry(), [])
         state.background.append(asyncio.create_task(presence.refresh_forever()))
         await bus.subscribe(subjects.AUTH_SESSION_ENDED.subject(), auth.SessionEnded, state._on_session_ended)
         return state

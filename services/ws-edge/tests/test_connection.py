@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from parley_contracts import auth
-from parley_edge.connection import CLOSE_TRY_AGAIN_LATER, Connection
+from parley_edge.sockets.connection import CLOSE_TRY_AGAIN_LATER, Connection
 from parley_testkit.waiting import until
 
 SESSION = auth.SessionValid(
@@ -89,7 +89,7 @@ async def test_a_client_too_far_behind_is_closed_1013_and_gets_nothing_more():
 
 
 async def test_a_close_the_client_never_takes_cuts_the_connection(monkeypatch):
-    monkeypatch.setattr("parley_edge.connection.CLOSE_HANDSHAKE_S", 0.05)
+    monkeypatch.setattr("parley_edge.sockets.connection.CLOSE_HANDSHAKE_S", 0.05)
     socket, wire = connection(FakeWebSocket(answers=False))
     await socket.close(1000)
     assert wire.aborted

@@ -76,6 +76,7 @@ export interface EditMessage {
 }
 
 export interface EventBatch {
+  epoch?: string;
   events: (MessagePosted | MessageEdited | MessageDeleted | MessageRead | MemberRemoved)[];
   lastSeq: number;
 }
@@ -107,6 +108,7 @@ export interface History {
 
 export interface JoinAuthorized {
   channel: Channel;
+  epoch?: string;
   lastSeq: number;
 }
 
@@ -211,6 +213,14 @@ export interface PostMessage {
   mentions?: number[];
   messageType?: MessageType;
   replyTo?: number | null;
+}
+
+/** The edge's own read of a channel's events, to fill its feed's gaps: it reads for
+ * every socket of the feed at once, so no user acts. Only the edge may send it. */
+export interface ReadChannelEvents {
+  afterSeq: number;
+  channelId: number;
+  limit?: number;
 }
 
 export interface RemoveMember {

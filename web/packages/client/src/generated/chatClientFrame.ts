@@ -2,11 +2,13 @@
 
 export type JoinChannel = ({
   channelId: number;
+  epoch?: string | null;
   lastSeq?: number | null;
   type: "join_channel";
 }) | ({
   payload: {
     channelId: number;
+    epoch?: string | null;
     lastSeq?: number | null;
   };
   type: "join_channel";

@@ -35,6 +35,7 @@ export interface ErrorFrame {
 
 export interface JoinedChannel {
   channelId: number;
+  epoch: string;
   lastSeq: number;
   online: OnlineUser[];
   type: "joined_channel";
@@ -86,6 +87,17 @@ export interface OnlineUser {
 
 export type PresenceStatus = "online" | "offline";
 
+/** After `joined_channel`: the position given is not in the channel's stream as it
+ * is now (another epoch: its store was wiped or restored, the stream reset), so no
+ * replay can be right. Drop what is held of the channel and load its history again;
+ * events after `lastSeq` arrive live. */
+export interface Reload {
+  channelId: number;
+  epoch: string;
+  lastSeq: number;
+  type: "reload";
+}
+
 export interface UserPresence {
   channelId: number;
   status: PresenceStatus;
@@ -108,4 +120,4 @@ export interface UserTyping {
   username: string;
 }
 
-export type ChatServerFrame = Connected | JoinedChannel | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ErrorFrame;
+export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ErrorFrame;

@@ -12,6 +12,7 @@ export interface BlockUser {
 
 export interface ConversationAuthorized {
   conversationId: string;
+  epoch?: string;
   lastSeq: number;
 }
 
@@ -22,6 +23,7 @@ export interface ConversationEventBase {
 }
 
 export interface DirectEventBatch {
+  epoch?: string;
   events: (DirectMessageSent | DirectMessageRead)[];
   lastSeq: number;
 }
@@ -99,6 +101,14 @@ export interface InboxEntry {
 export interface MarkDirectRead {
   actorId: number;
   messageId: number;
+}
+
+/** The edge's own read of a conversation's events, to fill its feed's gaps and replay
+ * them to a socket dm has authorized. Only the edge may send it. */
+export interface ReadConversationEvents {
+  afterSeq: number;
+  conversationId: string;
+  limit?: number;
 }
 
 export interface SendDirectMessage {

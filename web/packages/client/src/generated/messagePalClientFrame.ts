@@ -46,12 +46,14 @@ export type SendMessage = ({
 
 export type Subscribe = ({
   conversationId: string;
+  epoch?: string | null;
   lastSeq?: number | null;
   timestamp?: number | null;
   type: "subscribe";
 }) | ({
   payload: {
     conversationId: string;
+    epoch?: string | null;
     lastSeq?: number | null;
   };
   timestamp?: number | null;
@@ -72,12 +74,14 @@ export type Typing = ({
 
 export type Unsubscribe = ({
   conversationId: string;
+  epoch?: string | null;
   lastSeq?: number | null;
   timestamp?: number | null;
   type: "unsubscribe";
 }) | ({
   payload: {
     conversationId: string;
+    epoch?: string | null;
     lastSeq?: number | null;
   };
   timestamp?: number | null;

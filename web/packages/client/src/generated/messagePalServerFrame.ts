@@ -71,6 +71,22 @@ export interface MessageReceived {
   type: "message_received";
 }
 
+/** After `subscribed`: the position given is not in the conversation as it is now
+ * (another epoch: its store was wiped or restored, the stream reset), so no replay can
+ * be right. Drop what is held of the conversation and fetch its history again; events
+ * after `lastSeq` arrive live. */
+export interface Reload {
+  payload: ReloadPayload;
+  timestamp?: number | null;
+  type: "reload";
+}
+
+export interface ReloadPayload {
+  conversationId: string;
+  epoch: string;
+  lastSeq: number;
+}
+
 export interface Subscribed {
   payload: SubscribedPayload;
   timestamp?: number | null;
@@ -79,6 +95,7 @@ export interface Subscribed {
 
 export interface SubscribedPayload {
   conversationId: string;
+  epoch: string;
   lastSeq: number;
 }
 
@@ -104,4 +121,4 @@ export interface UserTypingPayload {
   username: string;
 }
 
-export type MessagePalServerFrame = Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | Unsubscribed | Error;
+export type MessagePalServerFrame = Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | Reload | Unsubscribed | Error;

@@ -100,12 +100,17 @@ async def mark_read(message_id: IdPath, body: MarkReadBody, session: Session, re
     return Ok()
 
 
+# Direct channels: chat's two-person channels (the seed's `/api/channels/dm`), not the
+# dm service's conversations, which `/messagepal` and `routes_messagepal` serve.
+
+
 @router.post("/api/channels/dm", status_code=201, response_model_exclude_none=True)
-async def open_dm(body: OpenDirectBody, session: Session, request: Request) -> chat.Channel:
+async def open_direct_channel(body: OpenDirectBody, session: Session, request: Request) -> chat.Channel:
     command = chat.OpenDirectChannel(actor_id=session.user.id, other_user_id=body.user_id)
-    return await ask(request, subjects.CHAT_OPEN_DM, command)
+    return await ask(request, subjects.CHAT_OPEN_DIRECT_CHANNEL, command)
 
 
 @router.get("/api/users/me/dms", response_model_exclude_none=True)
-async def list_dms(session: Session, request: Request) -> list[chat.Channel]:
-    return (await ask(request, subjects.CHAT_LIST_DMS, chat.ListDirectChannels(actor_id=session.user.id))).channels
+async def list_direct_channels(session: Session, request: Request) -> list[chat.Channel]:
+    command = chat.ListDirectChannels(actor_id=session.user.id)
+    return (await ask(request, subjects.CHAT_LIST_DIRECT_CHANNELS, command)).channels

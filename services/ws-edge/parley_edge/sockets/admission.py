@@ -1,18 +1,18 @@
 """Letting a socket in: the Origin allowlist (browsers do not apply CORS to WebSockets),
 then the session cookie. A socket from a bad origin is refused before the upgrade; one
 without a valid session is accepted and closed with 4001, as the seed
-(PersonalLearningPro's chat protocol, which Parley stays compatible with) does."""
+(the chat of PersonalLearningPro, which Parley stays compatible with) does."""
 
 from starlette.websockets import WebSocket
 
 from parley_contracts import auth
 from parley_runtime.errors import ParleyError
 
+from ..http.cookies import COOKIE_NAME
+from ..http.origins import origin_allowed
+from ..http.sessions import validate_cookie
+from ..settings import EdgeSettings
 from .connection import CLOSE_POLICY, CLOSE_UNAUTHORIZED
-from .cookies import COOKIE_NAME
-from .origins import origin_allowed
-from .sessions import validate_cookie
-from .settings import EdgeSettings
 
 
 async def admit(websocket: WebSocket, settings: EdgeSettings) -> auth.SessionValid | None:

@@ -15,7 +15,7 @@ from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from parley_contracts.chat_frames import OnlineUser
-from parley_contracts.signals import PresenceEntry
+from parley_contracts.signals import PresenceEntry, PresenceKey
 
 log = structlog.get_logger("parley.edge.presence")
 DELETED = {"DEL", "PURGE"}
@@ -68,23 +68,24 @@ class PresenceBoard:
 
     async def arrive(self, channel_id: int, user_id: int, username: str) -> bool:
         """Record this edge's socket; True when the user was online nowhere before."""
-        key = f"{channel_id}.{user_id}.{self._edge_id}"
-        elsewhere = self._present(f"{channel_id}.{user_id}.").keys() - {key}
+        key = str(PresenceKey(channel_id, user_id, self._edge_id))
+        elsewhere = self._present(PresenceKey.prefix(channel_id, user_id)).keys() - {key}
         self._mine[key] = username
         await self._put(key, username)
         return not elsewhere
 
     async def depart(self, channel_id: int, user_id: int) -> bool:
         """Forget this edge's socket; True when the user is now online nowhere."""
-        key = f"{channel_id}.{user_id}.{self._edge_id}"
+        key = str(PresenceKey(channel_id, user_id, self._edge_id))
         self._mine.pop(key, None)
         self._mirror.pop(key, None)
         with contextlib.suppress(KeyNotFoundError):
             await self._kv.delete(key)
-        return not self._present(f"{channel_id}.{user_id}.")
+        return not self._present(PresenceKey.prefix(channel_id, user_id))
 
     def online(self, channel_id: int) -> list[OnlineUser]:
-        users = {int(key.split(".")[1]): name for key, name in self._present(f"{channel_id}.").items()}
+        present = self._present(PresenceKey.prefix(channel_id)).items()
+        users = {PresenceKey.parse(key).user_id: name for key, name in present}
         return [OnlineUser(user_id=user_id, username=name) for user_id, name in sorted(users.items())]
 
     async def refresh_forever(self) -> None:

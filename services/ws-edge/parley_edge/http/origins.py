@@ -16,9 +16,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 
+from ..settings import EdgeSettings
 from .cookies import COOKIE_NAME
-from .http_errors import error_response
-from .settings import EdgeSettings
+from .errors import error_response
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

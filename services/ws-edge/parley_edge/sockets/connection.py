@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from parley_contracts import auth
 
-from . import metrics
+from .. import metrics
 from .wire import Wire
 
 log = structlog.get_logger("parley.edge.connection")

@@ -66,7 +66,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def dm_event_frame(event: dm.ConversationEvent) -> bytes:
+def conversation_event_frame(event: dm.ConversationEvent) -> bytes:
     """The `/messagepal` envelope a conversation event becomes."""
     frame: BaseModel
     match event:

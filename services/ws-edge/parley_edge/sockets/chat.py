@@ -1,18 +1,21 @@
-"""`/ws/chat`: the flat frames of the seed (PersonalLearningPro's chat protocol, which
+"""`/ws/chat`: the flat frames of the seed (the chat of PersonalLearningPro, which
 Parley stays compatible with), turned into chat commands and channel fan-out."""
 
-from pydantic import ValidationError
+from typing import cast
 
 from parley_contracts import chat, chat_frames, signals, subjects
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.users import ids_by_username
 
-from . import frames, metrics
-from .socket_loop import SocketProtocol, log
+from ..fanout.feed import outdated
+from . import frames
+from .dialect import SocketDialect, log
 
 
-class ChatProtocol(SocketProtocol):
+class ChatDialect(SocketDialect):
+    client_frames = chat_frames.chat_client_frame
+
     async def opened(self) -> None:
         user = self.connection.user
         self.connection.push(frames.encode(chat_frames.Connected(user_id=user.id, username=user.username)))
@@ -20,29 +23,20 @@ class ChatProtocol(SocketProtocol):
     def error_frame(self, error: ParleyError, context: dict) -> bytes:
         return frames.error_frame(error, **context)
 
-    async def handle(self, text: str) -> None:
-        try:
-            frame = chat_frames.chat_client_frame.validate_json(text)
-        except ValidationError as exc:
-            await self.refuse(frames.refusal(exc), {})
-            return
-        metrics.FRAMES_IN.labels(frame.type).inc()
+    def context_of(self, frame: chat_frames.ChatClientFrame) -> dict:
         context: dict[str, object] = {"channel_id": frame.channel_id}
         if isinstance(frame, chat_frames.SendMessage):
             context["client_msg_id"] = frame.client_msg_id
-        try:
-            await getattr(self, f"_on_{frame.type}")(frame)
-        except ParleyError as error:
-            await self.refuse(error, context)
+        return context
 
     def _require_joined(self, channel_id: int) -> None:
-        if self.state.hub.joined_at(self.connection, channel_id) is None:
+        if self.state.channels.joined_at(self.connection, channel_id) is None:
             raise ParleyError(ErrorCode.FORBIDDEN, "join the channel first")
 
     def _other_local_socket(self, channel_id: int) -> bool:
         """Does this user have another socket in the channel on this edge?"""
         return any(
-            self.state.hub.joined_at(other, channel_id) is not None
+            self.state.channels.joined_at(other, channel_id) is not None
             for other in self.state.registry.of_user(self.connection.user_id)
             if other is not self.connection
         )
@@ -52,14 +46,22 @@ class ChatProtocol(SocketProtocol):
         user = self.connection.user
         command = chat.AuthorizeJoin(actor_id=user.id, channel_id=frame.channel_id)
         authorized = await self.state.bus.request(subjects.CHAT_AUTHORIZE_JOIN, command)
-        rejoin = self.state.hub.joined_at(self.connection, frame.channel_id) is not None
+        rejoin = self.state.channels.joined_at(self.connection, frame.channel_id) is not None
         announce = False
         if not rejoin and not self._other_local_socket(frame.channel_id):
             announce = await self._presence(self.state.presence.arrive(frame.channel_id, user.id, user.username))
         online = self.state.presence.online(frame.channel_id)
-        joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=authorized.last_seq)
+        head, epoch = authorized.last_seq, authorized.epoch
+        joined = chat_frames.JoinedChannel(channel_id=frame.channel_id, online=online, last_seq=head, epoch=epoch)
         self.connection.push(frames.encode(joined))
-        await self.state.hub.join(self.connection, frame.channel_id, authorized.last_seq, frame.last_seq)
+        # Without a position, the socket takes every event after the head it was told;
+        # one the feed delivered before the socket was in it comes by replay.
+        resume_from = head if frame.last_seq is None else frame.last_seq
+        if outdated(frame.epoch, frame.last_seq, epoch, head):
+            reload = chat_frames.Reload(channel_id=frame.channel_id, last_seq=head, epoch=epoch)
+            self.connection.push(frames.encode(reload))
+            resume_from = head
+        await self.state.channels.join(self.connection, frame.channel_id, frame.channel_id, head, resume_from)
         if announce:
             await self._announce(frame.channel_id, signals.PresenceStatus.ONLINE)
 
@@ -69,7 +71,7 @@ class ChatProtocol(SocketProtocol):
         self.connection.push(frames.encode(chat_frames.LeftChannel(channel_id=frame.channel_id)))
 
     async def _leave(self, channel_id: int) -> bool:
-        if not await self.state.hub.leave(self.connection, channel_id):
+        if not await self.state.channels.leave(self.connection, channel_id):
             return False
         if not self._other_local_socket(channel_id):
             if await self._presence(self.state.presence.depart(channel_id, self.connection.user_id)):
@@ -95,7 +97,7 @@ class ChatProtocol(SocketProtocol):
         draft = frame.model_copy(update={"mentions": await self._mentioned_ids(frame.mentions)})
         command = chat.PostMessage.from_draft(self.connection.user_id, draft)
         accepted = await self.state.bus.request(subjects.CHAT_POST_MESSAGE, command)
-        joined_at = self.state.hub.joined_at(self.connection, frame.channel_id)
+        joined_at = self.state.channels.joined_at(self.connection, frame.channel_id)
         if accepted.duplicate and joined_at is not None and accepted.message.seq <= joined_at:
             # A retried send whose original this socket never saw: acknowledge it here,
             # since fan-out will not bring it again.
@@ -131,5 +133,15 @@ class ChatProtocol(SocketProtocol):
         await self.state.bus.request(subjects.CHAT_MARK_READ, command)
 
     async def closed(self) -> None:
-        for channel_id in self.state.hub.channels_of(self.connection):
-            await self._leave(channel_id)
+        for channel_id in self.state.channels.keys_of(self.connection):
+            await self._leave(cast(int, channel_id))  # channel feeds are keyed by channel id
+
+
+ChatDialect.handlers = {
+    chat_frames.JoinChannel: ChatDialect._on_join_channel,
+    chat_frames.LeaveChannel: ChatDialect._on_leave_channel,
+    chat_frames.SendMessage: ChatDialect._on_send_message,
+    chat_frames.Typing: ChatDialect._on_typing,
+    chat_frames.StopTyping: ChatDialect._on_stop_typing,
+    chat_frames.MarkRead: ChatDialect._on_mark_read,
+}

@@ -21,7 +21,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 
-from .http_errors import error_body
+from .errors import error_body
 from .request_limits import HEADERS_TOO_LARGE
 
 LINGER_S = 1.0

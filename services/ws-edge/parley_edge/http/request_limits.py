@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 
-from .http_errors import error_response
+from .errors import error_response
 
 HEADERS_TOO_LARGE = 431
 

@@ -1,27 +1,38 @@
-"""What every socket path shares: admission, the read loop, per-socket rate limits,
-refusals as error frames, and clean-up. A path supplies only its protocol."""
+"""What every socket path shares: admission, the read loop, frames parsed and dispatched
+through the dialect's table, per-socket rate limits, refusals as error frames, and
+clean-up. A path supplies only its dialect."""
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 import structlog
+from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.rate_limit import AbuseMeter, TokenBucket
 
-from . import metrics
+from .. import metrics
+from ..state import EdgeState
+from . import frames
 from .admission import admit
 from .connection import CLOSE_POLICY, Connection
-from .state import EdgeState
 from .wire import wire_of
 
 log = structlog.get_logger("parley.edge.socket")
 
 
-class SocketProtocol(ABC):
-    """One socket's conversation on one path."""
+class SocketDialect(ABC):
+    """One socket's conversation on one path, in that path's frames."""
+
+    client_frames: ClassVar[TypeAdapter]
+    """Parses a client frame of the dialect."""
+    handlers: ClassVar[dict[type, Callable[[Any, Any], Awaitable[None]]]]
+    """Each client frame type and the method that handles it."""
+    metric_prefix: ClassVar[str] = ""
 
     def __init__(self, state: EdgeState, connection: Connection):
         settings = state.settings
@@ -38,15 +49,28 @@ class SocketProtocol(ABC):
         """Greets the client."""
 
     @abstractmethod
-    async def handle(self, text: str) -> None:
-        """One client frame; a refusal is raised as ParleyError."""
-
-    @abstractmethod
     async def closed(self) -> None:
-        """Releases what the socket held (channels, presence)."""
+        """Releases what the socket held (feeds, presence)."""
 
     @abstractmethod
     def error_frame(self, error: ParleyError, context: dict) -> bytes: ...
+
+    @abstractmethod
+    def context_of(self, frame: Any) -> dict:
+        """What an error frame answering `frame` repeats of it."""
+
+    async def handle(self, text: str) -> None:
+        """One client frame; a refusal is answered with an error frame."""
+        try:
+            frame = self.client_frames.validate_json(text)
+        except ValidationError as exc:
+            await self.refuse(frames.refusal(exc), {})
+            return
+        metrics.FRAMES_IN.labels(self.metric_prefix + frame.type).inc()
+        try:
+            await self.handlers[type(frame)](self, frame)
+        except ParleyError as error:
+            await self.refuse(error, self.context_of(frame))
 
     def limit(self, bucket: TokenBucket, kind: str) -> None:
         wait_ms = bucket.take()
@@ -60,7 +84,7 @@ class SocketProtocol(ABC):
             await self.connection.close(CLOSE_POLICY, "rate limits ignored")
 
 
-async def serve_socket(websocket: WebSocket, path: str, protocol_type: type[SocketProtocol]) -> None:
+async def serve_socket(websocket: WebSocket, path: str, dialect_type: type[SocketDialect]) -> None:
     state: EdgeState = websocket.app.state.edge
     session = await admit(websocket, state.settings)
     if session is None:
@@ -68,24 +92,24 @@ async def serve_socket(websocket: WebSocket, path: str, protocol_type: type[Sock
     connection = Connection(websocket, wire_of(websocket), session, state.settings.send_buffer_kib * 1024)
     state.registry.add(connection)
     metrics.OPEN_SOCKETS.labels(path).inc()
-    protocol = protocol_type(state, connection)
+    dialect = dialect_type(state, connection)
     try:
-        await protocol.opened()
+        await dialect.opened()
         while not connection.closed:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
             if message.get("text") is None:
-                await protocol.refuse(ParleyError(ErrorCode.BAD_REQUEST, "send JSON in text frames"), {})
+                await dialect.refuse(ParleyError(ErrorCode.BAD_REQUEST, "send JSON in text frames"), {})
                 continue
-            await protocol.handle(message["text"])
+            await dialect.handle(message["text"])
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away, or we closed the socket
     finally:
         state.registry.remove(connection)
         metrics.OPEN_SOCKETS.labels(path).dec()
         try:
-            await protocol.closed()
+            await dialect.closed()
         except Exception:
             log.exception("socket_cleanup_failed", connection=connection.id)
         await connection.close(1000)

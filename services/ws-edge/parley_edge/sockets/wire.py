@@ -9,7 +9,7 @@ packets instead of one per frame.
 uvicorn's own WebSocket protocol would frame the text again for every socket and wait
 on its flow control; `WireProtocol` is that protocol plus an ASGI extension
 (`parley.wire`) giving the app the `Wire` of its socket. Handshake, reading, pings and
-the close handshake stay uvicorn's. A frame that breaks the protocol (invalid UTF-8 in
+the close handshake stay uvicorn's. A frame that breaks RFC 6455 (invalid UTF-8 in
 a text frame, an oversized or malformed frame) closes the socket with its code and one
 log line, where uvicorn would log a traceback or nothing.
 """
