@@ -380,7 +380,12 @@ async def test_the_schema_step_creates_keyspaces_tables_and_indexes(
         "PARLEY_CHAT_MONGO_DATABASE": chat_db,
     }  # fmt: skip
     result = await asyncio.to_thread(
-        subprocess.run, ["python", "-m", "parley_stack.schema"], env=env, capture_output=True, text=True, timeout=120
+        subprocess.run,
+        [sys.executable, "-m", "parley_stack.schema"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     try:
@@ -451,7 +456,7 @@ def test_the_image_installs_dependencies_apart_and_then_the_service(tmp_path):
 
 async def test_demo_against_a_running_edge(edge):
     result = await asyncio.to_thread(
-        subprocess.run, ["python", "-m", "parley_stack.demo", "--url", edge], capture_output=True, text=True,
+        subprocess.run, [sys.executable, "-m", "parley_stack.demo", "--url", edge], capture_output=True, text=True,
         timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
