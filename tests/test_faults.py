@@ -94,7 +94,10 @@ async def under_traffic(cast: Cast, fault: str, act, heal=None) -> Outcome:
     healed_at = time.monotonic()
     await asyncio.sleep(AFTER_S)
     await traffic.stop()
-    outcome = await traffic.check(fault, healed_at)
+    try:
+        outcome = await traffic.check(fault, healed_at)
+    finally:
+        await traffic.close()
     outcome.record()
     return outcome
 

@@ -12,7 +12,7 @@ import itertools
 import json
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
@@ -70,7 +70,6 @@ class Cast:
     listener: Person
     peer: Person
     channels: list[int]
-    clients: list = field(default_factory=list)
 
     @classmethod
     async def gather(cls, edges: list[str], channel_count: int) -> "Cast":
@@ -96,8 +95,6 @@ class Cast:
         raise ConnectionError(f"no edge answers: {self.edges}")
 
     async def close(self) -> None:
-        for client in self.clients:
-            await client.stop()
         for person in (self.owner, self.listener, self.peer):
             await person.client.aclose()
 
@@ -119,13 +116,21 @@ class Traffic:
         self.poster = ChatClient(edges, cast.owner.cookie)
         self.listener = ChatClient(list(reversed(edges)), cast.listener.cookie)
         self.direct = DirectClient(edges, cast.owner.cookie)
-        cast.clients += [self.poster, self.listener, self.direct]
-        for client in cast.clients:
+        for client in self.clients:
             await client.start()
         for channel_id in cast.channels:
             await self.poster.join(channel_id)
             await self.listener.join(channel_id)
         self._running = asyncio.create_task(self._run())
+
+    @property
+    def clients(self) -> list[ChatClient | DirectClient]:
+        return [self.poster, self.listener, self.direct]
+
+    async def close(self) -> None:
+        """Its clients' sockets close: the next fault's traffic brings its own."""
+        for client in self.clients:
+            await client.stop()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
