@@ -216,13 +216,18 @@ class Database:
 
 async def advance_counter(db: Database, table: str, name: str, by: int = 1) -> int:
     """Reserves the next `by` ids of counter `name` in `table` (`name TEXT PRIMARY KEY,
-    last INTEGER`); returns the last id of the block. One statement: atomic."""
-    row = await db.first(
-        f"INSERT INTO {table} (name, last) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
-        " SET last = last + excluded.last RETURNING last",
-        (name, by),
-    )
-    return int(row[0])
+    last INTEGER`); returns the last id of the block. One statement: atomic. It is a unit
+    of the group commit, so a reservation made beside other writes shares their commit."""
+
+    async def reserve(tx: Statements) -> int:
+        row = await tx.first(
+            f"INSERT INTO {table} (name, last) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+            " SET last = last + excluded.last RETURNING last",
+            (name, by),
+        )
+        return int(row[0])
+
+    return await db.write(reserve)
 
 
 async def _nothing(_: Statements) -> None:
