@@ -4,7 +4,8 @@ A write transaction is a `BEGIN` or a write statement that starts while the conn
 is in autocommit mode (a plain INSERT ... RETURNING outside a transaction commits on its
 own, and so costs a transaction too); statements inside a transaction are its part."""
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from parley_storage.sqlite import Database
@@ -18,17 +19,22 @@ class WriteTransactions:
 
 
 @contextmanager
-def write_transactions(db: Database) -> Iterator[WriteTransactions]:
-    """Counts `db`'s write transactions while the block runs."""
-    connection = db._statements.connection
+def write_transactions(*databases: Database) -> Iterator[WriteTransactions]:
+    """Counts the write transactions of `databases` (on their distinct connections) while the block runs."""
+    connections = list({id(db._statements.connection): db._statements.connection for db in databases}.values())
     counted = WriteTransactions()
 
-    def saw(statement: str) -> None:
-        if not connection.in_transaction and statement.lstrip().upper().startswith(STARTS_A_TRANSACTION):
-            counted.count += 1
+    def counting(connection: sqlite3.Connection) -> Callable[[str], None]:
+        def saw(statement: str) -> None:
+            if not connection.in_transaction and statement.lstrip().upper().startswith(STARTS_A_TRANSACTION):
+                counted.count += 1
 
-    connection.set_trace_callback(saw)
+        return saw
+
+    for connection in connections:
+        connection.set_trace_callback(counting(connection))
     try:
         yield counted
     finally:
-        connection.set_trace_callback(None)
+        for connection in connections:
+            connection.set_trace_callback(None)

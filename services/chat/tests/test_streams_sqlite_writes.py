@@ -1,8 +1,9 @@
 """What a post costs SQLite: at most one write transaction, which holds its event, its
-history row and its outbox mark, and carries the clears of earlier marks along.
+history row and its outbox mark, and carries the clears of earlier marks along (and the
+reservation of the next block of message ids, made ahead of need).
 
-The real handler, the real outbox relay and chat's SQLite stores in one file, as the
-service runs them; a list stands for the bus."""
+The real handler, the real outbox relay and chat's SQLite stores on one database, as
+the service opens them; a list stands for the bus."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -10,12 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from parley_chat import handlers
-from parley_chat.directory_sqlite import SqliteDirectory
+from parley_chat.bootstrap import open_stores
 from parley_chat.handlers import Ports
-from parley_chat.streams_sqlite import SCHEMA, SqliteStreams
+from parley_chat.settings import ChatSettings
 from parley_contracts import chat
 from parley_storage.id_blocks import IdBlocks
-from parley_storage.sqlite import Database
 from parley_testkit.handlers import Handlers
 from parley_testkit.sqlite_writes import write_transactions
 
@@ -26,10 +26,7 @@ AT_ONCE, CHANNELS = 256, 100
 
 @pytest.fixture
 async def chat_on_sqlite(tmp_path):
-    path = tmp_path / "chat.sqlite3"
-    directory = await SqliteDirectory.open(path)
-    db = await Database.open(path, SCHEMA)
-    streams = SqliteStreams(db)
+    directory, streams = await open_stores(ChatSettings(sqlite_path=tmp_path / "chat.sqlite3"))
 
     async def known_users(ids: list[int]) -> set[int]:
         return set(ids)
@@ -38,13 +35,13 @@ async def chat_on_sqlite(tmp_path):
         return 99
 
     ports = Ports(directory, streams, IdBlocks(directory.reserve_ids), known_users, assistant_id)
-    yield Handlers(ports, streams, stream_of=lambda event: event.channel_id), db
+    yield Handlers(ports, streams, stream_of=lambda event: event.channel_id), (directory._db, streams._db)
     await streams.close()
     await directory.close()
 
 
 async def test_a_post_costs_at_most_one_write_transaction(chat_on_sqlite):
-    service, db = chat_on_sqlite
+    service, databases = chat_on_sqlite
     workspace = await service(handlers.create_workspace, actor_id=OWNER, name="Load")
     channels = [
         (await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name=f"c{n}")).id
@@ -56,15 +53,16 @@ async def test_a_post_costs_at_most_one_write_transaction(chat_on_sqlite):
         return (await service(handlers.post_message, **command)).message
 
     await post(channels[0], "first")
-    with write_transactions(db) as one_by_one:  # nothing to share a commit with but the last post's clear
+    with write_transactions(*databases) as one_by_one:  # nothing to share a commit with but the last post's clear
         for n in range(ONE_BY_ONE):
             await post(channels[n % 3], f"one-{n}")
     assert one_by_one.count <= ONE_BY_ONE
-    with write_transactions(db) as at_once:
+    with write_transactions(*databases) as at_once:
         await asyncio.gather(*(post(channels[n % CHANNELS], f"many-{n}") for n in range(AT_ONCE)))
     assert at_once.count <= AT_ONCE / 10  # posts waiting at once share their commits
-    with write_transactions(db) as left:
-        await db.flush()
+    with write_transactions(*databases) as left:
+        for db in databases:
+            await db.flush()
     assert left.count == 1  # the clears still queued go together
 
     assert await service.ports.streams.unsettled(datetime.now(UTC) + timedelta(seconds=1), 10) == []
