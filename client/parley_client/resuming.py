@@ -6,8 +6,9 @@ of its edges' URLs, follows every stream again from its last seq, and resends ev
 not yet acknowledged under its original `clientMsgId`, so the server stores it once.
 Frames with a `seq` already seen are dropped, and a jump in `seq` makes it follow the
 stream again to fetch what is missing. A send refused for now (`unavailable`, `internal`,
-`rate_limited`) goes again after a pause; one refused for good fails. A dialect says how
-its frames look.
+`rate_limited`) goes again after a pause; one refused for good fails. So does a follow:
+while a refusal for now comes back, the streams not yet confirmed on this connection are
+followed again after a pause. A dialect says how its frames look.
 """
 
 import asyncio
@@ -49,6 +50,10 @@ class ResumingSession:
         self._resending: set[asyncio.Task[None]] = set()
         self._refusals: dict[str, int] = {}
         """How often each unacknowledged send was refused for now: its pause doubles each time."""
+        self._confirmed: set[Hashable] = set()
+        """Streams whose follow this connection confirmed."""
+        self._refollow: asyncio.TimerHandle | None = None
+        self._follow_refusals = 0
 
     # What a dialect says --------------------------------------------------------------
 
@@ -119,6 +124,22 @@ class ResumingSession:
         if future and not future.done():
             future.set_exception(SendRefused(error))
 
+    def _follow_again(self, socket: FrameSocket) -> None:
+        """A refusal for now may have been a follow's: follow what is not confirmed yet."""
+        self._refollow = None
+        if socket is not self._socket:
+            return  # reconnected since: the new connection follows everything
+        for stream in set(self.last_seq) - self._confirmed:
+            task = asyncio.ensure_future(self._send_follow_quietly(socket, stream))
+            self._resending.add(task)
+            task.add_done_callback(self._resending.discard)
+
+    async def _send_follow_quietly(self, socket: FrameSocket, stream: Hashable) -> None:
+        try:
+            await self._send_follow(socket, stream)
+        except ConnectionClosed:
+            pass  # followed again after the reconnect
+
     def _resend(self, client_msg_id: str) -> None:
         frame = self._unacked.get(client_msg_id)
         if frame is not None and self._socket is not None:
@@ -149,6 +170,7 @@ class ResumingSession:
                 continue
             attempt = 0
             self.connects += 1
+            self._confirmed.clear()
             try:
                 await socket.next("connected")
                 # The edge reads a socket's frames in order: once the follows are on their
@@ -184,9 +206,15 @@ class ResumingSession:
         if error is not None and error.get("clientMsgId") in self._unacked:
             self._refused(error)
             return
+        if error is not None and error.get("code") in RETRYABLE and self._refollow is None:
+            self._follow_refusals += 1
+            pause_s = self._backoff(self._follow_refusals)
+            self._refollow = asyncio.get_running_loop().call_later(pause_s, self._follow_again, socket)
         confirmed = self.followed(frame)
         if confirmed is not None:
             stream, last = confirmed
+            self._confirmed.add(stream)
+            self._follow_refusals = 0
             if self.last_seq.get(stream, -1) < 0:
                 self.last_seq[stream] = last
             return

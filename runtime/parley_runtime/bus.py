@@ -2,8 +2,9 @@
 that encode and decode pydantic models.
 
 A responder never lets an exception vanish in a callback: a payload that fails
-validation becomes a `bad_request` reply, a `ParleyError` its own reply, and anything
-else an `internal` reply plus a logged traceback.
+validation becomes a `bad_request` reply, a `ParleyError` its own reply, a
+`TimeoutError` (a store that did not answer in time) an `unavailable` reply, and
+anything else an `internal` reply plus a logged traceback.
 
 A request rides out a responder's crash and restart within its timeout. While nobody
 listens, NATS says so at once (no responders) and the request is sent again after a
@@ -257,6 +258,11 @@ class Bus:
             log.debug("refused", subject=command.subject, code=exc.code.value)
             COMMAND_ERRORS.labels(command.subject, exc.code.value).inc()
             return encode(ErrorReply(error=exc.body()))
+        except TimeoutError as exc:  # a store that did not answer in time (StoreUnavailable)
+            log.warning("store_unavailable", subject=command.subject, error=str(exc))
+            error = ParleyError(ErrorCode.UNAVAILABLE, "the store did not answer; try again")
+            COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
+            return encode(ErrorReply(error=error.body()))
         except Exception:
             log.exception("handler_failed", subject=command.subject)
             error = ParleyError(ErrorCode.INTERNAL, "the service failed; nothing was changed if it can be helped")

@@ -25,6 +25,10 @@ class TokenBucket:
             return 0
         return max(1, int((1 - self._tokens) / self.rate * 1000))
 
+    def give_back(self) -> None:
+        """Return a token taken for work that did not happen."""
+        self._tokens = min(self.capacity, self._tokens + 1)
+
 
 class AbuseMeter:
     """Counts refusals in a sliding window; `abusive` once they pass the threshold."""

@@ -169,3 +169,6 @@ class CassandraFields(SecretSettings):
     cassandra_tls: bool = False
     cassandra_tls_ca_file: str = ""
     """The CA that signed the nodes' certificates; empty: the system's."""
+    cassandra_request_timeout_s: float = 2.0
+    """How long a statement waits for Cassandra before the command fails as unavailable:
+    a stalled node makes sends fail fast (the client retries) instead of piling up."""

@@ -30,3 +30,16 @@ def test_abuse_meter_trips_only_on_sustained_refusals():
     assert not meter.hit()
     assert not meter.hit() and not meter.hit()
     assert meter.hit()
+
+
+def test_a_token_given_back_can_be_taken_again_but_never_past_the_capacity():
+    now = [0.0]
+    bucket = TokenBucket(2, 10.0, lambda: now[0])
+    assert bucket.take() == 0 and bucket.take() == 0
+    assert bucket.take() > 0
+    bucket.give_back()  # the send it was taken for did not happen
+    assert bucket.take() == 0
+    bucket.give_back()
+    bucket.give_back()
+    bucket.give_back()
+    assert [bucket.take(), bucket.take()] == [0, 0] and bucket.take() > 0

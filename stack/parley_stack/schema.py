@@ -17,7 +17,7 @@ from parley_chat.settings import ChatSettings
 from parley_chat.streams_cassandra import create_schema as create_chat_tables
 from parley_dm.settings import DmSettings
 from parley_dm.store_cassandra import create_schema as create_dm_tables
-from parley_storage.cassandra import connect_with
+from parley_storage.cassandra import SCHEMA_TIMEOUT_S, connect_with
 from parley_storage.mongo import client_with
 
 
@@ -33,7 +33,9 @@ def create_keyspaces_and_tables(chat: ChatSettings, dm: DmSettings, replication:
     try:
         for keyspace, create_tables in ((chat.cassandra_keyspace, create_chat_tables),
                                         (dm.cassandra_keyspace, create_dm_tables)):  # fmt: skip
-            session.execute(f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication}")
+            session.execute(
+                f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {replication}", timeout=SCHEMA_TIMEOUT_S
+            )
             create_tables(session, keyspace)
     finally:
         cluster.shutdown()

@@ -1,4 +1,10 @@
-"""cassandra-driver from asyncio: the driver's futures resolved on the event loop."""
+"""cassandra-driver from asyncio: the driver's futures resolved on the event loop.
+
+A statement that Cassandra does not answer within the session's request timeout, or
+that finds no node to run on, fails with `StoreUnavailable`, a `TimeoutError`: the bus
+answers it as `unavailable`, which clients retry. A write that timed out may still be
+applied when the node wakes; the retry, carrying the same idempotency key, then finds it.
+"""
 
 import asyncio
 import re
@@ -9,12 +15,17 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from cassandra import OperationTimedOut
 from cassandra.auth import PlainTextAuthProvider
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, ResponseFuture, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, ResponseFuture, Session
 from cassandra.policies import RoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType
 
 from .metrics import timed
+
+
+class StoreUnavailable(TimeoutError):
+    """Cassandra did not answer in time, or no node could take the statement."""
 
 
 def qualified(keyspace: str) -> Callable[[str], str]:
@@ -22,12 +33,14 @@ def qualified(keyspace: str) -> Callable[[str], str]:
     return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS|ALTER TABLE) (\w+)", rf"\1 {keyspace}.\2", cql)
 
 
-async def execute(session: Session, statement: Any, params: Any = None) -> list[Any]:
-    """Run one statement and return all its rows (pages fetched as needed)."""
+async def execute(session: Session, statement: Any, params: Any = None, timeout_s: float | None = None) -> list[Any]:
+    """Run one statement and return all its rows (pages fetched as needed); `timeout_s`
+    overrides the session's request timeout."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[list[Any]] = loop.create_future()
     rows: list[Any] = []
-    future: ResponseFuture = session.execute_async(statement, params)
+    timeout = {} if timeout_s is None else {"timeout": timeout_s}
+    future: ResponseFuture = session.execute_async(statement, params, **timeout)
 
     def on_page(page: list[Any]) -> None:
         rows.extend(page or [])  # writes answer with no page at all
@@ -37,6 +50,8 @@ async def execute(session: Session, statement: Any, params: Any = None) -> list[
             loop.call_soon_threadsafe(_settle, done, rows, None)
 
     def on_error(exc: BaseException) -> None:
+        if isinstance(exc, OperationTimedOut | NoHostAvailable):
+            exc = StoreUnavailable(f"Cassandra did not answer: {type(exc).__name__}")
         loop.call_soon_threadsafe(_settle, done, None, exc)
 
     future.add_callbacks(on_page, on_error)
@@ -75,9 +90,13 @@ def _rows(columns: list[str], rows: list[Any]) -> list[Any]:
     return [row_type(*row) for row in rows]
 
 
+SCHEMA_TIMEOUT_S = 60.0
+"""Schema changes wait for every node to agree: far longer than a request's timeout."""
+
+
 def create_tables(session: Session, keyspace: str, statements: list[str]) -> None:
     for statement in statements:
-        session.execute(qualified(keyspace)(statement))
+        session.execute(qualified(keyspace)(statement), timeout=SCHEMA_TIMEOUT_S)
 
 
 async def open_session(settings: Any, create_schema: Callable[[Session, str], None]) -> Session:
@@ -96,7 +115,13 @@ def connect(
     return made, made.connect(keyspace)
 
 
-def cluster(contact_points: str, user: str = "", password: str = "", tls_ca_file: str | None = None) -> Cluster:
+def cluster(
+    contact_points: str,
+    user: str = "",
+    password: str = "",
+    tls_ca_file: str | None = None,
+    request_timeout_s: float = 10.0,
+) -> Cluster:
     """The driver's cluster, not yet connected. `user` turns on PasswordAuthenticator
     credentials; `tls_ca_file` (`""`: the system's CAs) turns on TLS, verifying the nodes'
     certificates against it."""
@@ -105,7 +130,9 @@ def cluster(contact_points: str, user: str = "", password: str = "", tls_ca_file
         host, _, maybe_port = point.strip().split("://", 1)[-1].partition(":")
         hosts.append(host)
         port = int(maybe_port) if maybe_port else port
-    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), row_factory=_rows)
+    profile = ExecutionProfile(
+        load_balancing_policy=RoundRobinPolicy(), row_factory=_rows, request_timeout=request_timeout_s
+    )
     return Cluster(
         hosts,
         port=port,
@@ -122,7 +149,13 @@ def cluster(contact_points: str, user: str = "", password: str = "", tls_ca_file
 def cluster_with(settings: Any) -> Cluster:
     """`cluster` from a service's `CassandraFields` settings."""
     tls_ca_file = settings.cassandra_tls_ca_file if settings.cassandra_tls else None
-    return cluster(settings.cassandra_hosts, settings.cassandra_user, settings.cassandra_password, tls_ca_file)
+    return cluster(
+        settings.cassandra_hosts,
+        settings.cassandra_user,
+        settings.cassandra_password,
+        tls_ca_file,
+        settings.cassandra_request_timeout_s,
+    )
 
 
 def connect_with(settings: Any, keyspace: str | None = None) -> tuple[Cluster, Session]:

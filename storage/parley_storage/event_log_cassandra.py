@@ -20,6 +20,9 @@ duplicate window.
 
 `CassandraEventStore` is the base of a service's store kept so.
 
+While Cassandra does not answer, appends fail at once (`breaker`) rather than queue
+behind a stalled node; a probe tells when it answers again.
+
 The outbox marks of a group are written (one partition, one batch) before the group's
 batch, so a crash after the commit still leaves every event to be handed back by
 `unsettled`. Marks cleared by `mark_published` within one loop turn go out together too.
@@ -40,14 +43,16 @@ from cassandra.cluster import Session
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 from pydantic import TypeAdapter
 
+from .breaker import Breaker
 from .buckets import BUCKET_SIZE, BucketedRows
-from .cassandra import execute, execute_together, qualified
+from .cassandra import StoreUnavailable, execute, execute_together, qualified
 from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
 
 log = structlog.get_logger("parley.event_log")
 OUTBOX_SHARDS = 16
 MAX_GROUP = 100
 """Events one conditional batch carries at most; bigger batches only grow the Paxos round."""
+PROBE_TIMEOUT_S = 0.5
 
 
 def shard_of(stream: str) -> int:
@@ -99,6 +104,9 @@ class CassandraEventLog(Generic[Event]):
         self._committers: dict[str, asyncio.Task[None]] = {}
         self._unmarks: list[tuple[int, str, int]] = []
         self._unmarking: asyncio.Future[None] | None = None
+        self.breaker = Breaker(
+            lambda: execute(session, "SELECT release_version FROM system.local", timeout_s=PROBE_TIMEOUT_S)
+        )
 
         def prepare(cql: str, consistency: int | None = None) -> Any:
             statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
@@ -137,6 +145,7 @@ class CassandraEventLog(Generic[Event]):
 
     async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
         stream = str(stream)
+        self.breaker.check()
         pending = _Pending(build, key)
         self._waiting[stream].append(pending)
         if stream not in self._committers:
@@ -149,8 +158,11 @@ class CassandraEventLog(Generic[Event]):
             while self._waiting[stream]:
                 group, self._waiting[stream] = _next_group(self._waiting[stream])
                 try:
+                    self.breaker.check()
                     await self._commit(stream, group)
                 except Exception as exc:  # the store failed: every append of the group hears it
+                    if isinstance(exc, StoreUnavailable):
+                        self.breaker.trip()
                     for pending in group:
                         pending.settle(error=exc)
         finally:

@@ -48,6 +48,8 @@ class Outcome:
     recovery_s: float
     """How long sends stopped flowing from the fault on: the longest pause between two
     acknowledgements, or the longest a send waited past the fault for its own."""
+    resumed_s: float
+    """From the fault (or its healing) to the first acknowledgement after it."""
     acknowledged: int
     lost: int
     duplicated: int
@@ -198,6 +200,7 @@ class Traffic:
         return Outcome(
             fault=fault,
             recovery_s=round(self.recovery(fault_at), 2),
+            resumed_s=round(min([s.acked_at for s in acked if s.acked_at >= fault_at], default=fault_at) - fault_at, 2),
             acknowledged=len(acked),
             lost=len(lost),
             duplicated=len(ids) - len(set(ids)),
@@ -241,9 +244,10 @@ async def _client_msg_ids(client: httpx.AsyncClient, url: str) -> list[str]:
 
 def table(outcomes: list[dict]) -> str:
     """The fault runs as a table, for people."""
-    head = f"{'fault':48} {'recovery':>9} {'acked':>7} {'lost':>5} {'doubled':>8} {'refused':>8}"
+    head = f"{'fault':48} {'recovery':>9} {'resumed':>8} {'acked':>7} {'lost':>5} {'doubled':>8} {'refused':>8}"
     rows = [
-        f"{o['fault']:48} {o['recovery_s']:>8.2f}s {o['acknowledged']:>7} {o['lost']:>5} {o['duplicated']:>8}"
+        f"{o['fault']:48} {o['recovery_s']:>8.2f}s {o.get('resumed_s', 0):>7.2f}s {o['acknowledged']:>7} {o['lost']:>5}"
+        f" {o['duplicated']:>8}"
         f" {o['refused']:>8}"
         for o in outcomes
     ]

@@ -154,7 +154,9 @@ async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
     appended = await ports.streams.append(channel.id, build, key)
     assert isinstance(appended.event, chat.MessagePosted)  # the key is a post's, so its first event was a post
     reply = chat.MessageAccepted(message=appended.event.message, duplicate=appended.duplicate)
-    return reply, [] if appended.duplicate else [appended.event]
+    # A retry delivers the original again: its first writer may have died after the
+    # commit and before settling it, and settling and publishing twice change nothing.
+    return reply, [appended.event]
 
 
 async def _own_message(ports: Ports, channel_id: int, message_id: int) -> chat.ChannelMessage:

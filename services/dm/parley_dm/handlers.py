@@ -54,7 +54,9 @@ async def send(command: dm.SendDirectMessage, ports: Ports) -> Outcome:
     appended = await ports.store.append(conversation_id, build, key)
     assert isinstance(appended.event, dm.DirectMessageSent)  # the key is a send's, so its first event was a send
     reply = dm.DirectMessageAccepted(message=appended.event.message, duplicate=appended.duplicate)
-    return reply, [] if appended.duplicate else [appended.event]
+    # A retry delivers the original again: its first writer may have died after the
+    # commit and before settling it, and settling and publishing twice change nothing.
+    return reply, [appended.event]
 
 
 async def mark_read(command: dm.MarkDirectRead, ports: Ports) -> Outcome:

@@ -93,10 +93,9 @@ class ChatDialect(SocketDialect):
 
     async def _on_send_message(self, frame: chat_frames.SendMessage) -> None:
         self._require_joined(frame.channel_id)
-        self.limit(self.send_limit, "sends")
         draft = frame.model_copy(update={"mentions": await self._mentioned_ids(frame.mentions)})
         command = chat.PostMessage.from_draft(self.connection.user_id, draft)
-        accepted = await self.state.bus.request(subjects.CHAT_POST_MESSAGE, command)
+        accepted = await self.send(subjects.CHAT_POST_MESSAGE, command)
         joined_at = self.state.channels.joined_at(self.connection, frame.channel_id)
         if accepted.duplicate and joined_at is not None and accepted.message.seq <= joined_at:
             # A retried send whose original this socket never saw: acknowledge it here,

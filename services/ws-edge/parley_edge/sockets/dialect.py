@@ -1,17 +1,18 @@
 """What every socket path shares: admission, the read loop, frames parsed and dispatched
-through the dialect's table, per-socket rate limits, refusals as error frames, and
-clean-up. A path supplies only its dialect."""
+through the dialect's table (about different streams at once: `ordering`), per-socket
+rate limits, refusals as error frames, and clean-up. A path supplies only its dialect."""
 
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import structlog
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from parley_contracts.errors import ErrorCode
+from parley_contracts.subjects import Command
 from parley_runtime.errors import ParleyError
 from parley_runtime.rate_limit import AbuseMeter, TokenBucket
 
@@ -20,9 +21,13 @@ from ..state import EdgeState
 from . import frames
 from .admission import admit
 from .connection import CLOSE_POLICY, Connection
+from .ordering import InOrder
 from .wire import wire_of
 
 log = structlog.get_logger("parley.edge.socket")
+Response = TypeVar("Response", bound=BaseModel)
+FRAMES_IN_FLIGHT = 32
+"""Frames of one socket handled at once; past that the socket is not read."""
 
 
 class SocketDialect(ABC):
@@ -43,6 +48,7 @@ class SocketDialect(ABC):
         self.typing_limit = TokenBucket(settings.typing_per_5s, 5.0, clock)
         self.join_limit = TokenBucket(settings.joins_per_10s, 10.0, clock)
         self._abuse = AbuseMeter(settings.abuse_refusals_per_10s, 10.0, clock)
+        self.in_order = InOrder(FRAMES_IN_FLIGHT)
 
     @abstractmethod
     async def opened(self) -> None:
@@ -59,18 +65,38 @@ class SocketDialect(ABC):
     def context_of(self, frame: Any) -> dict:
         """What an error frame answering `frame` repeats of it."""
 
+    def stream_of(self, frame: Any) -> object | None:
+        """The stream a frame is about (frames about one stream are handled in order); None
+        for a frame about no stream, handled alone."""
+        return getattr(frame, "channel_id", None)
+
     async def handle(self, text: str) -> None:
-        """One client frame; a refusal is answered with an error frame."""
+        """One client frame, handled once those it must follow are; a refusal is answered
+        with an error frame."""
         try:
             frame = self.client_frames.validate_json(text)
         except ValidationError as exc:
             await self.refuse(frames.refusal(exc), {})
             return
         metrics.FRAMES_IN.labels(self.metric_prefix + frame.type).inc()
+        await self.in_order.submit(self.stream_of(frame), self._dispatch(frame))
+
+    async def _dispatch(self, frame: Any) -> None:
         try:
             await self.handlers[type(frame)](self, frame)
         except ParleyError as error:
             await self.refuse(error, self.context_of(frame))
+
+    async def send(self, command: Command[Any, Response], request: Any) -> Response:
+        """A send, counted against the socket's send limit unless the service could not
+        take it: a client retrying while the store is away is not slowed down for it."""
+        self.limit(self.send_limit, "sends")
+        try:
+            return await self.state.bus.request(command, request)
+        except ParleyError as error:
+            if error.code is ErrorCode.UNAVAILABLE:
+                self.send_limit.give_back()
+            raise
 
     def limit(self, bucket: TokenBucket, kind: str) -> None:
         wait_ms = bucket.take()
@@ -109,6 +135,7 @@ async def serve_socket(websocket: WebSocket, path: str, dialect_type: type[Socke
         state.registry.remove(connection)
         metrics.OPEN_SOCKETS.labels(path).dec()
         try:
+            await dialect.in_order.finish()  # a join under way must not outlive the clean-up
             await dialect.closed()
         except Exception:
             log.exception("socket_cleanup_failed", connection=connection.id)

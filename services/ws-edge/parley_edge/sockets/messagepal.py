@@ -30,17 +30,25 @@ class MessagePalDialect(SocketDialect):
             return {"client_msg_id": frame.payload.client_msg_id}
         return {}
 
+    def stream_of(self, frame: messagepal_frames.MessagePalClientFrame) -> object | None:
+        """The conversation: named, or the one with the recipient."""
+        payload = getattr(frame, "payload", None)
+        if (conversation_id := getattr(payload, "conversation_id", None)) is not None:
+            return conversation_id
+        if (recipient_id := getattr(payload, "recipient_id", None)) is not None:
+            return dm.conversation_id(self.connection.user_id, recipient_id)
+        return None
+
     def _reply(self, frame) -> None:
         self.connection.push(frames.encode(frame))
 
     async def _on_send_message(self, frame: messagepal_frames.SendMessage) -> None:
         payload = frame.payload
-        self.limit(self.send_limit, "sends")
         command = dm.SendDirectMessage(
             actor_id=self.connection.user_id, recipient_id=payload.recipient_id, content=payload.content,
             client_msg_id=payload.client_msg_id,
         )  # fmt: skip
-        accepted = await self.state.bus.request(subjects.DM_SEND, command)
+        accepted = await self.send(subjects.DM_SEND, command)
         if accepted.duplicate:
             # A retried send: fan-out will not bring the original again, so acknowledge it here.
             self._reply(messagepal_frames.MessageReceived(payload=accepted.message, timestamp=frames.now_ms()))
