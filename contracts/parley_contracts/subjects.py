@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from . import auth, chat, dm, signals
+from . import auth, chat, dm, message_changes, signals
 from .replies import Empty
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -130,6 +130,12 @@ CHAT_POST_MESSAGE = Command(
 CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage)
 CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty)
 CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty)
+CHAT_ADD_REACTION = Command("chat.cmd.add_reaction", message_changes.AddReaction, Empty, idempotent=True)
+CHAT_REMOVE_REACTION = Command("chat.cmd.remove_reaction", message_changes.RemoveReaction, Empty, idempotent=True)
+CHAT_PIN_MESSAGE = Command("chat.cmd.pin_message", message_changes.PinMessage, Empty, idempotent=True)
+CHAT_UNPIN_MESSAGE = Command("chat.cmd.unpin_message", message_changes.UnpinMessage, Empty, idempotent=True)
+CHAT_PINNED = Command("chat.cmd.pinned", message_changes.GetPinned, message_changes.PinnedMessages, idempotent=True)
+CHAT_MARK_DELIVERED = Command("chat.cmd.mark_delivered", message_changes.MarkDelivered, Empty, idempotent=True)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
 CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)
 CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, chat.EventBatch, idempotent=True)
@@ -151,6 +157,11 @@ CHAT_MESSAGE_POSTED = Topic("chat.evt.{channel_id}.message_posted", chat.Message
 CHAT_MESSAGE_EDITED = Topic("chat.evt.{channel_id}.message_edited", chat.MessageEdited, durable=True)
 CHAT_MESSAGE_DELETED = Topic("chat.evt.{channel_id}.message_deleted", chat.MessageDeleted, durable=True)
 CHAT_MESSAGE_READ = Topic("chat.evt.{channel_id}.message_read", chat.MessageRead, durable=True)
+CHAT_REACTION_ADDED = Topic("chat.evt.{channel_id}.reaction_added", chat.ReactionAdded, durable=True)
+CHAT_REACTION_REMOVED = Topic("chat.evt.{channel_id}.reaction_removed", chat.ReactionRemoved, durable=True)
+CHAT_MESSAGE_PINNED = Topic("chat.evt.{channel_id}.message_pinned", chat.MessagePinned, durable=True)
+CHAT_MESSAGE_UNPINNED = Topic("chat.evt.{channel_id}.message_unpinned", chat.MessageUnpinned, durable=True)
+CHAT_MESSAGE_DELIVERED = Topic("chat.evt.{channel_id}.message_delivered", chat.MessageDelivered, durable=True)
 CHAT_MEMBER_REMOVED = Topic("chat.evt.{channel_id}.member_removed", chat.MemberRemoved, durable=True)
 CHAT_CHANNEL_EVENTS = TopicGroup("chat.evt.{channel_id}.>", chat.ChannelEvent)
 
