@@ -110,8 +110,9 @@ class ChannelMessage(Contract):
     created_at: datetime
     edited_at: datetime | None = None
     deleted: bool = False
-    reactions: list[Reaction] = []
-    """Per emoji, in the order each was first used; none on a deleted message."""
+    reactions: list[Reaction] | None = None
+    """Per emoji, in the order each was first used; left out while there are none, and
+    on a deleted message."""
 
 
 # Commands and replies ---------------------------------------------------------

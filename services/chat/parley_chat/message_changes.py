@@ -74,14 +74,15 @@ async def delete_message(command: chat.DeleteMessage, ports: Ports) -> Outcome:
 
 
 def _reacted(message: chat.ChannelMessage, user_id: int, emoji: str) -> bool:
-    return any(r.emoji == emoji and user_id in r.user_ids for r in message.reactions)
+    return any(r.emoji == emoji and user_id in r.user_ids for r in message.reactions or [])
 
 
 async def add_reaction(command: changes.AddReaction, ports: Ports) -> Outcome:
     message, _ = await _member_message(ports, command.actor_id, command.message_id, command.channel_id)
     if _reacted(message, command.actor_id, command.emoji):
         return Empty(), []
-    if len(message.reactions) >= chat.MAX_EMOJIS and all(r.emoji != command.emoji for r in message.reactions):
+    emojis = {r.emoji for r in message.reactions or []}
+    if len(emojis) >= chat.MAX_EMOJIS and command.emoji not in emojis:
         raise ParleyError(ErrorCode.CONFLICT, f"a message holds at most {chat.MAX_EMOJIS} different emoji")
 
     def added(seq: int) -> chat.ReactionAdded:

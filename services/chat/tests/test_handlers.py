@@ -235,7 +235,7 @@ async def test_the_author_or_a_manager_deletes_and_a_deleted_message_stays_delet
     await service(message_changes.delete_message, actor_id=MEMBER, channel_id=general.id, message_id=mine.id)
     await service(message_changes.delete_message, actor_id=OWNER, message_id=theirs.id)
     history = (await service(handlers.history, actor_id=MEMBER, channel_id=general.id)).messages
-    assert [(m.deleted, m.content, m.reactions) for m in history] == [(True, "", []), (True, "", [])]
+    assert [(m.deleted, m.content, m.reactions) for m in history] == [(True, "", None), (True, "", None)]
     assert (await service(message_changes.pinned, actor_id=MEMBER, channel_id=general.id)).messages == []
     for handler, fields in ((message_changes.edit_message, {"content": "back"}), (message_changes.delete_message, {}),
                             (message_changes.add_reaction, {"emoji": "👍"}), (message_changes.pin_message, {}),

@@ -43,7 +43,7 @@ export interface ChannelMessage {
   id: number;
   mentions?: number[];
   messageType?: MessageType;
-  reactions?: Reaction[];
+  reactions?: Reaction[] | null;
   replyTo?: number | null;
   seq: number;
 }

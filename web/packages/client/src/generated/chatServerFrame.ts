@@ -12,7 +12,7 @@ export interface ChannelMessage {
   id: number;
   mentions?: number[];
   messageType?: MessageType;
-  reactions?: Reaction[];
+  reactions?: Reaction[] | null;
   replyTo?: number | null;
   seq: number;
 }
