@@ -6,6 +6,7 @@ is published on a subject that is not declared here.
 """
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -40,10 +41,17 @@ class Command(Generic[Request, Response]):
     """Handling it twice changes nothing more than once (reads, set-like writes)."""
     idempotency_key: str | None = None
     """A request field that, when set, makes a repeat answer with the first outcome."""
+    stream_of: Callable[[Request], object] | None = None
+    """The stream a request appends to: the service's copy that owns it handles it
+    (`parley_runtime.owners`), so copies do not contend for one stream."""
 
     @property
     def service(self) -> str:
         return self.subject.split(".", 1)[0]
+
+    def at(self, instance: str) -> str:
+        """The subject on which one copy of the service (`instance`) serves this command alone."""
+        return f"{self.subject}.{instance}"
 
     def repeatable(self, request: Request) -> bool:
         """May this request be sent again while an earlier copy may still be handled?"""
@@ -98,6 +106,12 @@ class TopicGroup(Subject):
         return TypeAdapter(self.events)
 
 
+def _changed_stream(request: Any) -> object:
+    """The stream a change of a message appends to, for its owner among chat's copies: the
+    channel when the request names it; one naming only its message goes to any copy."""
+    return request.channel_id if request.channel_id is not None else f"message:{request.message_id}"
+
+
 # Commands ----------------------------------------------------------------------
 # Not idempotent: a repeat creates a second thing (register, log in, create), answers
 # differently (remove, delete), or appends another event (edit, mark read).
@@ -125,23 +139,37 @@ CHAT_OPEN_DIRECT_CHANNEL = Command("chat.cmd.open_dm", chat.OpenDirectChannel, c
 CHAT_LIST_DIRECT_CHANNELS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList, idempotent=True)
 CHAT_AUTHORIZE_JOIN = Command("chat.cmd.authorize_join", chat.AuthorizeJoin, chat.JoinAuthorized, idempotent=True)
 CHAT_POST_MESSAGE = Command(
-    "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id"
+    "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id",
+    stream_of=lambda r: r.channel_id,
+)  # fmt: skip
+CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage, stream_of=_changed_stream)
+CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty, stream_of=_changed_stream)
+CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty, stream_of=lambda r: r.channel_id)
+CHAT_ADD_REACTION = Command(
+    "chat.cmd.add_reaction", message_changes.AddReaction, Empty, idempotent=True, stream_of=_changed_stream
 )
-CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage)
-CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty)
-CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty)
-CHAT_ADD_REACTION = Command("chat.cmd.add_reaction", message_changes.AddReaction, Empty, idempotent=True)
-CHAT_REMOVE_REACTION = Command("chat.cmd.remove_reaction", message_changes.RemoveReaction, Empty, idempotent=True)
-CHAT_PIN_MESSAGE = Command("chat.cmd.pin_message", message_changes.PinMessage, Empty, idempotent=True)
-CHAT_UNPIN_MESSAGE = Command("chat.cmd.unpin_message", message_changes.UnpinMessage, Empty, idempotent=True)
+CHAT_REMOVE_REACTION = Command(
+    "chat.cmd.remove_reaction", message_changes.RemoveReaction, Empty, idempotent=True, stream_of=_changed_stream
+)
+CHAT_PIN_MESSAGE = Command(
+    "chat.cmd.pin_message", message_changes.PinMessage, Empty, idempotent=True, stream_of=lambda r: r.channel_id
+)
+CHAT_UNPIN_MESSAGE = Command(
+    "chat.cmd.unpin_message", message_changes.UnpinMessage, Empty, idempotent=True, stream_of=lambda r: r.channel_id
+)
 CHAT_PINNED = Command("chat.cmd.pinned", message_changes.GetPinned, message_changes.PinnedMessages, idempotent=True)
-CHAT_MARK_DELIVERED = Command("chat.cmd.mark_delivered", message_changes.MarkDelivered, Empty, idempotent=True)
+CHAT_MARK_DELIVERED = Command(
+    "chat.cmd.mark_delivered", message_changes.MarkDelivered, Empty, idempotent=True, stream_of=lambda r: r.channel_id
+)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
 CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)
 CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, chat.EventBatch, idempotent=True)
 """The edge's own read, on a subject of its own: only the edge's NATS user may publish it."""
 
-DM_SEND = Command("dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted, idempotency_key="client_msg_id")
+DM_SEND = Command(
+    "dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted, idempotency_key="client_msg_id",
+    stream_of=lambda r: dm.conversation_id(r.actor_id, r.recipient_id),
+)  # fmt: skip
 DM_MARK_READ = Command("dm.cmd.mark_read", dm.MarkDirectRead, Empty)
 DM_HISTORY = Command("dm.cmd.history", dm.GetDirectHistory, dm.DirectHistory, idempotent=True)
 DM_AUTHORIZE = Command("dm.cmd.authorize", dm.AuthorizeConversation, dm.ConversationAuthorized, idempotent=True)
@@ -175,6 +203,8 @@ CHAT_TYPING = Topic("chat.typing.{channel_id}", signals.ChannelTyping, durable=F
 CHAT_PRESENCE = Topic("chat.presence.{channel_id}", signals.PresenceChanged, durable=False)
 DM_TYPING = Topic("dm.typing.user.{user_id}", signals.DirectTyping, durable=False)
 AUTH_SESSION_ENDED = Topic("auth.evt.session_ended", auth.SessionEnded, durable=False)
+INSTANCE_ALIVE = Topic("{service}.instances", signals.InstanceAlive, durable=False)
+"""Each copy of a service that owns streams says it is alive here, every second."""
 
 COMMANDS: tuple[Command[Any, Any], ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Command))
 TOPICS: tuple[Topic[Any], ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Topic))
