@@ -308,39 +308,35 @@ class MessageRead(ChannelEventBase):
     user_id: Id
 
 
-class ReactionAdded(ChannelEventBase):
+class MemberActed(ChannelEventBase):
+    """What one member did to one message: the base of reactions, pins and receipts."""
+
+    message_id: Id
+    user_id: Id
+
+
+class ReactionAdded(MemberActed):
     type: Literal["reaction_added"] = "reaction_added"
-    message_id: Id
-    user_id: Id
     emoji: Emoji
 
 
-class ReactionRemoved(ChannelEventBase):
+class ReactionRemoved(MemberActed):
     type: Literal["reaction_removed"] = "reaction_removed"
-    message_id: Id
-    user_id: Id
     emoji: Emoji
 
 
-class MessagePinned(ChannelEventBase):
+class MessagePinned(MemberActed):
     type: Literal["message_pinned"] = "message_pinned"
-    message_id: Id
-    user_id: Id
-    """Who pinned it."""
 
 
-class MessageUnpinned(ChannelEventBase):
+class MessageUnpinned(MemberActed):
     type: Literal["message_unpinned"] = "message_unpinned"
-    message_id: Id
-    user_id: Id
 
 
-class MessageDelivered(ChannelEventBase):
+class MessageDelivered(MemberActed):
     """A member's client received the message (the seed's delivery receipt)."""
 
     type: Literal["message_delivered"] = "message_delivered"
-    message_id: Id
-    user_id: Id
     author_id: Id
 
 

@@ -6,6 +6,8 @@ set-like command that would change nothing appends nothing.
 A message is found by its id alone (ids are unique across channels); a command that
 names a channel too is refused when the message is in another one."""
 
+from typing import cast
+
 from parley_contracts import chat
 from parley_contracts import message_changes as changes
 from parley_contracts.errors import ErrorCode
@@ -48,6 +50,24 @@ async def _append(ports: Ports, channel_id: int, build: BuildEvent, key: str | N
     return [] if appended.duplicate else [appended.event]
 
 
+async def _act(
+    ports: Ports,
+    message: chat.ChannelMessage,
+    actor_id: int,
+    kind: type[chat.MemberActed],
+    key: str | None = None,
+    **fields: object,
+) -> list[chat.ChannelEvent]:
+    """Appends what the member did to the message: an event of `kind` with `fields`."""
+
+    def build(seq: int) -> chat.ChannelEvent:
+        event = kind(channel_id=message.channel_id, seq=seq, occurred_at=now(), message_id=message.id,
+                     user_id=actor_id, **fields)  # fmt: skip
+        return cast(chat.ChannelEvent, event)
+
+    return await _append(ports, message.channel_id, build, key)
+
+
 async def edit_message(command: chat.EditMessage, ports: Ports) -> Outcome:
     message, _ = await _member_message(ports, command.actor_id, command.message_id, command.channel_id)
     if message.author_id != command.actor_id:
@@ -84,24 +104,14 @@ async def add_reaction(command: changes.AddReaction, ports: Ports) -> Outcome:
     emojis = {r.emoji for r in message.reactions or []}
     if len(emojis) >= chat.MAX_EMOJIS and command.emoji not in emojis:
         raise ParleyError(ErrorCode.CONFLICT, f"a message holds at most {chat.MAX_EMOJIS} different emoji")
-
-    def added(seq: int) -> chat.ReactionAdded:
-        return chat.ReactionAdded(channel_id=message.channel_id, seq=seq, occurred_at=now(), message_id=message.id,
-                                  user_id=command.actor_id, emoji=command.emoji)  # fmt: skip
-
-    return Empty(), await _append(ports, message.channel_id, added)
+    return Empty(), await _act(ports, message, command.actor_id, chat.ReactionAdded, emoji=command.emoji)
 
 
 async def remove_reaction(command: changes.RemoveReaction, ports: Ports) -> Outcome:
     message, _ = await _member_message(ports, command.actor_id, command.message_id, command.channel_id)
     if not _reacted(message, command.actor_id, command.emoji):
         return Empty(), []
-
-    def removed(seq: int) -> chat.ReactionRemoved:
-        return chat.ReactionRemoved(channel_id=message.channel_id, seq=seq, occurred_at=now(), message_id=message.id,
-                                    user_id=command.actor_id, emoji=command.emoji)  # fmt: skip
-
-    return Empty(), await _append(ports, message.channel_id, removed)
+    return Empty(), await _act(ports, message, command.actor_id, chat.ReactionRemoved, emoji=command.emoji)
 
 
 async def pin_message(command: changes.PinMessage, ports: Ports) -> Outcome:
@@ -111,24 +121,14 @@ async def pin_message(command: changes.PinMessage, ports: Ports) -> Outcome:
         return Empty(), []
     if len(pinned) >= chat.MAX_PINS:
         raise ParleyError(ErrorCode.CONFLICT, f"a channel holds at most {chat.MAX_PINS} pinned messages")
-
-    def pin(seq: int) -> chat.MessagePinned:
-        return chat.MessagePinned(channel_id=message.channel_id, seq=seq, occurred_at=now(), message_id=message.id,
-                                  user_id=command.actor_id)  # fmt: skip
-
-    return Empty(), await _append(ports, message.channel_id, pin)
+    return Empty(), await _act(ports, message, command.actor_id, chat.MessagePinned)
 
 
 async def unpin_message(command: changes.UnpinMessage, ports: Ports) -> Outcome:
     message, _ = await _member_message(ports, command.actor_id, command.message_id, command.channel_id)
     if all(p.id != message.id for p in await ports.streams.pinned(message.channel_id)):
         return Empty(), []
-
-    def unpin(seq: int) -> chat.MessageUnpinned:
-        return chat.MessageUnpinned(channel_id=message.channel_id, seq=seq, occurred_at=now(), message_id=message.id,
-                                    user_id=command.actor_id)  # fmt: skip
-
-    return Empty(), await _append(ports, message.channel_id, unpin)
+    return Empty(), await _act(ports, message, command.actor_id, chat.MessageUnpinned)
 
 
 async def pinned(command: changes.GetPinned, ports: Ports) -> Outcome:
@@ -142,10 +142,7 @@ async def mark_delivered(command: changes.MarkDelivered, ports: Ports) -> Outcom
     message, _ = await _member_message(ports, command.actor_id, command.message_id, command.channel_id)
     if message.author_id == command.actor_id:
         return Empty(), []
-
-    def delivered(seq: int) -> chat.MessageDelivered:
-        return chat.MessageDelivered(channel_id=message.channel_id, seq=seq, occurred_at=now(), message_id=message.id,
-                                     user_id=command.actor_id, author_id=message.author_id)  # fmt: skip
-
     key = delivery_key(command.actor_id, message.id)
-    return Empty(), await _append(ports, message.channel_id, delivered, key)
+    return Empty(), await _act(
+        ports, message, command.actor_id, chat.MessageDelivered, key, author_id=message.author_id
+    )

@@ -13,6 +13,14 @@ from parley_contracts.http import EditMessageBody, Ok
 from .routes_chat import IdPath, Session, ask
 
 router = APIRouter()
+
+
+async def done(request: Request, command: subjects.Command, payload) -> Ok:
+    """Asks a command whose answer says only that it was done."""
+    await ask(request, command, payload)
+    return Ok()
+
+
 EmojiPath = Annotated[str, Path(min_length=1, max_length=64)]
 """Checked as an emoji by the command; this only bounds it."""
 
@@ -36,29 +44,25 @@ async def delete_message(message_id: IdPath, session: Session, request: Request)
 @router.put("/api/messages/{message_id}/reactions/{emoji}")
 async def add_reaction(message_id: IdPath, emoji: EmojiPath, session: Session, request: Request) -> Ok:
     command = message_changes.AddReaction(actor_id=session.user.id, message_id=message_id, emoji=emoji)
-    await ask(request, subjects.CHAT_ADD_REACTION, command)
-    return Ok()
+    return await done(request, subjects.CHAT_ADD_REACTION, command)
 
 
 @router.delete("/api/messages/{message_id}/reactions/{emoji}")
 async def remove_reaction(message_id: IdPath, emoji: EmojiPath, session: Session, request: Request) -> Ok:
     command = message_changes.RemoveReaction(actor_id=session.user.id, message_id=message_id, emoji=emoji)
-    await ask(request, subjects.CHAT_REMOVE_REACTION, command)
-    return Ok()
+    return await done(request, subjects.CHAT_REMOVE_REACTION, command)
 
 
 @router.post("/api/channels/{channel_id}/pin/{message_id}")
 async def pin_message(channel_id: IdPath, message_id: IdPath, session: Session, request: Request) -> Ok:
     command = message_changes.PinMessage(actor_id=session.user.id, channel_id=channel_id, message_id=message_id)
-    await ask(request, subjects.CHAT_PIN_MESSAGE, command)
-    return Ok()
+    return await done(request, subjects.CHAT_PIN_MESSAGE, command)
 
 
 @router.delete("/api/channels/{channel_id}/pin/{message_id}")
 async def unpin_message(channel_id: IdPath, message_id: IdPath, session: Session, request: Request) -> Ok:
     command = message_changes.UnpinMessage(actor_id=session.user.id, channel_id=channel_id, message_id=message_id)
-    await ask(request, subjects.CHAT_UNPIN_MESSAGE, command)
-    return Ok()
+    return await done(request, subjects.CHAT_UNPIN_MESSAGE, command)
 
 
 @router.get("/api/channels/{channel_id}/pinned", response_model_exclude_none=True)

@@ -137,6 +137,15 @@ export interface Member {
   userId: number;
 }
 
+/** What one member did to one message: the base of reactions, pins and receipts. */
+export interface MemberActed {
+  channelId: number;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  userId: number;
+}
+
 /** The user lost access; edges unsubscribe that user's sockets from the channel. */
 export interface MemberRemoved {
   channelId: number;
