@@ -27,10 +27,14 @@ PROJECTION_TABLES = [
     "ALTER TABLE messages ADD IF NOT EXISTS reactions map<text, bigint>",  # a table made before reactions
     """CREATE TABLE IF NOT EXISTS message_index (
         message_id bigint PRIMARY KEY, channel_id bigint, seq bigint)""",
+    # Before the index: messages by (channel, id), read only for a message posted then.
+    """CREATE TABLE IF NOT EXISTS message_seqs (
+        channel_id bigint, message_id bigint, seq bigint, PRIMARY KEY ((channel_id, message_id)))""",
     """CREATE TABLE IF NOT EXISTS pins (
         channel_id bigint, message_id bigint, pin_seq bigint, PRIMARY KEY (channel_id, message_id))""",
 ]
-"""`message_index` finds a message by its id alone (ids are unique across channels)."""
+"""`message_index` finds a message by its id alone (ids are unique across channels); a
+message posted before it existed is found in `message_seqs` when its channel is named."""
 
 
 def create_schema(session: Session, keyspace: str) -> None:
@@ -42,6 +46,7 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         super().__init__(session, keyspace, "channel", TypeAdapter(ChannelEvent))
         prepare = self._prepare
         self._locate = prepare("SELECT channel_id, seq FROM message_index WHERE message_id = ?")
+        self._seq_before_index = prepare("SELECT seq FROM message_seqs WHERE channel_id = ? AND message_id = ?")
         self._index_message = prepare("INSERT INTO message_index (message_id, channel_id, seq) VALUES (?, ?, ?)")
         self._message_at = prepare(
             "SELECT body, reactions FROM messages WHERE channel_id = ? AND bucket = ? AND seq = ?"
@@ -109,7 +114,10 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
 
     async def _seq_of(self, channel_id: int, message_id: int) -> int | None:
         located = await self._located(message_id)
-        return located[1] if located is not None and located[0] == channel_id else None
+        if located is not None:
+            return located[1] if located[0] == channel_id else None
+        rows = await execute(self._session, self._seq_before_index, (channel_id, message_id))
+        return rows[0].seq if rows else None
 
     async def _message_row(self, channel_id: int, seq: int) -> ChannelMessage | None:
         rows = await execute(self._session, self._message_at, (channel_id, bucket_of(seq), seq))
