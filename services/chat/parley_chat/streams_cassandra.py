@@ -23,7 +23,8 @@ from .codec import dump_message, load_message
 
 PROJECTION_TABLES = [
     """CREATE TABLE IF NOT EXISTS messages (
-        channel_id bigint, bucket int, seq bigint, body text, PRIMARY KEY ((channel_id, bucket), seq))""",
+        channel_id bigint, bucket int, seq bigint, body text, reactions map<text, bigint>,
+        PRIMARY KEY ((channel_id, bucket), seq))""",
     "ALTER TABLE messages ADD IF NOT EXISTS reactions map<text, bigint>",  # a table made before reactions
     """CREATE TABLE IF NOT EXISTS message_index (
         message_id bigint PRIMARY KEY, channel_id bigint, seq bigint)""",
