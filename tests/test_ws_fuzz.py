@@ -53,9 +53,12 @@ def generated_frames(count: int) -> list[str]:
 
 @pytest.fixture
 def lenient_edge(nats_url, tmp_path, auth_process, chat_process):
-    """An edge whose rate limits do not get in the way of the fuzzing."""
+    """An edge whose rate limits do not get in the way of the fuzzing, nor its heartbeat:
+    a client that sends thousands of frames at once fills the socket's read queue (many,
+    like a reaction, wait for chat's answer), so the edge stops reading and would not see
+    a pong in time on a loaded machine."""
     limits = {"sends_per_5s": "100000", "typing_per_5s": "100000", "joins_per_10s": "100000"}
-    edge = service("edge", nats_url, tmp_path, send_buffer_kib="65536", **limits).spawn()
+    edge = service("edge", nats_url, tmp_path, send_buffer_kib="65536", ping_interval_s="600", **limits).spawn()
     wait_all(auth_process, chat_process, edge)
     yield edge
     edge.stop()

@@ -6,7 +6,10 @@ from collections.abc import Hashable
 from .frame_socket import Frame
 from .resuming import ResumingSession
 
-SEQ_FRAMES = {"new_message", "message_edited", "message_deleted", "message_read"}
+SEQ_FRAMES = {
+    "new_message", "message_edited", "message_deleted", "message_read",
+    "reaction_added", "reaction_removed", "message_pinned", "message_unpinned", "message_delivered",
+}  # fmt: skip
 
 
 class ChatClient(ResumingSession):

@@ -8,11 +8,36 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .base import ClientMsgId, Content, Contract, Epoch, Id, LastSeq, Seq
 
 Name = Annotated[str, Field(min_length=1, max_length=80)]
+KEYCAP_BASES = "#*0123456789"
+EMOJI_JOINERS = "\u200d\ufe0e\ufe0f\u20e3"
+EMOJI_PATTERN = (
+    "^[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2190-\u2bff\u2934\u2935\u3030\u303d\u3297\u3299"
+    "\U0001f000-\U0001faff\U000e0020-\U000e007f" + EMOJI_JOINERS + KEYCAP_BASES + "]+$"
+)
+"""Emoji code points (symbols, pictographs, flags, skin tones, tags) and what joins them;
+the pattern holds the characters themselves, which both regex engines read alike."""
+
+
+def _one_emoji(text: str) -> str:
+    """A keycap's base (`#`, `*`, a digit) only inside a keycap; at least one pictograph."""
+    if any(char in KEYCAP_BASES for char in text) and "\u20e3" not in text:
+        raise ValueError("a digit, # or * is an emoji only as a keycap")
+    if all(char in EMOJI_JOINERS for char in text):
+        raise ValueError("must hold an emoji")
+    return text
+
+
+Emoji = Annotated[str, Field(min_length=1, max_length=16, pattern=EMOJI_PATTERN), AfterValidator(_one_emoji)]
+"""A reaction: one emoji, as short Unicode text (👍, 🇫🇷, 1️⃣, 👩‍💻)."""
+MAX_EMOJIS = 50
+"""Different emoji one message holds at most, so its history row stays small."""
+MAX_PINS = 100
+"""Pinned messages a channel holds at most: the pinned list is one response."""
 HistoryLimit = Annotated[int, Field(ge=1, le=100)]
 Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://")]
 MAX_MENTIONS = 50
@@ -61,6 +86,16 @@ class Channel(Contract):
     created_at: datetime
 
 
+class Reaction(Contract):
+    """One emoji's reactions to a message: who, in the order they reacted."""
+
+    emoji: Emoji
+    count: Annotated[int, Field(ge=1)]
+    user_ids: list[Id]
+    reacted: bool | None = None
+    """In a reader's history: whether the reader is among them."""
+
+
 class ChannelMessage(Contract):
     id: Id
     channel_id: Id
@@ -75,6 +110,9 @@ class ChannelMessage(Contract):
     created_at: datetime
     edited_at: datetime | None = None
     deleted: bool = False
+    reactions: list[Reaction] | None = None
+    """Per emoji, in the order each was first used; left out while there are none, and
+    on a deleted message."""
 
 
 # Commands and replies ---------------------------------------------------------
@@ -189,15 +227,17 @@ class MessageAccepted(Contract):
 
 class EditMessage(Contract):
     actor_id: Id
-    channel_id: Id
     message_id: Id
     content: Content
+    channel_id: Id | None = None
+    """When given, the message must be in it."""
 
 
 class DeleteMessage(Contract):
     actor_id: Id
-    channel_id: Id
     message_id: Id
+    channel_id: Id | None = None
+    """When given, the message must be in it."""
 
 
 class MarkRead(Contract):
@@ -268,6 +308,38 @@ class MessageRead(ChannelEventBase):
     user_id: Id
 
 
+class MemberActed(ChannelEventBase):
+    """What one member did to one message: the base of reactions, pins and receipts."""
+
+    message_id: Id
+    user_id: Id
+
+
+class ReactionAdded(MemberActed):
+    type: Literal["reaction_added"] = "reaction_added"
+    emoji: Emoji
+
+
+class ReactionRemoved(MemberActed):
+    type: Literal["reaction_removed"] = "reaction_removed"
+    emoji: Emoji
+
+
+class MessagePinned(MemberActed):
+    type: Literal["message_pinned"] = "message_pinned"
+
+
+class MessageUnpinned(MemberActed):
+    type: Literal["message_unpinned"] = "message_unpinned"
+
+
+class MessageDelivered(MemberActed):
+    """A member's client received the message (the seed's delivery receipt)."""
+
+    type: Literal["message_delivered"] = "message_delivered"
+    author_id: Id
+
+
 class MemberRemoved(ChannelEventBase):
     """The user lost access; edges unsubscribe that user's sockets from the channel."""
 
@@ -276,7 +348,16 @@ class MemberRemoved(ChannelEventBase):
 
 
 ChannelEvent = Annotated[
-    MessagePosted | MessageEdited | MessageDeleted | MessageRead | MemberRemoved,
+    MessagePosted
+    | MessageEdited
+    | MessageDeleted
+    | MessageRead
+    | MemberRemoved
+    | ReactionAdded
+    | ReactionRemoved
+    | MessagePinned
+    | MessageUnpinned
+    | MessageDelivered,
     Field(discriminator="type"),
 ]
 

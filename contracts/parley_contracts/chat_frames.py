@@ -17,6 +17,20 @@ from .base import ClientMsgId, Contract, Epoch, Id, LastSeq, Seq
 from .chat import MAX_MENTIONS, ChannelMessage, MessageDraft
 from .client_frame import ClientFrame
 from .errors import ErrorCode
+from .message_change_frames import (
+    AddReaction,
+    DeleteMessage,
+    EditMessage,
+    MarkDelivered,
+    MessageDelivered,
+    MessagePinned,
+    MessageUnpinned,
+    PinMessage,
+    ReactionAdded,
+    ReactionRemoved,
+    RemoveReaction,
+    UnpinMessage,
+)
 from .signals import PresenceStatus
 
 # Client → server --------------------------------------------------------------
@@ -61,7 +75,19 @@ class MarkRead(ClientFrame):
 
 
 ChatClientFrame = Annotated[
-    JoinChannel | LeaveChannel | SendMessage | Typing | StopTyping | MarkRead,
+    JoinChannel
+    | LeaveChannel
+    | SendMessage
+    | Typing
+    | StopTyping
+    | MarkRead
+    | EditMessage
+    | DeleteMessage
+    | AddReaction
+    | RemoveReaction
+    | PinMessage
+    | UnpinMessage
+    | MarkDelivered,
     Field(discriminator="type"),
 ]
 chat_client_frame = TypeAdapter(ChatClientFrame)
@@ -180,6 +206,11 @@ ChatServerFrame = Annotated[
     | UserTyping
     | UserStopTyping
     | MessageRead
+    | ReactionAdded
+    | ReactionRemoved
+    | MessagePinned
+    | MessageUnpinned
+    | MessageDelivered
     | ErrorFrame,
     Field(discriminator="type"),
 ]

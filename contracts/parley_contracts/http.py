@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from . import chat
-from .base import Contract, Id
+from .base import Content, Contract, Id
 from .errors import ErrorBody
 
 
@@ -41,6 +41,12 @@ class CreateChannelBody(Contract):
 
 class PostMessageBody(chat.MessageDraft):
     """`POST /api/messages`: the same command a socket's `send_message` becomes."""
+
+
+class EditMessageBody(Contract):
+    """`PATCH /api/messages/{id}`."""
+
+    content: Content
 
 
 class MarkReadBody(Contract):

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from . import auth, chat, dm, signals
+from . import auth, chat, dm, message_changes, signals
 from .replies import Empty
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -106,6 +106,12 @@ class TopicGroup(Subject):
         return TypeAdapter(self.events)
 
 
+def _changed_stream(request: Any) -> object:
+    """The stream a change of a message appends to, for its owner among chat's copies: the
+    channel when the request names it; one naming only its message goes to any copy."""
+    return request.channel_id if request.channel_id is not None else f"message:{request.message_id}"
+
+
 # Commands ----------------------------------------------------------------------
 # Not idempotent: a repeat creates a second thing (register, log in, create), answers
 # differently (remove, delete), or appends another event (edit, mark read).
@@ -136,11 +142,25 @@ CHAT_POST_MESSAGE = Command(
     "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id",
     stream_of=lambda r: r.channel_id,
 )  # fmt: skip
-CHAT_EDIT_MESSAGE = Command(
-    "chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage, stream_of=lambda r: r.channel_id
-)
-CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty, stream_of=lambda r: r.channel_id)
+CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage, stream_of=_changed_stream)
+CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty, stream_of=_changed_stream)
 CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty, stream_of=lambda r: r.channel_id)
+CHAT_ADD_REACTION = Command(
+    "chat.cmd.add_reaction", message_changes.AddReaction, Empty, idempotent=True, stream_of=_changed_stream
+)
+CHAT_REMOVE_REACTION = Command(
+    "chat.cmd.remove_reaction", message_changes.RemoveReaction, Empty, idempotent=True, stream_of=_changed_stream
+)
+CHAT_PIN_MESSAGE = Command(
+    "chat.cmd.pin_message", message_changes.PinMessage, Empty, idempotent=True, stream_of=lambda r: r.channel_id
+)
+CHAT_UNPIN_MESSAGE = Command(
+    "chat.cmd.unpin_message", message_changes.UnpinMessage, Empty, idempotent=True, stream_of=lambda r: r.channel_id
+)
+CHAT_PINNED = Command("chat.cmd.pinned", message_changes.GetPinned, message_changes.PinnedMessages, idempotent=True)
+CHAT_MARK_DELIVERED = Command(
+    "chat.cmd.mark_delivered", message_changes.MarkDelivered, Empty, idempotent=True, stream_of=lambda r: r.channel_id
+)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
 CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)
 CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, chat.EventBatch, idempotent=True)
@@ -165,6 +185,11 @@ CHAT_MESSAGE_POSTED = Topic("chat.evt.{channel_id}.message_posted", chat.Message
 CHAT_MESSAGE_EDITED = Topic("chat.evt.{channel_id}.message_edited", chat.MessageEdited, durable=True)
 CHAT_MESSAGE_DELETED = Topic("chat.evt.{channel_id}.message_deleted", chat.MessageDeleted, durable=True)
 CHAT_MESSAGE_READ = Topic("chat.evt.{channel_id}.message_read", chat.MessageRead, durable=True)
+CHAT_REACTION_ADDED = Topic("chat.evt.{channel_id}.reaction_added", chat.ReactionAdded, durable=True)
+CHAT_REACTION_REMOVED = Topic("chat.evt.{channel_id}.reaction_removed", chat.ReactionRemoved, durable=True)
+CHAT_MESSAGE_PINNED = Topic("chat.evt.{channel_id}.message_pinned", chat.MessagePinned, durable=True)
+CHAT_MESSAGE_UNPINNED = Topic("chat.evt.{channel_id}.message_unpinned", chat.MessageUnpinned, durable=True)
+CHAT_MESSAGE_DELIVERED = Topic("chat.evt.{channel_id}.message_delivered", chat.MessageDelivered, durable=True)
 CHAT_MEMBER_REMOVED = Topic("chat.evt.{channel_id}.member_removed", chat.MemberRemoved, durable=True)
 CHAT_CHANNEL_EVENTS = TopicGroup("chat.evt.{channel_id}.>", chat.ChannelEvent)
 

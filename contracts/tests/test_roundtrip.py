@@ -42,4 +42,6 @@ def test_all_contract_modules_are_covered():
         "http",
         "chat_frames",
         "messagepal_frames",
+        "message_changes",
+        "message_change_frames",
     }

@@ -34,9 +34,26 @@ CHAT_CLIENT_EXAMPLES = [
     {"type": "typing", "channelId": 7},
     {"type": "stop_typing", "channelId": 7},
     {"type": "mark_read", "channelId": 7, "messageId": 99},
+    {"type": "edit_message", "messageId": 99, "content": "fixed"},
+    {"type": "edit_message", "messageId": 99, "content": "fixed", "channelId": 7},
+    {"type": "delete_message", "messageId": 99},
+    {"type": "add_reaction", "messageId": 99, "emoji": "👍"},
+    {"type": "add_reaction", "messageId": 99, "emoji": "👩‍💻", "channelId": 7},
+    {"type": "remove_reaction", "messageId": 99, "emoji": "🇫🇷"},
+    {"type": "pin_message", "channelId": 7, "messageId": 99},
+    {"type": "unpin_message", "channelId": 7, "messageId": 99},
+    {"type": "mark_delivered", "channelId": 7, "messageId": 99},
 ]
 
-MESSAGE = {"id": 99, "channelId": 7, "authorId": 3, "content": "hello", "seq": 5, "createdAt": "2026-11-25T10:00:00Z"}
+MESSAGE = {
+    "id": 99,
+    "channelId": 7,
+    "authorId": 3,
+    "content": "hello",
+    "seq": 5,
+    "createdAt": "2026-11-25T10:00:00Z",
+    "reactions": [{"emoji": "👍", "count": 2, "userIds": [3, 4]}],
+}
 
 CHAT_SERVER_EXAMPLES = [
     {"type": "connected", "userId": 3, "username": "ada"},
@@ -63,6 +80,25 @@ CHAT_SERVER_EXAMPLES = [
     {"type": "user_typing", "channelId": 7, "userId": 3, "username": "ada"},
     {"type": "user_stop_typing", "channelId": 7, "userId": 3, "username": "ada"},
     {"type": "message_read", "channelId": 7, "messageId": 99, "userId": 4, "readAt": "2026-11-25T10:02:00Z", "seq": 8},
+    {"type": "reaction_added", "channelId": 7, "messageId": 99, "userId": 4, "emoji": "👍", "seq": 9},
+    {"type": "reaction_removed", "channelId": 7, "messageId": 99, "userId": 4, "emoji": "👍", "seq": 10},
+    {
+        "type": "message_pinned",
+        "channelId": 7,
+        "messageId": 99,
+        "pinnedBy": {"userId": 3},
+        "pinnedAt": "2026-11-25T10:03:00Z",
+        "seq": 11,
+    },
+    {"type": "message_unpinned", "channelId": 7, "messageId": 99, "userId": 3, "seq": 12},
+    {
+        "type": "message_delivered",
+        "channelId": 7,
+        "messageId": 99,
+        "userId": 4,
+        "deliveredAt": "2026-11-25T10:04:00Z",
+        "seq": 13,
+    },
     {"type": "error", "code": "rate_limited", "message": "slow down", "clientMsgId": "c-1", "retryAfterMs": 800},
 ]
 

@@ -20,8 +20,12 @@ def test_durable_topics_are_exactly_those_the_events_stream_captures():
 
 
 @pytest.mark.parametrize(
-    "event", [chat.MessagePosted, chat.MessageEdited, chat.MessageDeleted, chat.MessageRead, chat.MemberRemoved]
-)
+    "event",
+    [
+        chat.MessagePosted, chat.MessageEdited, chat.MessageDeleted, chat.MessageRead, chat.MemberRemoved,
+        chat.ReactionAdded, chat.ReactionRemoved, chat.MessagePinned, chat.MessageUnpinned, chat.MessageDelivered,
+    ],
+)  # fmt: skip
 def test_every_channel_event_type_has_its_subject(event):
     type_name = event.model_fields["type"].default
     topic = subjects.CHANNEL_EVENT_TOPICS[type_name]

@@ -13,7 +13,7 @@ from parley_storage.id_blocks import IdBlocks
 from parley_storage.mongo import client_with
 from parley_storage.sqlite import Database
 
-from . import directory_sqlite, handlers, streams_sqlite
+from . import directory_sqlite, handlers, message_changes, streams_sqlite
 from .directory import Directory
 from .directory_mongo import MongoDirectory
 from .directory_sqlite import SqliteDirectory
@@ -37,8 +37,14 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
     (subjects.CHAT_LIST_DIRECT_CHANNELS, handlers.list_dms),
     (subjects.CHAT_AUTHORIZE_JOIN, handlers.authorize_join),
     (subjects.CHAT_POST_MESSAGE, handlers.post_message),
-    (subjects.CHAT_EDIT_MESSAGE, handlers.edit_message),
-    (subjects.CHAT_DELETE_MESSAGE, handlers.delete_message),
+    (subjects.CHAT_EDIT_MESSAGE, message_changes.edit_message),
+    (subjects.CHAT_DELETE_MESSAGE, message_changes.delete_message),
+    (subjects.CHAT_ADD_REACTION, message_changes.add_reaction),
+    (subjects.CHAT_REMOVE_REACTION, message_changes.remove_reaction),
+    (subjects.CHAT_PIN_MESSAGE, message_changes.pin_message),
+    (subjects.CHAT_UNPIN_MESSAGE, message_changes.unpin_message),
+    (subjects.CHAT_PINNED, message_changes.pinned),
+    (subjects.CHAT_MARK_DELIVERED, message_changes.mark_delivered),
     (subjects.CHAT_MARK_READ, handlers.mark_read),
     (subjects.CHAT_HISTORY, handlers.history),
     (subjects.CHAT_EVENTS_SINCE, handlers.events_since),

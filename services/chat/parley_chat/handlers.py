@@ -15,7 +15,7 @@ from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
 from parley_storage.id_blocks import IdBlocks
 
-from . import access
+from . import access, projection
 from .directory import Directory, NameTaken, existing
 from .streams import Streams, post_key
 
@@ -166,41 +166,6 @@ async def _own_message(ports: Ports, channel_id: int, message_id: int) -> chat.C
     return message
 
 
-async def edit_message(command: chat.EditMessage, ports: Ports) -> Outcome:
-    await _channel(ports, command.channel_id, command.actor_id)
-    message = await _own_message(ports, command.channel_id, command.message_id)
-    if message.author_id != command.actor_id:
-        raise ParleyError(ErrorCode.FORBIDDEN, "only the author edits a message")
-    edited_at = now()
-    appended = await ports.streams.append(
-        command.channel_id,
-        lambda seq: chat.MessageEdited(
-            channel_id=command.channel_id,
-            seq=seq,
-            occurred_at=edited_at,
-            message_id=message.id,
-            content=command.content,
-            edited_at=edited_at,
-        ),
-    )
-    updated = message.model_copy(update={"content": command.content, "edited_at": edited_at})
-    return updated, [appended.event]
-
-
-async def delete_message(command: chat.DeleteMessage, ports: Ports) -> Outcome:
-    _, role = await _channel(ports, command.channel_id, command.actor_id)
-    message = await _own_message(ports, command.channel_id, command.message_id)
-    if message.author_id != command.actor_id and role not in access.MANAGERS:
-        raise ParleyError(ErrorCode.FORBIDDEN, "only the author or an admin deletes a message")
-    appended = await ports.streams.append(
-        command.channel_id,
-        lambda seq: chat.MessageDeleted(
-            channel_id=command.channel_id, seq=seq, occurred_at=now(), message_id=message.id
-        ),
-    )
-    return Empty(), [appended.event]
-
-
 async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
     await _channel(ports, command.channel_id, command.actor_id)
     message = await _own_message(ports, command.channel_id, command.message_id)
@@ -216,7 +181,7 @@ async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
 async def history(command: chat.GetHistory, ports: Ports) -> Outcome:
     await _channel(ports, command.channel_id, command.actor_id)
     messages = await ports.streams.history(command.channel_id, command.before, command.after, command.limit)
-    return chat.History(messages=messages), []
+    return chat.History(messages=[projection.as_seen_by(m, command.actor_id) for m in messages]), []
 
 
 async def events_since(command: chat.GetEventsSince, ports: Ports) -> Outcome:

@@ -1,6 +1,7 @@
 """The stream port: each channel's events on the event-sourced store port
 (`parley_storage.event_log`: gap-free `seq`, idempotency, the outbox), and the message
-projection that `settle` keeps and history reads.
+projection that `settle` keeps and history reads: each message's body, reactions
+(`projection`) and pin.
 Adapters: `streams_sqlite`, `streams_cassandra`, `streams_memory` (unit tests).
 """
 
@@ -19,15 +20,26 @@ def post_key(author_id: int, client_msg_id: str) -> str:
     return f"{author_id}:{client_msg_id}"
 
 
+def delivery_key(user_id: int, message_id: int) -> str:
+    """The idempotency key of a delivery receipt: one per member and message."""
+    return f"delivered:{user_id}:{message_id}"
+
+
 class Streams(EventStore[ChannelEvent], Protocol):
-    """A channel's number is its stream's id."""
+    """A channel's number is its stream's id. Messages come with their reactions."""
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None: ...
+
+    async def message_by_id(self, message_id: int) -> ChannelMessage | None:
+        """A message wherever it is: message ids are unique across channels."""
 
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
         """A page of messages by their `seq` (`parley_storage.paging`)."""
+
+    async def pinned(self, channel_id: int) -> list[ChannelMessage]:
+        """The channel's pinned messages that are not deleted, oldest pin first."""
 
     async def ping(self) -> bool: ...
 

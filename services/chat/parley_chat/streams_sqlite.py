@@ -1,11 +1,13 @@
 """SQLite adapter of the stream port: the embedded default. The event log is
 `parley_storage`'s; this adds the message projection in the same file, written in the
-append's own transaction, so `settle` has nothing left to do."""
+append's own transaction, so `settle` has nothing left to do. Reactions and pins are
+rows of their own, read with the messages they belong to."""
 
 from pathlib import Path
 
 from pydantic import TypeAdapter
 
+from parley_contracts import chat
 from parley_contracts.chat import ChannelEvent, ChannelMessage
 from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
 from parley_storage.paging import sqlite_page
@@ -22,9 +24,19 @@ CREATE TABLE IF NOT EXISTS messages (
     last_seq INTEGER NOT NULL,
     PRIMARY KEY (channel_id, seq)
 );
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
+DROP INDEX IF EXISTS messages_by_id;
+CREATE INDEX IF NOT EXISTS messages_by_message_id ON messages (id);
+CREATE TABLE IF NOT EXISTS reactions (
+    message_id INTEGER NOT NULL, user_id INTEGER NOT NULL, emoji TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (message_id, user_id, emoji)
+);
+CREATE TABLE IF NOT EXISTS pins (
+    channel_id INTEGER NOT NULL, message_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, message_id)
+);
 """
 )
+"""Message ids are unique across channels (`IdBlocks`): one index on them serves every lookup."""
 
 
 class SqliteStreams(SqliteEventStore[ChannelEvent]):
@@ -35,18 +47,73 @@ class SqliteStreams(SqliteEventStore[ChannelEvent]):
     async def open(cls, path: Path | str) -> "SqliteStreams":
         return cls(await Database.open(path, SCHEMA))
 
+    async def _shown(self, bodies: list[str]) -> list[ChannelMessage]:
+        """Stored messages with their reactions, read in one query."""
+        messages = [load_message(body) for body in bodies]
+        ids = [m.id for m in messages if not m.deleted]
+        if not ids:
+            return messages
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.all(
+            f"SELECT message_id, user_id, emoji, seq FROM reactions WHERE message_id IN ({marks})", tuple(ids)
+        )
+        cells: dict[int, list[projection.ReactionCell]] = {}
+        for message_id, user_id, emoji, seq in rows:
+            cells.setdefault(message_id, []).append((user_id, emoji, seq))
+        return [projection.with_reactions(m, cells.get(m.id, [])) for m in messages]
+
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         row = await self._db.one("SELECT body FROM messages WHERE channel_id = ? AND id = ?", (channel_id, message_id))
-        return load_message(row[0]) if row else None
+        return (await self._shown([row[0]]))[0] if row else None
+
+    async def message_by_id(self, message_id: int) -> ChannelMessage | None:
+        row = await self._db.one("SELECT body FROM messages WHERE id = ?", (message_id,))
+        return (await self._shown([row[0]]))[0] if row else None
 
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
         rows = await sqlite_page(self._db, "messages", "channel_id", channel_id, before_seq, after_seq, limit)
-        return [load_message(body) for (body,) in rows]
+        return await self._shown([body for (body,) in rows])
+
+    async def pinned(self, channel_id: int) -> list[ChannelMessage]:
+        rows = await self._db.all(
+            "SELECT m.body FROM pins p JOIN messages m ON m.channel_id = p.channel_id AND m.id = p.message_id"
+            " WHERE p.channel_id = ? ORDER BY p.seq",
+            (channel_id,),
+        )
+        return [m for m in await self._shown([body for (body,) in rows]) if not m.deleted]
 
 
 async def _project(tx: Statements, event: ChannelEvent) -> None:
+    """Runs in the append's transaction, so events arrive here in `seq` order."""
+    match event:
+        case chat.ReactionAdded():
+            await tx.execute(
+                "INSERT INTO reactions (message_id, user_id, emoji, seq) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET seq = excluded.seq",
+                (event.message_id, event.user_id, event.emoji, event.seq),
+            )
+        case chat.ReactionRemoved():
+            await tx.execute(
+                "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
+                (event.message_id, event.user_id, event.emoji),
+            )
+        case chat.MessagePinned():
+            await tx.execute(
+                "INSERT INTO pins (channel_id, message_id, seq) VALUES (?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET seq = excluded.seq",
+                (event.channel_id, event.message_id, event.seq),
+            )
+        case chat.MessageUnpinned():
+            await tx.execute(
+                "DELETE FROM pins WHERE channel_id = ? AND message_id = ?", (event.channel_id, event.message_id)
+            )
+        case _:
+            await _project_body(tx, event)
+
+
+async def _project_body(tx: Statements, event: ChannelEvent) -> None:
     message_id = projection.message_id_of(event)
     if message_id is None:
         return

@@ -7,7 +7,7 @@ service, with a list standing for the bus (`parley_testkit.handlers`)."""
 
 import pytest
 
-from parley_chat import handlers
+from parley_chat import handlers, message_changes
 from parley_chat.directory_memory import MemoryDirectory
 from parley_chat.handlers import Ports
 from parley_chat.streams_memory import MemoryStreams
@@ -200,30 +200,91 @@ async def test_the_assistant_acts_where_the_workspace_enables_it(service, worksp
     await service.refused(ErrorCode.FORBIDDEN, handlers.history, actor_id=ASSISTANT, channel_id=general.id)
 
 
-async def test_only_the_author_edits(service, general):
+async def test_only_the_author_edits_found_by_the_message_id_alone(service, general):
     message = await post(service, general, MEMBER, "draft")
-    await service.refused(ErrorCode.FORBIDDEN, handlers.edit_message, actor_id=OWNER, channel_id=general.id,
-                          message_id=message.id, content="mine now")  # fmt: skip
-    edited = await service(handlers.edit_message, actor_id=MEMBER, channel_id=general.id, message_id=message.id,
-                           content="final")  # fmt: skip
+    await service.refused(ErrorCode.FORBIDDEN, message_changes.edit_message, actor_id=OWNER, message_id=message.id,
+                          content="mine now")  # fmt: skip
+    edited = await service(message_changes.edit_message, actor_id=MEMBER, message_id=message.id, content="final")
     assert edited.content == "final" and edited.edited_at is not None
     assert (await service.ports.streams.message(general.id, message.id)).content == "final"
-    await service.refused(ErrorCode.NOT_FOUND, handlers.edit_message, actor_id=MEMBER, channel_id=general.id,
-                          message_id=999, content="x")  # fmt: skip
+    event = service.published[-1]
+    assert isinstance(event, chat.MessageEdited) and (event.channel_id, event.content) == (general.id, "final")
+    await service.refused(ErrorCode.NOT_FOUND, message_changes.edit_message, actor_id=MEMBER, message_id=999,
+                          content="x")  # fmt: skip
+
+
+async def test_a_message_named_with_another_channel_or_by_a_stranger_is_refused(service, workspace, general):
+    other = await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="other")
+    message = await post(service, general, MEMBER)
+    for handler, fields in ((message_changes.edit_message, {"content": "x"}), (message_changes.delete_message, {}),
+                            (message_changes.add_reaction, {"emoji": "👍"}),
+                            (message_changes.pin_message, {}), (message_changes.mark_delivered, {})):  # fmt: skip
+        await service.refused(ErrorCode.NOT_FOUND, handler, actor_id=MEMBER, channel_id=other.id,
+                              message_id=message.id, **fields)  # fmt: skip
+        await service.refused(ErrorCode.FORBIDDEN, handler, actor_id=STRANGER, channel_id=general.id,
+                              message_id=message.id, **fields)  # fmt: skip
+    await service.refused(ErrorCode.FORBIDDEN, message_changes.add_reaction, actor_id=STRANGER,
+                          message_id=message.id, emoji="👍")  # fmt: skip
 
 
 async def test_the_author_or_a_manager_deletes_and_a_deleted_message_stays_deleted(service, general):
     mine, theirs = await post(service, general, MEMBER, "mine"), await post(service, general, ADMIN, "theirs")
-    await service.refused(ErrorCode.FORBIDDEN, handlers.delete_message, actor_id=MEMBER, channel_id=general.id,
-                          message_id=theirs.id)  # fmt: skip
-    await service(handlers.delete_message, actor_id=MEMBER, channel_id=general.id, message_id=mine.id)
-    await service(handlers.delete_message, actor_id=OWNER, channel_id=general.id, message_id=theirs.id)
+    await service(message_changes.add_reaction, actor_id=OWNER, message_id=mine.id, emoji="👍")
+    await service(message_changes.pin_message, actor_id=OWNER, channel_id=general.id, message_id=mine.id)
+    await service.refused(ErrorCode.FORBIDDEN, message_changes.delete_message, actor_id=MEMBER, message_id=theirs.id)
+    await service(message_changes.delete_message, actor_id=MEMBER, channel_id=general.id, message_id=mine.id)
+    await service(message_changes.delete_message, actor_id=OWNER, message_id=theirs.id)
     history = (await service(handlers.history, actor_id=MEMBER, channel_id=general.id)).messages
-    assert [(m.deleted, m.content) for m in history] == [(True, ""), (True, "")]
-    for handler, fields in ((handlers.edit_message, {"content": "back"}), (handlers.delete_message, {}),
+    assert [(m.deleted, m.content, m.reactions) for m in history] == [(True, "", None), (True, "", None)]
+    assert (await service(message_changes.pinned, actor_id=MEMBER, channel_id=general.id)).messages == []
+    for handler, fields in ((message_changes.edit_message, {"content": "back"}), (message_changes.delete_message, {}),
+                            (message_changes.add_reaction, {"emoji": "👍"}), (message_changes.pin_message, {}),
                             (handlers.mark_read, {})):  # fmt: skip
         await service.refused(ErrorCode.NOT_FOUND, handler, actor_id=MEMBER, channel_id=general.id,
                               message_id=mine.id, **fields)  # fmt: skip
+
+
+async def test_reactions_are_one_per_user_and_emoji_and_history_counts_them(service, general):
+    message = await post(service, general, OWNER)
+    for actor, emoji in ((MEMBER, "👍"), (ADMIN, "🎉"), (ADMIN, "👍"), (MEMBER, "👍")):
+        await service(message_changes.add_reaction, actor_id=actor, message_id=message.id, emoji=emoji)
+    assert [type(e).__name__ for e in service.published[-3:]] == ["ReactionAdded"] * 3  # the repeat added nothing
+    [seen] = (await service(handlers.history, actor_id=MEMBER, channel_id=general.id)).messages
+    assert [(r.emoji, r.count, r.user_ids, r.reacted) for r in seen.reactions] == [
+        ("👍", 2, [MEMBER, ADMIN], True), ("🎉", 1, [ADMIN], False),
+    ]  # fmt: skip
+    await service(message_changes.remove_reaction, actor_id=MEMBER, channel_id=general.id, message_id=message.id,
+                  emoji="👍")  # fmt: skip
+    removed = service.published[-1]
+    assert isinstance(removed, chat.ReactionRemoved) and (removed.user_id, removed.emoji) == (MEMBER, "👍")
+    await service(message_changes.remove_reaction, actor_id=MEMBER, message_id=message.id, emoji="👍")
+    assert service.published[-1] is removed  # removing what is not there adds nothing
+    [seen] = (await service(handlers.history, actor_id=MEMBER, channel_id=general.id)).messages
+    # Emoji are ordered by their oldest reaction still there: the admin's 👍 came after 🎉.
+    assert [(r.emoji, r.count, r.reacted) for r in seen.reactions] == [("🎉", 1, False), ("👍", 1, False)]
+
+
+async def test_pins_list_in_pin_order_and_a_repeat_changes_nothing(service, general):
+    first, second = await post(service, general, OWNER, "first"), await post(service, general, OWNER, "second")
+    for message in (second, first, second):
+        await service(message_changes.pin_message, actor_id=MEMBER, channel_id=general.id, message_id=message.id)
+    assert [type(e).__name__ for e in service.published[-2:]] == ["MessagePinned"] * 2
+    pinned = (await service(message_changes.pinned, actor_id=MEMBER, channel_id=general.id)).messages
+    assert [m.content for m in pinned] == ["second", "first"]
+    await service(message_changes.unpin_message, actor_id=ADMIN, channel_id=general.id, message_id=second.id)
+    unpinned = service.published[-1]
+    assert isinstance(unpinned, chat.MessageUnpinned) and unpinned.user_id == ADMIN
+    pinned = (await service(message_changes.pinned, actor_id=MEMBER, channel_id=general.id)).messages
+    assert [m.content for m in pinned] == ["first"]
+    await service.refused(ErrorCode.FORBIDDEN, message_changes.pinned, actor_id=STRANGER, channel_id=general.id)
+
+
+async def test_a_delivery_receipt_is_one_event_per_member_and_none_for_the_author(service, general):
+    message = await post(service, general, OWNER)
+    for actor in (MEMBER, MEMBER, OWNER):
+        await service(message_changes.mark_delivered, actor_id=actor, channel_id=general.id, message_id=message.id)
+    [delivered] = [e for e in service.published if isinstance(e, chat.MessageDelivered)]
+    assert (delivered.user_id, delivered.author_id, delivered.message_id) == (MEMBER, OWNER, message.id)
 
 
 async def test_a_read_receipt_is_an_event_of_the_channel(service, general):

@@ -85,3 +85,68 @@ async def test_outbox_hands_back_what_was_not_published(streams):
 
 async def test_ping(streams):
     assert await streams.ping()
+
+
+def reacted(channel_id: int, message_id: int, user_id: int, emoji: str, added: bool = True):
+    kind = chat.ReactionAdded if added else chat.ReactionRemoved
+    return lambda seq: kind(
+        channel_id=channel_id, seq=seq, occurred_at=now(), message_id=message_id, user_id=user_id, emoji=emoji
+    )
+
+
+def pinned(channel_id: int, message_id: int, pin: bool = True):
+    kind = chat.MessagePinned if pin else chat.MessageUnpinned
+    return lambda seq: kind(channel_id=channel_id, seq=seq, occurred_at=now(), message_id=message_id, user_id=1)
+
+
+async def appended(streams, channel_id: int, build) -> chat.ChannelEvent:
+    return (await streams.append(channel_id, build)).event
+
+
+async def test_a_message_is_found_by_its_id_alone(streams):
+    await streams.settle(await appended(streams, 70, posted(70, 701, "here")))
+    assert (await streams.message_by_id(701)).channel_id == 70
+    assert await streams.message(71, 701) is None  # not in another channel
+    assert await streams.message_by_id(702) is None
+
+
+async def test_reactions_commute_whatever_order_they_settle_in(streams):
+    await streams.settle(await appended(streams, 80, posted(80, 801)))
+    events = [
+        await appended(streams, 80, reacted(80, 801, 2, "👍")),
+        await appended(streams, 80, reacted(80, 801, 3, "🎉")),
+        await appended(streams, 80, reacted(80, 801, 3, "👍")),
+        await appended(streams, 80, reacted(80, 801, 2, "👍", added=False)),
+        await appended(streams, 80, edited(80, 801, "edited")),
+    ]
+    # Settled newest first, then all again: a late add never undoes the newer removal.
+    for event in [*events[::-1], *events]:
+        await streams.settle(event)
+    message = await streams.message(80, 801)
+    assert message.content == "edited"
+    assert [(r.emoji, r.count, r.user_ids) for r in message.reactions] == [("🎉", 1, [3]), ("👍", 1, [3])]
+    [page] = await streams.history(80, None, None, 10)
+    assert page.reactions == message.reactions
+    assert (await streams.message_by_id(801)).reactions == message.reactions
+
+
+async def test_pins_list_in_pin_order_and_leave_with_their_message(streams):
+    for n in (1, 2, 3):
+        await streams.settle(await appended(streams, 90, posted(90, 900 + n, f"m{n}")))
+    events = [
+        await appended(streams, 90, pinned(90, 903)),
+        await appended(streams, 90, pinned(90, 901)),
+        await appended(streams, 90, pinned(90, 902)),
+        await appended(streams, 90, pinned(90, 903, pin=False)),
+    ]
+    for event in events[::-1]:  # late pins never undo the unpin
+        await streams.settle(event)
+    assert [m.id for m in await streams.pinned(90)] == [901, 902]
+    await streams.settle(await appended(streams, 90, pinned(90, 903)))  # pinned again: last in the list
+    await streams.settle(await appended(streams, 90, reacted(90, 902, 2, "👍")))
+    assert [(m.id, len(m.reactions or [])) for m in await streams.pinned(90)] == [(901, 0), (902, 1), (903, 0)]
+    await streams.settle(await appended(streams, 90, lambda seq: chat.MessageDeleted(
+        channel_id=90, seq=seq, occurred_at=now(), message_id=902)))  # fmt: skip
+    assert [m.id for m in await streams.pinned(90)] == [901, 903]
+    assert (await streams.message(90, 902)).reactions is None  # a tombstone shows no reactions
+    assert await streams.pinned(91) == []

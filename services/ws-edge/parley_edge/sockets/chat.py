@@ -11,6 +11,8 @@ from parley_runtime.users import ids_by_username
 from ..fanout.feed import outdated
 from . import frames
 from .dialect import SocketDialect, log
+from .message_changes import COMMANDS as CHANGE_COMMANDS
+from .message_changes import on_change
 
 
 class ChatDialect(SocketDialect):
@@ -24,7 +26,7 @@ class ChatDialect(SocketDialect):
         return frames.error_frame(error, **context)
 
     def context_of(self, frame: chat_frames.ChatClientFrame) -> dict:
-        context: dict[str, object] = {"channel_id": frame.channel_id}
+        context: dict[str, object] = {"channel_id": frame.channel_id}  # None for a change naming only its message
         if isinstance(frame, chat_frames.SendMessage):
             context["client_msg_id"] = frame.client_msg_id
         return context
@@ -143,4 +145,5 @@ ChatDialect.handlers = {
     chat_frames.Typing: ChatDialect._on_typing,
     chat_frames.StopTyping: ChatDialect._on_stop_typing,
     chat_frames.MarkRead: ChatDialect._on_mark_read,
+    **dict.fromkeys(CHANGE_COMMANDS, on_change),
 }

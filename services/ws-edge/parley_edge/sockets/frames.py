@@ -6,7 +6,7 @@ import time
 
 from pydantic import BaseModel, ValidationError
 
-from parley_contracts import chat, chat_frames, dm, messagepal_frames
+from parley_contracts import chat, chat_frames, dm, message_change_frames, messagepal_frames
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
 from parley_runtime.validation import summary
@@ -37,9 +37,30 @@ def event_frame(event: chat.ChannelEvent) -> bytes | None:
                 channel_id=event.channel_id, message_id=event.message_id, user_id=event.user_id,
                 read_at=event.occurred_at, seq=event.seq,
             )  # fmt: skip
+        case chat.ReactionAdded() | chat.ReactionRemoved() | chat.MessageUnpinned():
+            frame = CHANGE_FRAMES[type(event)](**event.model_dump(include={"channel_id", "message_id", "user_id",
+                                                                            "emoji", "seq"}))  # fmt: skip
+        case chat.MessagePinned():
+            frame = message_change_frames.MessagePinned(
+                channel_id=event.channel_id, message_id=event.message_id, seq=event.seq,
+                pinned_by=message_change_frames.PinnedBy(user_id=event.user_id), pinned_at=event.occurred_at,
+            )  # fmt: skip
+        case chat.MessageDelivered():
+            frame = message_change_frames.MessageDelivered(
+                channel_id=event.channel_id, message_id=event.message_id, user_id=event.user_id,
+                delivered_at=event.occurred_at, seq=event.seq,
+            )  # fmt: skip
         case _:
             return None
     return encode(frame)
+
+
+CHANGE_FRAMES: dict[type, type[BaseModel]] = {
+    chat.ReactionAdded: message_change_frames.ReactionAdded,
+    chat.ReactionRemoved: message_change_frames.ReactionRemoved,
+    chat.MessageUnpinned: message_change_frames.MessageUnpinned,
+}
+"""Events whose frame repeats their fields as they are."""
 
 
 def retry_after_ms(error: ParleyError) -> int | None:

@@ -116,6 +116,11 @@ export class ChatSocket extends SendingSocket<ChatSocketEvents, Client.SendMessa
       case 'message_edited':
       case 'message_deleted':
       case 'message_read':
+      case 'reaction_added':
+      case 'reaction_removed':
+      case 'message_pinned':
+      case 'message_unpinned':
+      case 'message_delivered':
         if (!this.positions.advance(frame.channelId, frame.seq)) return;
         if (frame.type === 'new_message') this.acknowledge(frame.message.clientMsgId, frame.message.authorId, frame.message);
         this.emit('frame', frame);

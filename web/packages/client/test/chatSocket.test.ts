@@ -108,6 +108,21 @@ test('joined channels are re-joined from the last seq seen, and repeats are drop
   assert.equal(t.socket.lastSeq(7), 6);
 });
 
+test('reactions, pins and receipts move the position a re-join resumes from, and repeats are dropped', () => {
+  const t = started();
+  t.socket.join(7);
+  t.last().open(HELLO);
+  t.last().receive({ type: 'joined_channel', channelId: 7, online: [], lastSeq: 3 });
+  t.last().receive({ type: 'reaction_added', channelId: 7, messageId: 1, userId: 2, emoji: '👍', seq: 4 });
+  t.last().receive({ type: 'message_pinned', channelId: 7, messageId: 1, pinnedBy: { userId: 2 }, pinnedAt: 'x', seq: 5 });
+  t.last().receive({ type: 'reaction_added', channelId: 7, messageId: 1, userId: 2, emoji: '👍', seq: 4 });
+  assert.equal(t.frames.filter((f) => f.type === 'reaction_added').length, 1);
+  t.last().drop();
+  t.clock.advance(250);
+  t.last().open(HELLO);
+  assert.deepEqual(t.last().ofType('join_channel'), [{ type: 'join_channel', channelId: 7, lastSeq: 5 }]);
+});
+
 test('a join with the seq of the history held asks for what came after it', () => {
   const t = started();
   t.last().open(HELLO);

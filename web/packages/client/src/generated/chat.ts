@@ -43,6 +43,7 @@ export interface ChannelMessage {
   id: number;
   mentions?: number[];
   messageType?: MessageType;
+  reactions?: Reaction[] | null;
   replyTo?: number | null;
   seq: number;
 }
@@ -64,20 +65,20 @@ export interface CreateWorkspace {
 
 export interface DeleteMessage {
   actorId: number;
-  channelId: number;
+  channelId?: number | null;
   messageId: number;
 }
 
 export interface EditMessage {
   actorId: number;
-  channelId: number;
+  channelId?: number | null;
   content: string;
   messageId: number;
 }
 
 export interface EventBatch {
   epoch?: string;
-  events: (MessagePosted | MessageEdited | MessageDeleted | MessageRead | MemberRemoved)[];
+  events: (MessagePosted | MessageEdited | MessageDeleted | MessageRead | MemberRemoved | ReactionAdded | ReactionRemoved | MessagePinned | MessageUnpinned | MessageDelivered)[];
   lastSeq: number;
 }
 
@@ -136,6 +137,15 @@ export interface Member {
   userId: number;
 }
 
+/** What one member did to one message: the base of reactions, pins and receipts. */
+export interface MemberActed {
+  channelId: number;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  userId: number;
+}
+
 /** The user lost access; edges unsubscribe that user's sockets from the channel. */
 export interface MemberRemoved {
   channelId: number;
@@ -159,6 +169,17 @@ export interface MessageDeleted {
   type: "message_deleted";
 }
 
+/** A member's client received the message (the seed's delivery receipt). */
+export interface MessageDelivered {
+  authorId: number;
+  channelId: number;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  type: "message_delivered";
+  userId: number;
+}
+
 /** What an author writes: the socket frame, the HTTP body and the command share it. */
 export interface MessageDraft {
   channelId: number;
@@ -180,6 +201,15 @@ export interface MessageEdited {
   type: "message_edited";
 }
 
+export interface MessagePinned {
+  channelId: number;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  type: "message_pinned";
+  userId: number;
+}
+
 export interface MessagePosted {
   channelId: number;
   message: ChannelMessage;
@@ -199,6 +229,15 @@ export interface MessageRead {
 
 export type MessageType = "text" | "file" | "image" | "system";
 
+export interface MessageUnpinned {
+  channelId: number;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  type: "message_unpinned";
+  userId: number;
+}
+
 export interface OpenDirectChannel {
   actorId: number;
   otherUserId: number;
@@ -213,6 +252,34 @@ export interface PostMessage {
   mentions?: number[];
   messageType?: MessageType;
   replyTo?: number | null;
+}
+
+/** One emoji's reactions to a message: who, in the order they reacted. */
+export interface Reaction {
+  count: number;
+  emoji: string;
+  reacted?: boolean | null;
+  userIds: number[];
+}
+
+export interface ReactionAdded {
+  channelId: number;
+  emoji: string;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  type: "reaction_added";
+  userId: number;
+}
+
+export interface ReactionRemoved {
+  channelId: number;
+  emoji: string;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  type: "reaction_removed";
+  userId: number;
 }
 
 /** The edge's own read of a channel's events, to fill its feed's gaps: it reads for

@@ -12,6 +12,7 @@ export interface ChannelMessage {
   id: number;
   mentions?: number[];
   messageType?: MessageType;
+  reactions?: Reaction[] | null;
   replyTo?: number | null;
   seq: number;
 }
@@ -53,6 +54,15 @@ export interface MessageDeleted {
   type: "message_deleted";
 }
 
+export interface MessageDelivered {
+  channelId: number;
+  deliveredAt: string;
+  messageId: number;
+  seq: number;
+  type: "message_delivered";
+  userId: number;
+}
+
 export interface MessageEdited {
   channelId: number;
   content: string;
@@ -60,6 +70,15 @@ export interface MessageEdited {
   messageId: number;
   seq: number;
   type: "message_edited";
+}
+
+export interface MessagePinned {
+  channelId: number;
+  messageId: number;
+  pinnedAt: string;
+  pinnedBy: PinnedBy;
+  seq: number;
+  type: "message_pinned";
 }
 
 export interface MessageRead {
@@ -73,6 +92,14 @@ export interface MessageRead {
 
 export type MessageType = "text" | "file" | "image" | "system";
 
+export interface MessageUnpinned {
+  channelId: number;
+  messageId: number;
+  seq: number;
+  type: "message_unpinned";
+  userId: number;
+}
+
 export interface NewMessage {
   channelId: number;
   message: ChannelMessage;
@@ -85,7 +112,37 @@ export interface OnlineUser {
   username: string;
 }
 
+export interface PinnedBy {
+  userId: number;
+}
+
 export type PresenceStatus = "online" | "offline";
+
+/** One emoji's reactions to a message: who, in the order they reacted. */
+export interface Reaction {
+  count: number;
+  emoji: string;
+  reacted?: boolean | null;
+  userIds: number[];
+}
+
+export interface ReactionAdded {
+  channelId: number;
+  emoji: string;
+  messageId: number;
+  seq: number;
+  type: "reaction_added";
+  userId: number;
+}
+
+export interface ReactionRemoved {
+  channelId: number;
+  emoji: string;
+  messageId: number;
+  seq: number;
+  type: "reaction_removed";
+  userId: number;
+}
 
 /** After `joined_channel`: the position given is not in the channel's stream as it
  * is now (another epoch: its store was wiped or restored, the stream reset), so no
@@ -120,4 +177,4 @@ export interface UserTyping {
   username: string;
 }
 
-export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ErrorFrame;
+export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ReactionAdded | ReactionRemoved | MessagePinned | MessageUnpinned | MessageDelivered | ErrorFrame;

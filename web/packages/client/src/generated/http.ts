@@ -15,6 +15,11 @@ export interface CreateWorkspaceBody {
   name: string;
 }
 
+/** `PATCH /api/messages/{id}`. */
+export interface EditMessageBody {
+  content: string;
+}
+
 /** What went wrong, readable by a person and by code. */
 export interface ErrorBody {
   code: ErrorCode;
