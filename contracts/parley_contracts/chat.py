@@ -75,6 +75,9 @@ class ChannelMessage(Contract):
     created_at: datetime
     edited_at: datetime | None = None
     deleted: bool = False
+    reply_count: Annotated[int, Field(ge=0)] = 0
+    """Replies to it (its thread); kept beside the message and merged in by reads."""
+    last_reply_at: datetime | None = None
 
 
 # Commands and replies ---------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from . import auth, chat, dm, signals
+from . import auth, chat, dm, signals, threads
 from .replies import Empty
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -131,6 +131,7 @@ CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.Chan
 CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty)
 CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
+CHAT_THREAD = Command("chat.cmd.thread", threads.GetThread, threads.Thread, idempotent=True)
 CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)
 CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, chat.EventBatch, idempotent=True)
 """The edge's own read, on a subject of its own: only the edge's NATS user may publish it."""

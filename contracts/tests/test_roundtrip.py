@@ -42,4 +42,5 @@ def test_all_contract_modules_are_covered():
         "http",
         "chat_frames",
         "messagepal_frames",
+        "threads",
     }

@@ -12,7 +12,7 @@ from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
 from parley_storage.mongo import client_with
 
-from . import handlers
+from . import handlers, threads
 from .directory import Directory
 from .directory_mongo import MongoDirectory
 from .directory_sqlite import SqliteDirectory
@@ -40,6 +40,7 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
     (subjects.CHAT_DELETE_MESSAGE, handlers.delete_message),
     (subjects.CHAT_MARK_READ, handlers.mark_read),
     (subjects.CHAT_HISTORY, handlers.history),
+    (subjects.CHAT_THREAD, threads.thread),
     (subjects.CHAT_EVENTS_SINCE, handlers.events_since),
     (subjects.CHAT_FEED_EVENTS, handlers.feed_events_since),
 ]

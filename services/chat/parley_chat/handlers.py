@@ -137,8 +137,10 @@ async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
 async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
     channel, role = await _channel(ports, command.channel_id, command.actor_id)
     access.require_may_post(channel, role)
-    if command.reply_to is not None and await ports.streams.message(channel.id, command.reply_to) is None:
-        raise ParleyError(ErrorCode.NOT_FOUND, "the message replied to is not in this channel")
+    if command.reply_to is not None:
+        parent = await ports.streams.message(channel.id, command.reply_to)
+        if parent is None or parent.deleted:
+            raise ParleyError(ErrorCode.NOT_FOUND, "the message replied to is not in this channel")
     message_id = await ports.ids.next()
     posted_at = now()
 

@@ -27,7 +27,13 @@ class Streams(EventStore[ChannelEvent], Protocol):
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
-        """A page of messages by their `seq` (`parley_storage.paging`)."""
+        """A page of messages by their `seq` (`parley_storage.paging`), threads' figures merged in."""
+
+    async def channel_of(self, message_id: int) -> int | None:
+        """The channel that holds a message (ids are unique across channels)."""
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        """The replies to a message, oldest first: the first `limit` after `after_seq`."""
 
     async def ping(self) -> bool: ...
 

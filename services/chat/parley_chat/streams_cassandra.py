@@ -2,6 +2,9 @@
 `parley_storage`'s; this adds the message projection, bucketed like the events so no
 partition grows without limit."""
 
+import asyncio
+from datetime import UTC
+
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
@@ -18,6 +21,15 @@ PROJECTION_TABLES = [
         channel_id bigint, bucket int, seq bigint, body text, PRIMARY KEY ((channel_id, bucket), seq))""",
     """CREATE TABLE IF NOT EXISTS message_seqs (
         channel_id bigint, message_id bigint, seq bigint, PRIMARY KEY ((channel_id, message_id)))""",
+    """CREATE TABLE IF NOT EXISTS message_channels (message_id bigint PRIMARY KEY, channel_id bigint)""",
+    # One partition per thread: the replies to one message.
+    """CREATE TABLE IF NOT EXISTS thread_replies (
+        channel_id bigint, parent_id bigint, seq bigint, created_at timestamp,
+        PRIMARY KEY ((channel_id, parent_id), seq))""",
+    # A thread's figures beside its parent's row, bucketed like it (keyed by the parent's seq).
+    """CREATE TABLE IF NOT EXISTS message_threads (
+        channel_id bigint, bucket int, seq bigint, reply_count bigint, last_reply_at timestamp,
+        PRIMARY KEY ((channel_id, bucket), seq))""",
 ]
 
 
@@ -36,6 +48,27 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
             "INSERT INTO messages (channel_id, bucket, seq, body) VALUES (?, ?, ?, ?) USING TIMESTAMP ?"
         )
         self._messages = BucketedRows(session, keyspace, "messages", "channel_id")
+        self._locate = prepare("INSERT INTO message_channels (message_id, channel_id) VALUES (?, ?)")
+        self._channel_of = prepare("SELECT channel_id FROM message_channels WHERE message_id = ?")
+        self._add_reply = prepare(
+            "INSERT INTO thread_replies (channel_id, parent_id, seq, created_at) VALUES (?, ?, ?, ?)"
+        )
+        self._reply_count = prepare("SELECT COUNT(*) AS n FROM thread_replies WHERE channel_id = ? AND parent_id = ?")
+        self._last_reply = prepare(
+            "SELECT seq, created_at FROM thread_replies WHERE channel_id = ? AND parent_id = ?"
+            " ORDER BY seq DESC LIMIT 1"
+        )
+        self._replies = prepare(
+            "SELECT seq FROM thread_replies WHERE channel_id = ? AND parent_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+        )
+        self._write_thread = prepare(
+            "UPDATE message_threads USING TIMESTAMP ? SET reply_count = ?, last_reply_at = ?"
+            " WHERE channel_id = ? AND bucket = ? AND seq = ?"
+        )
+        self._threads = prepare(
+            "SELECT seq, reply_count, last_reply_at FROM message_threads"
+            " WHERE channel_id = ? AND bucket = ? AND seq >= ? AND seq <= ?"
+        )
 
     async def settle(self, event: ChannelEvent) -> None:
         message_id = projection.message_id_of(event)
@@ -44,7 +77,10 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         if isinstance(event, MessagePosted):
             # A new message needs no read: its row's write timestamp (below) keeps a later edit's row.
             index = (self._index_message, (event.channel_id, message_id, event.seq))
-            await execute_together(self._session, [index, self._write(event.message, event.seq)])
+            locate = (self._locate, (message_id, event.channel_id))
+            await execute_together(self._session, [index, locate, self._write(event.message, event.seq)])
+            if event.message.reply_to is not None:
+                await self._settle_reply(event.message)
             return
         rows = await execute(self._session, self._message_seq, (event.channel_id, message_id))
         if not rows:
@@ -52,6 +88,22 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         updated = projection.apply(await self._message_row(event.channel_id, rows[0].seq), event)
         if updated is not None:
             await execute(self._session, *self._write(updated, event.seq))
+
+    async def _settle_reply(self, reply: ChannelMessage) -> None:
+        """Counts the thread again after adding the reply, and writes the figures with the
+        newest reply's seq as write timestamp. Whoever adds a thread's newest reply counts
+        after every earlier one is in, so its figures win (Cassandra keeps the larger value
+        on a timestamp tie), however settles of the same thread interleave or repeat."""
+        channel_id, parent_id = reply.channel_id, reply.reply_to
+        parent = await execute(self._session, self._message_seq, (channel_id, parent_id))
+        if not parent:
+            return
+        await execute(self._session, self._add_reply, (channel_id, parent_id, reply.seq, reply.created_at))
+        [count] = await execute(self._session, self._reply_count, (channel_id, parent_id))
+        [last] = await execute(self._session, self._last_reply, (channel_id, parent_id))
+        parent_seq = parent[0].seq
+        params = (last.seq, count.n, last.created_at, channel_id, bucket_of(parent_seq), parent_seq)
+        await execute(self._session, self._write_thread, params)
 
     def _write(self, message: ChannelMessage, event_seq: int) -> tuple:
         """The message's row, with the event's seq as write timestamp: a late, older event
@@ -71,4 +123,25 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
         rows = await self._messages.page(channel_id, await self.head(channel_id), before_seq, after_seq, limit)
-        return [load_message(row.body) for row in rows]
+        return await self._with_threads(channel_id, [load_message(row.body) for row in rows])
+
+    async def channel_of(self, message_id: int) -> int | None:
+        rows = await execute(self._session, self._channel_of, (message_id,))
+        return int(rows[0].channel_id) if rows else None
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        rows = await execute(self._session, self._replies, (channel_id, parent_id, after_seq or 0, limit))
+        found = await asyncio.gather(*(self._message_row(channel_id, row.seq) for row in rows))
+        return await self._with_threads(channel_id, [message for message in found if message is not None])
+
+    async def _with_threads(self, channel_id: int, messages: list[ChannelMessage]) -> list[ChannelMessage]:
+        if not messages:
+            return messages
+        low, high = messages[0].seq, messages[-1].seq
+        by_seq = {message.seq: message.id for message in messages}
+        stats: dict[int, projection.ThreadStats] = {}
+        for bucket in range(bucket_of(low), bucket_of(high) + 1):
+            for row in await execute(self._session, self._threads, (channel_id, bucket, low, high)):
+                if row.seq in by_seq:
+                    stats[by_seq[row.seq]] = (row.reply_count, row.last_reply_at.replace(tzinfo=UTC))
+        return projection.with_threads(messages, stats)

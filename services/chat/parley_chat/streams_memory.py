@@ -15,6 +15,8 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
         self._log = MemoryEventLog()
         self._messages: dict[tuple[int, int], tuple[ChannelMessage, int]] = {}
         """(channel, message id) -> the message and the seq of the last event that shaped it."""
+        self._replies: dict[tuple[int, int], dict[int, ChannelMessage]] = {}
+        """(channel, parent id) -> its replies by seq."""
 
     async def settle(self, event: ChannelEvent) -> None:
         message_id = projection.message_id_of(event)
@@ -23,6 +25,9 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
         updated = projection.apply_newer(self._messages.get((event.channel_id, message_id)), event)
         if updated is not None:
             self._messages[event.channel_id, message_id] = (updated, event.seq)
+        reply = projection.reply_of(event)
+        if reply is not None and reply.reply_to is not None:
+            self._replies.setdefault((reply.channel_id, reply.reply_to), {})[reply.seq] = reply
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         row = self._messages.get((channel_id, message_id))
@@ -33,7 +38,23 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
     ) -> list[ChannelMessage]:
         messages = sorted((m for (channel, _), (m, _) in self._messages.items() if channel == channel_id),
                           key=lambda m: m.seq)  # fmt: skip
-        return page(messages, lambda m: m.seq, before_seq, after_seq, limit)
+        return self._with_threads(channel_id, page(messages, lambda m: m.seq, before_seq, after_seq, limit))
+
+    async def channel_of(self, message_id: int) -> int | None:
+        return next((channel for channel, id_ in self._messages if id_ == message_id), None)
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        seqs = sorted(self._replies.get((channel_id, parent_id), {}))
+        found = [self._messages[channel_id, self._replies[channel_id, parent_id][seq].id][0] for seq in seqs]
+        return self._with_threads(channel_id, page(found, lambda m: m.seq, None, after_seq or 0, limit))
+
+    def _with_threads(self, channel_id: int, messages: list[ChannelMessage]) -> list[ChannelMessage]:
+        stats = {}
+        for message in messages:
+            replies = self._replies.get((channel_id, message.id))
+            if replies:
+                stats[message.id] = (len(replies), replies[max(replies)].created_at)
+        return projection.with_threads(messages, stats)
 
     async def ping(self) -> bool:
         return True

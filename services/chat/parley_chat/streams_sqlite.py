@@ -2,6 +2,7 @@
 `parley_storage`'s; this adds the message projection in the same file, written in the
 append's own transaction, so `settle` has nothing left to do."""
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -23,6 +24,11 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (channel_id, seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_id ON messages (channel_id, id);
+CREATE INDEX IF NOT EXISTS messages_by_message ON messages (id);
+CREATE TABLE IF NOT EXISTS thread_replies (
+    channel_id INTEGER NOT NULL, parent_id INTEGER NOT NULL, seq INTEGER NOT NULL, created_at TEXT NOT NULL,
+    PRIMARY KEY (channel_id, parent_id, seq)
+);
 """
 )
 
@@ -43,7 +49,32 @@ class SqliteStreams(SqliteEventStore[ChannelEvent]):
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
         rows = await sqlite_page(self._db, "messages", "channel_id", channel_id, before_seq, after_seq, limit)
-        return [load_message(body) for (body,) in rows]
+        return await self._with_threads(channel_id, [load_message(body) for (body,) in rows])
+
+    async def channel_of(self, message_id: int) -> int | None:
+        row = await self._db.one("SELECT channel_id FROM messages WHERE id = ?", (message_id,))
+        return int(row[0]) if row else None
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        rows = await self._db.all(
+            "SELECT m.body FROM thread_replies t JOIN messages m ON m.channel_id = t.channel_id AND m.seq = t.seq"
+            " WHERE t.channel_id = ? AND t.parent_id = ? AND t.seq > ? ORDER BY t.seq LIMIT ?",
+            (channel_id, parent_id, after_seq or 0, limit),
+        )
+        return await self._with_threads(channel_id, [load_message(body) for (body,) in rows])
+
+    async def _with_threads(self, channel_id: int, messages: list[ChannelMessage]) -> list[ChannelMessage]:
+        if not messages:
+            return messages
+        ids = [message.id for message in messages]
+        # SQLite takes a bare column beside MAX() from the row that has the maximum: the last reply's time.
+        rows = await self._db.all(
+            "SELECT parent_id, COUNT(*), created_at, MAX(seq) FROM thread_replies"
+            f" WHERE channel_id = ? AND parent_id IN ({', '.join('?' * len(ids))}) GROUP BY parent_id",
+            (channel_id, *ids),
+        )
+        stats = {parent: (count, datetime.fromisoformat(at)) for parent, count, at, _ in rows}
+        return projection.with_threads(messages, stats)
 
 
 async def _project(tx: Statements, event: ChannelEvent) -> None:
@@ -59,4 +90,11 @@ async def _project(tx: Statements, event: ChannelEvent) -> None:
             "INSERT INTO messages (channel_id, seq, id, body, last_seq) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (channel_id, seq) DO UPDATE SET body = excluded.body, last_seq = excluded.last_seq",
             (event.channel_id, updated.seq, updated.id, dump_message(updated), event.seq),
+        )
+    reply = projection.reply_of(event)
+    if reply is not None:
+        await tx.execute(
+            "INSERT INTO thread_replies (channel_id, parent_id, seq, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (reply.channel_id, reply.reply_to, reply.seq, reply.created_at.isoformat()),
         )

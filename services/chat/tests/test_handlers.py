@@ -240,3 +240,35 @@ async def test_events_since_resumes_after_a_seq_for_members_only(service, genera
     assert ([e.seq for e in batch.events], batch.last_seq) == ([4, 5], 5)
     await service.refused(ErrorCode.FORBIDDEN, handlers.events_since, actor_id=STRANGER, channel_id=general.id,
                           after_seq=0)  # fmt: skip
+
+
+# Threads -----------------------------------------------------------------------
+
+
+async def test_replies_form_a_thread_of_their_parent(service, general):
+    from parley_chat import threads
+
+    root = await post(service, general, MEMBER, "question")
+    answers = [await post(service, general, ADMIN, f"answer {i}", reply_to=root.id) for i in range(2)]
+    found = await service(threads.thread, actor_id=OWNER, message_id=root.id)
+    assert [m.id for m in found.replies] == [a.id for a in answers]
+    assert (found.parent.id, found.parent.reply_count, found.parent.last_reply_at) == (
+        root.id, 2, answers[-1].created_at,
+    )  # fmt: skip
+    history = await service(handlers.history, actor_id=MEMBER, channel_id=general.id)
+    assert [m.reply_count for m in history.messages] == [2, 0, 0]
+    await service.refused(ErrorCode.FORBIDDEN, threads.thread, actor_id=STRANGER, message_id=root.id)
+    await service.refused(ErrorCode.NOT_FOUND, threads.thread, actor_id=OWNER, message_id=987654)
+
+
+async def test_a_reply_needs_a_live_parent_in_the_same_channel(service, workspace, general):
+    other = await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="other")
+    elsewhere = await post(service, other, MEMBER, "elsewhere")
+    gone = await post(service, general, MEMBER, "soon gone")
+    await service(handlers.delete_message, actor_id=MEMBER, channel_id=general.id, message_id=gone.id)
+    for parent in (elsewhere.id, gone.id, 987654):
+        refusal = await service.refused(
+            ErrorCode.NOT_FOUND, handlers.post_message, actor_id=MEMBER, channel_id=general.id, content="re",
+            reply_to=parent,
+        )  # fmt: skip
+        assert "replied to" in refusal.message

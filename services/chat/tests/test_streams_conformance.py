@@ -85,3 +85,30 @@ async def test_outbox_hands_back_what_was_not_published(streams):
 
 async def test_ping(streams):
     assert await streams.ping()
+
+
+def replied(channel_id: int, message_id: int, parent_id: int, at: datetime):
+    def build(seq: int) -> chat.MessagePosted:
+        message = chat.ChannelMessage(id=message_id, channel_id=channel_id, author_id=2, content=f"re {message_id}",
+                                      seq=seq, created_at=at, reply_to=parent_id)  # fmt: skip
+        return chat.MessagePosted(channel_id=channel_id, seq=seq, occurred_at=at, message=message)
+
+    return build
+
+
+async def test_threads_count_their_replies_and_list_them_in_order(streams):
+    for build in (posted(70, 1, "root"), posted(70, 2, "other")):
+        await streams.settle((await streams.append(70, build)).event)
+    first, last = now() - timedelta(seconds=5), now()
+    replies = []
+    for message_id, at in ((3, first), (4, first), (5, last)):
+        replies.append((await streams.append(70, replied(70, message_id, 1, at))).event)
+    for event in [replies[2], replies[0], replies[1], replies[2]]:  # out of order, and once again
+        await streams.settle(event)
+    root, other, *_ = await streams.history(70, None, None, 10)
+    assert (root.reply_count, root.last_reply_at) == (3, last)
+    assert (other.reply_count, other.last_reply_at) == (0, None)
+    assert [m.id for m in await streams.thread(70, 1, None, 10)] == [3, 4, 5]
+    assert [m.id for m in await streams.thread(70, 1, replies[0].seq, 1)] == [4]
+    assert await streams.thread(70, 2, None, 10) == []
+    assert await streams.channel_of(4) == 70 and await streams.channel_of(999) is None

@@ -13,6 +13,7 @@ from parley_contracts.http import (
     CreateChannelBody,
     CreateWorkspaceBody,
     MarkReadBody,
+    NewChannelBody,
     Ok,
     OpenDirectBody,
     PostMessageBody,
@@ -68,6 +69,12 @@ async def create_channel(
     return await ask(request, subjects.CHAT_CREATE_CHANNEL, command)
 
 
+@router.post("/api/channels", status_code=201, response_model_exclude_none=True)
+async def create_channel_in(body: NewChannelBody, session: Session, request: Request) -> chat.Channel:
+    """The seed's form: the workspace in the body."""
+    return await create_channel(body.workspace_id, body, session, request)
+
+
 @router.get("/api/workspaces/{workspace_id}/channels", response_model_exclude_none=True)
 async def list_channels(workspace_id: IdPath, session: Session, request: Request) -> list[chat.Channel]:
     command = chat.ListChannels(actor_id=session.user.id, workspace_id=workspace_id)
@@ -75,6 +82,7 @@ async def list_channels(workspace_id: IdPath, session: Session, request: Request
 
 
 @router.get("/api/channels/{channel_id}/messages", response_model_exclude_none=True)
+@router.get("/api/messages/{channel_id}", response_model_exclude_none=True)  # the seed's path of it
 async def history(
     channel_id: IdPath,
     session: Session,

@@ -10,8 +10,10 @@ export interface ChannelMessage {
   editedAt?: string | null;
   fileUrl?: string | null;
   id: number;
+  lastReplyAt?: string | null;
   mentions?: number[];
   messageType?: MessageType;
+  replyCount?: number;
   replyTo?: number | null;
   seq: number;
 }
