@@ -138,6 +138,8 @@ CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, cha
 
 DM_SEND = Command("dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted, idempotency_key="client_msg_id")
 DM_MARK_READ = Command("dm.cmd.mark_read", dm.MarkDirectRead, Empty)
+DM_EDIT_MESSAGE = Command("dm.cmd.edit_message", dm.EditDirectMessage, dm.DirectMessage)
+DM_DELETE_MESSAGE = Command("dm.cmd.delete_message", dm.DeleteDirectMessage, Empty)
 DM_HISTORY = Command("dm.cmd.history", dm.GetDirectHistory, dm.DirectHistory, idempotent=True)
 DM_AUTHORIZE = Command("dm.cmd.authorize", dm.AuthorizeConversation, dm.ConversationAuthorized, idempotent=True)
 DM_EVENTS_SINCE = Command("dm.cmd.events_since", dm.GetDirectEventsSince, dm.DirectEventBatch, idempotent=True)
@@ -157,6 +159,8 @@ CHAT_CHANNEL_EVENTS = TopicGroup("chat.evt.{channel_id}.>", chat.ChannelEvent)
 
 DM_MESSAGE_SENT = Topic("dm.evt.user.{user_id}.direct_message_sent", dm.DirectMessageSent, durable=True)
 DM_MESSAGE_READ = Topic("dm.evt.user.{user_id}.direct_message_read", dm.DirectMessageRead, durable=True)
+DM_MESSAGE_EDITED = Topic("dm.evt.user.{user_id}.direct_message_edited", dm.DirectMessageEdited, durable=True)
+DM_MESSAGE_DELETED = Topic("dm.evt.user.{user_id}.direct_message_deleted", dm.DirectMessageDeleted, durable=True)
 DM_USER_EVENTS = TopicGroup("dm.evt.user.{user_id}.>", dm.ConversationEvent)
 
 # Signals (core NATS, never stored) ---------------------------------------------
