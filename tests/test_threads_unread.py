@@ -73,3 +73,44 @@ async def test_the_seeds_channel_creation_takes_the_workspace_in_the_body(team):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
     channels = (await team.member.client.get(f"/api/workspaces/{team.workspace_id}/channels")).json()
     assert [c["name"] for c in channels] == ["general", "random"]
+
+
+async def test_unread_counts_follow_posts_and_reads_and_reach_the_readers_sockets(team):
+    channel = team.channel_id
+    reader, author = await chat_socket(team, team.member, channel), await chat_socket(team, team.owner, channel)
+    for n, text in enumerate(("one", "two @max", "three")):
+        await author.send({"type": "send_message", "channelId": channel, "content": text, "clientMsgId": f"u{n}"})
+    await reader.wait_for(lambda _: len(reader.of_type("unread_updated")) == 3)
+    assert [f["delta"] for f in reader.of_type("unread_updated")] == [1, 1, 1]
+    await author.wait_for(lambda _: len(author.of_type("new_message")) == 3)
+    messages = [f["message"] for f in author.of_type("new_message")]
+    assert author.of_type("unread_updated") == []  # one's own messages are never unread
+
+    found = (await team.member.client.get(f"/api/channels/{channel}/unread")).json()
+    assert found == {"count": 3, "mentions": 1, "lastReadSeq": 0}
+    await reader.send({"type": "mark_read", "channelId": channel, "messageId": messages[1]["id"]})
+    await reader.wait_for(lambda _: len(reader.of_type("unread_updated")) == 4)
+    assert reader.of_type("unread_updated")[-1] == {"type": "unread_updated", "channelId": channel, "delta": -2}
+    # An older message read again over HTTP moves nothing back.
+    read = await team.member.client.post(f"/api/messages/{messages[0]['id']}/read", json={"channelId": channel})
+    assert read.status_code == 200
+    found = (await team.member.client.get(f"/api/channels/{channel}/unread")).json()
+    assert found == {"count": 1, "mentions": 0, "lastReadSeq": messages[1]["seq"]}
+
+    pal = await FrameSocket.open(team.base_url, "/messagepal", cookie=team.owner.cookie)
+    await pal.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "psst"}})
+    await pal.next("message_received")
+    everything = (await team.member.client.get("/api/users/me/unread")).json()
+    assert everything["channels"] == [
+        {"channelId": channel, "workspaceId": team.workspace_id, "count": 1, "mentions": 0,
+         "lastReadSeq": messages[1]["seq"]},
+    ]  # fmt: skip
+    assert everything["conversations"] == [
+        {"conversationId": f"conv_{team.owner.id}_{team.member.id}", "otherUserId": team.owner.id, "count": 1,
+         "lastReadSeq": 0},
+    ]  # fmt: skip
+    refused = await team.outsider.client.get(f"/api/channels/{channel}/unread")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+    assert (await team.outsider.client.get("/api/users/me/unread")).json() == {"channels": [], "conversations": []}
+    for socket in (reader, author, pal):
+        await socket.close()

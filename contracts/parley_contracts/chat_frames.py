@@ -18,6 +18,7 @@ from .chat import MAX_MENTIONS, ChannelMessage, MessageDraft
 from .client_frame import ClientFrame
 from .errors import ErrorCode
 from .signals import PresenceStatus
+from .unread import UnreadUpdated
 
 # Client → server --------------------------------------------------------------
 
@@ -180,6 +181,7 @@ ChatServerFrame = Annotated[
     | UserTyping
     | UserStopTyping
     | MessageRead
+    | UnreadUpdated
     | ErrorFrame,
     Field(discriminator="type"),
 ]

@@ -44,6 +44,8 @@ class InboxEntry(Contract):
     other_user_id: Id
     last_message: DirectMessage | None = None
     unread: Annotated[int, Field(ge=0)]
+    last_read_seq: LastSeq = 0
+    """The `seq` of the furthest message this user marked read."""
 
 
 # Commands and replies ---------------------------------------------------------

@@ -14,13 +14,13 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
-from . import auth, chat, chat_frames, dm, errors, http, messagepal_frames, replies, signals, subjects, threads
+from . import auth, chat, chat_frames, dm, errors, http, messagepal_frames, replies, signals, subjects, threads, unread
 from .base import Contract
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "schemas"
 MODULES: tuple[ModuleType, ...] = (
     auth, chat, dm, signals, errors, replies, http, chat_frames, messagepal_frames,
-    threads,
+    threads, unread,
 )  # fmt: skip
 FRAME_UNIONS: dict[str, TypeAdapter[Any]] = {
     "ChatClientFrame": chat_frames.chat_client_frame,

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from . import auth, chat, dm, signals, threads
+from . import auth, chat, dm, signals, threads, unread
 from .replies import Empty
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -129,7 +129,9 @@ CHAT_POST_MESSAGE = Command(
 )
 CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage)
 CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty)
-CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty)
+CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, unread.ReadMarked)
+CHAT_UNREAD = Command("chat.cmd.unread", unread.GetUnread, unread.Unread, idempotent=True)
+CHAT_UNREAD_ALL = Command("chat.cmd.unread_all", unread.GetAllUnread, unread.ChannelUnreadList, idempotent=True)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
 CHAT_THREAD = Command("chat.cmd.thread", threads.GetThread, threads.Thread, idempotent=True)
 CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)

@@ -43,4 +43,5 @@ def test_all_contract_modules_are_covered():
         "chat_frames",
         "messagepal_frames",
         "threads",
+        "unread",
     }

@@ -63,6 +63,7 @@ CHAT_SERVER_EXAMPLES = [
     {"type": "user_typing", "channelId": 7, "userId": 3, "username": "ada"},
     {"type": "user_stop_typing", "channelId": 7, "userId": 3, "username": "ada"},
     {"type": "message_read", "channelId": 7, "messageId": 99, "userId": 4, "readAt": "2026-11-25T10:02:00Z", "seq": 8},
+    {"type": "unread_updated", "channelId": 7, "delta": 1},
     {"type": "error", "code": "rate_limited", "message": "slow down", "clientMsgId": "c-1", "retryAfterMs": 800},
 ]
 

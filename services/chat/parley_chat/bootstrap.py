@@ -12,7 +12,7 @@ from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
 from parley_storage.mongo import client_with
 
-from . import handlers, threads
+from . import handlers, threads, unread
 from .directory import Directory
 from .directory_mongo import MongoDirectory
 from .directory_sqlite import SqliteDirectory
@@ -38,7 +38,9 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
     (subjects.CHAT_POST_MESSAGE, handlers.post_message),
     (subjects.CHAT_EDIT_MESSAGE, handlers.edit_message),
     (subjects.CHAT_DELETE_MESSAGE, handlers.delete_message),
-    (subjects.CHAT_MARK_READ, handlers.mark_read),
+    (subjects.CHAT_MARK_READ, unread.mark_read),
+    (subjects.CHAT_UNREAD, unread.channel_unread),
+    (subjects.CHAT_UNREAD_ALL, unread.all_unread),
     (subjects.CHAT_HISTORY, handlers.history),
     (subjects.CHAT_THREAD, threads.thread),
     (subjects.CHAT_EVENTS_SINCE, handlers.events_since),

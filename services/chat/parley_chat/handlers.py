@@ -201,18 +201,6 @@ async def delete_message(command: chat.DeleteMessage, ports: Ports) -> Outcome:
     return Empty(), [appended.event]
 
 
-async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
-    await _channel(ports, command.channel_id, command.actor_id)
-    message = await _own_message(ports, command.channel_id, command.message_id)
-    appended = await ports.streams.append(
-        command.channel_id,
-        lambda seq: chat.MessageRead(
-            channel_id=command.channel_id, seq=seq, occurred_at=now(), message_id=message.id, user_id=command.actor_id
-        ),
-    )
-    return Empty(), [appended.event]
-
-
 async def history(command: chat.GetHistory, ports: Ports) -> Outcome:
     await _channel(ports, command.channel_id, command.actor_id)
     messages = await ports.streams.history(command.channel_id, command.before, command.after, command.limit)

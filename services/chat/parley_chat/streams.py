@@ -29,6 +29,10 @@ class Streams(EventStore[ChannelEvent], Protocol):
     ) -> list[ChannelMessage]:
         """A page of messages by their `seq` (`parley_storage.paging`), threads' figures merged in."""
 
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        """The `seq` of the furthest message the user marked read (`MessageRead`); 0 for none.
+        Only ever moves forward."""
+
     async def channel_of(self, message_id: int) -> int | None:
         """The channel that holds a message (ids are unique across channels)."""
 

@@ -8,7 +8,7 @@ from datetime import UTC
 from cassandra.cluster import Session
 from pydantic import TypeAdapter
 
-from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
+from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted, MessageRead
 from parley_storage.buckets import BucketedRows, bucket_of
 from parley_storage.cassandra import create_tables, execute, execute_together
 from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
@@ -21,6 +21,9 @@ PROJECTION_TABLES = [
         channel_id bigint, bucket int, seq bigint, body text, PRIMARY KEY ((channel_id, bucket), seq))""",
     """CREATE TABLE IF NOT EXISTS message_seqs (
         channel_id bigint, message_id bigint, seq bigint, PRIMARY KEY ((channel_id, message_id)))""",
+    # A member's read position; written with the message's seq as write timestamp, so the furthest wins.
+    """CREATE TABLE IF NOT EXISTS read_positions (
+        channel_id bigint, user_id bigint, seq bigint, PRIMARY KEY ((channel_id, user_id)))""",
     """CREATE TABLE IF NOT EXISTS message_channels (message_id bigint PRIMARY KEY, channel_id bigint)""",
     # One partition per thread: the replies to one message.
     """CREATE TABLE IF NOT EXISTS thread_replies (
@@ -48,6 +51,10 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
             "INSERT INTO messages (channel_id, bucket, seq, body) VALUES (?, ?, ?, ?) USING TIMESTAMP ?"
         )
         self._messages = BucketedRows(session, keyspace, "messages", "channel_id")
+        self._read_position = prepare("SELECT seq FROM read_positions WHERE channel_id = ? AND user_id = ?")
+        self._move_read_position = prepare(
+            "UPDATE read_positions USING TIMESTAMP ? SET seq = ? WHERE channel_id = ? AND user_id = ?"
+        )
         self._locate = prepare("INSERT INTO message_channels (message_id, channel_id) VALUES (?, ?)")
         self._channel_of = prepare("SELECT channel_id FROM message_channels WHERE message_id = ?")
         self._add_reply = prepare(
@@ -71,6 +78,9 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         )
 
     async def settle(self, event: ChannelEvent) -> None:
+        if isinstance(event, MessageRead):
+            await self._settle_read(event)
+            return
         message_id = projection.message_id_of(event)
         if message_id is None:
             return
@@ -88,6 +98,16 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         updated = projection.apply(await self._message_row(event.channel_id, rows[0].seq), event)
         if updated is not None:
             await execute(self._session, *self._write(updated, event.seq))
+
+    async def _settle_read(self, event: MessageRead) -> None:
+        rows = await execute(self._session, self._message_seq, (event.channel_id, event.message_id))
+        if rows:
+            seq = rows[0].seq
+            await execute(self._session, self._move_read_position, (seq, seq, event.channel_id, event.user_id))
+
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        rows = await execute(self._session, self._read_position, (channel_id, user_id))
+        return int(rows[0].seq) if rows else 0
 
     async def _settle_reply(self, reply: ChannelMessage) -> None:
         """Counts the thread again after adding the reply, and writes the figures with the

@@ -2,7 +2,7 @@
 event log and the message projection in dictionaries. It passes the stream conformance
 suite with the real adapters."""
 
-from parley_contracts.chat import ChannelEvent, ChannelMessage
+from parley_contracts.chat import ChannelEvent, ChannelMessage, MessageRead
 from parley_storage.event_log import LoggedStore
 from parley_storage.event_log_memory import MemoryEventLog
 from parley_storage.paging import page
@@ -17,8 +17,15 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
         """(channel, message id) -> the message and the seq of the last event that shaped it."""
         self._replies: dict[tuple[int, int], dict[int, ChannelMessage]] = {}
         """(channel, parent id) -> its replies by seq."""
+        self._read_positions: dict[tuple[int, int], int] = {}
 
     async def settle(self, event: ChannelEvent) -> None:
+        if isinstance(event, MessageRead):
+            read = self._messages.get((event.channel_id, event.message_id))
+            if read is not None:
+                key = (event.channel_id, event.user_id)
+                self._read_positions[key] = max(self._read_positions.get(key, 0), read[0].seq)
+            return
         message_id = projection.message_id_of(event)
         if message_id is None:
             return
@@ -39,6 +46,9 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
         messages = sorted((m for (channel, _), (m, _) in self._messages.items() if channel == channel_id),
                           key=lambda m: m.seq)  # fmt: skip
         return self._with_threads(channel_id, page(messages, lambda m: m.seq, before_seq, after_seq, limit))
+
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        return self._read_positions.get((channel_id, user_id), 0)
 
     async def channel_of(self, message_id: int) -> int | None:
         return next((channel for channel, id_ in self._messages if id_ == message_id), None)

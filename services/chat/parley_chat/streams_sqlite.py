@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from parley_contracts.chat import ChannelEvent, ChannelMessage
+from parley_contracts.chat import ChannelEvent, ChannelMessage, MessageRead
 from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
 from parley_storage.paging import sqlite_page
 from parley_storage.sqlite import Database, Statements
@@ -28,6 +28,9 @@ CREATE INDEX IF NOT EXISTS messages_by_message ON messages (id);
 CREATE TABLE IF NOT EXISTS thread_replies (
     channel_id INTEGER NOT NULL, parent_id INTEGER NOT NULL, seq INTEGER NOT NULL, created_at TEXT NOT NULL,
     PRIMARY KEY (channel_id, parent_id, seq)
+);
+CREATE TABLE IF NOT EXISTS read_positions (
+    channel_id INTEGER NOT NULL, user_id INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (channel_id, user_id)
 );
 """
 )
@@ -50,6 +53,12 @@ class SqliteStreams(SqliteEventStore[ChannelEvent]):
     ) -> list[ChannelMessage]:
         rows = await sqlite_page(self._db, "messages", "channel_id", channel_id, before_seq, after_seq, limit)
         return await self._with_threads(channel_id, [load_message(body) for (body,) in rows])
+
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        row = await self._db.one(
+            "SELECT seq FROM read_positions WHERE channel_id = ? AND user_id = ?", (channel_id, user_id)
+        )
+        return int(row[0]) if row else 0
 
     async def channel_of(self, message_id: int) -> int | None:
         row = await self._db.one("SELECT channel_id FROM messages WHERE id = ?", (message_id,))
@@ -78,6 +87,14 @@ class SqliteStreams(SqliteEventStore[ChannelEvent]):
 
 
 async def _project(tx: Statements, event: ChannelEvent) -> None:
+    if isinstance(event, MessageRead):
+        await tx.execute(
+            "INSERT INTO read_positions (channel_id, user_id, seq)"
+            " SELECT channel_id, ?, seq FROM messages WHERE channel_id = ? AND id = ?"
+            " ON CONFLICT (channel_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+            (event.user_id, event.channel_id, event.message_id),
+        )
+        return
     message_id = projection.message_id_of(event)
     if message_id is None:
         return

@@ -7,7 +7,7 @@ service, with a list standing for the bus (`parley_testkit.handlers`)."""
 
 import pytest
 
-from parley_chat import handlers
+from parley_chat import handlers, unread
 from parley_chat.directory_memory import MemoryDirectory
 from parley_chat.handlers import Ports
 from parley_chat.streams_memory import MemoryStreams
@@ -221,14 +221,14 @@ async def test_the_author_or_a_manager_deletes_and_a_deleted_message_stays_delet
     history = (await service(handlers.history, actor_id=MEMBER, channel_id=general.id)).messages
     assert [(m.deleted, m.content) for m in history] == [(True, ""), (True, "")]
     for handler, fields in ((handlers.edit_message, {"content": "back"}), (handlers.delete_message, {}),
-                            (handlers.mark_read, {})):  # fmt: skip
+                            (unread.mark_read, {})):  # fmt: skip
         await service.refused(ErrorCode.NOT_FOUND, handler, actor_id=MEMBER, channel_id=general.id,
                               message_id=mine.id, **fields)  # fmt: skip
 
 
 async def test_a_read_receipt_is_an_event_of_the_channel(service, general):
     message = await post(service, general, ADMIN)
-    await service(handlers.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=message.id)
+    await service(unread.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=message.id)
     read = service.published[-1]
     assert isinstance(read, chat.MessageRead) and (read.seq, read.user_id, read.message_id) == (2, MEMBER, message.id)
 
@@ -272,3 +272,38 @@ async def test_a_reply_needs_a_live_parent_in_the_same_channel(service, workspac
             reply_to=parent,
         )  # fmt: skip
         assert "replied to" in refusal.message
+
+
+# Unread counts -----------------------------------------------------------------
+
+
+async def test_unread_counts_leave_out_ones_own_and_deleted_messages_and_count_mentions(service, general):
+    mine = await post(service, general, MEMBER, "mine")
+    others = [await post(service, general, ADMIN, text, mentions=ids) for text, ids in (
+        ("hello @max.", []), ("hi @maxine", []), ("by id", [MEMBER]), ("to be deleted @max", []), ("plain", []),
+    )]  # fmt: skip
+    await service(handlers.delete_message, actor_id=ADMIN, channel_id=general.id, message_id=others[3].id)
+    found = await service(unread.channel_unread, actor_id=MEMBER, username="max", channel_id=general.id)
+    assert (found.count, found.mentions, found.last_read_seq) == (4, 2, 0)
+
+    marked = await service(unread.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=others[1].id)
+    assert (marked.last_read_seq, marked.count, marked.delta) == (others[1].seq, 2, -2)
+    # Reading an older message again leaves the position where it was.
+    again = await service(unread.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=mine.id)
+    assert (again.last_read_seq, again.count, again.delta) == (others[1].seq, 2, 0)
+    found = await service(unread.channel_unread, actor_id=MEMBER, username="max", channel_id=general.id)
+    assert (found.count, found.mentions, found.last_read_seq) == (2, 1, others[1].seq)
+    await service.refused(ErrorCode.FORBIDDEN, unread.channel_unread, actor_id=STRANGER, username="eve",
+                          channel_id=general.id)  # fmt: skip
+
+
+async def test_all_unread_lists_every_channel_of_the_user(service, workspace, general):
+    other = await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="other")
+    direct = await service(handlers.open_dm, actor_id=OWNER, other_user_id=MEMBER)
+    for channel in (general, other, other, direct):
+        await post(service, channel, OWNER)
+    listed = (await service(unread.all_unread, actor_id=MEMBER, username="max")).channels
+    assert {(c.channel_id, c.workspace_id, c.count) for c in listed} == {
+        (general.id, workspace.id, 1), (other.id, workspace.id, 2), (direct.id, None, 1),
+    }  # fmt: skip
+    assert (await service(unread.all_unread, actor_id=STRANGER, username="eve")).channels == []

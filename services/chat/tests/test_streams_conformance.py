@@ -112,3 +112,22 @@ async def test_threads_count_their_replies_and_list_them_in_order(streams):
     assert [m.id for m in await streams.thread(70, 1, replies[0].seq, 1)] == [4]
     assert await streams.thread(70, 2, None, 10) == []
     assert await streams.channel_of(4) == 70 and await streams.channel_of(999) is None
+
+
+def read_by(channel_id: int, message_id: int, user_id: int):
+    return lambda seq: chat.MessageRead(
+        channel_id=channel_id, seq=seq, occurred_at=now(), message_id=message_id, user_id=user_id
+    )
+
+
+async def test_a_read_position_only_moves_forward(streams):
+    for message_id in (1, 2, 3):
+        await streams.settle((await streams.append(80, posted(80, message_id))).event)
+    assert await streams.read_position(80, 7) == 0
+    furthest = (await streams.append(80, read_by(80, 3, 7))).event
+    older = (await streams.append(80, read_by(80, 1, 7))).event
+    for event in (furthest, older, furthest):
+        await streams.settle(event)
+    assert await streams.read_position(80, 7) == 3
+    await streams.settle((await streams.append(80, read_by(80, 999, 8))).event)  # an unknown message moves nothing
+    assert (await streams.read_position(80, 8), await streams.read_position(81, 7)) == (0, 0)

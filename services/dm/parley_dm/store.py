@@ -18,10 +18,8 @@ from parley_contracts.dm import (
     DirectMessageRead,
     InboxEntry,
 )
+from parley_contracts.unread import UNREAD_CAP
 from parley_storage.event_log import EventStore
-
-UNREAD_CAP = 1000
-"""Unread counts stop here: a client shows "999+" long before."""
 
 
 def unread(messages: Iterable[DirectMessage], user_id: int) -> int:

@@ -141,7 +141,8 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
             entries.append(
                 InboxEntry(conversation_id=row.conversation_id, other_user_id=row.other_user_id,
                            last_message=DirectMessage.model_validate_json(row.last_body),
-                           unread=unread((DirectMessage.model_validate_json(m.body) for m in later), user_id))
+                           unread=unread((DirectMessage.model_validate_json(m.body) for m in later), user_id),
+                           last_read_seq=row.read_upto or 0)
             )  # fmt: skip
         return newest_first(entries)
 

@@ -74,7 +74,8 @@ class MemoryDmStore(LoggedStore[ConversationEvent]):
             later = page(self._conversation(conversation_id), lambda m: m.seq, None, entry.read_upto, 2**62)
             entries.append(
                 InboxEntry(conversation_id=conversation_id, other_user_id=entry.other_user_id,
-                           last_message=entry.last, unread=unread(later, user_id))
+                           last_message=entry.last, unread=unread(later, user_id),
+                           last_read_seq=entry.read_upto)
             )  # fmt: skip
         return newest_first(entries)
 

@@ -72,7 +72,8 @@ class SqliteDmStore(SqliteEventStore[ConversationEvent]):
             )
             entries.append(
                 InboxEntry(conversation_id=conversation_id, other_user_id=other_id,
-                           last_message=_load(last_body) if last_body else None, unread=unread)
+                           last_message=_load(last_body) if last_body else None, unread=unread,
+                           last_read_seq=read_upto)
             )  # fmt: skip
         return entries
 

@@ -19,6 +19,7 @@ from parley_contracts.http import (
     PostMessageBody,
 )
 
+from ..fanout.unread import tell_reader
 from .sessions import current_session
 
 router = APIRouter()
@@ -104,7 +105,8 @@ async def post_message(body: PostMessageBody, session: Session, request: Request
 @router.post("/api/messages/{message_id}/read")
 async def mark_read(message_id: IdPath, body: MarkReadBody, session: Session, request: Request) -> Ok:
     command = chat.MarkRead(actor_id=session.user.id, channel_id=body.channel_id, message_id=message_id)
-    await ask(request, subjects.CHAT_MARK_READ, command)
+    marked = await ask(request, subjects.CHAT_MARK_READ, command)
+    tell_reader(request.app.state.edge.channels, session.user.id, body.channel_id, marked)
     return Ok()
 
 

@@ -100,6 +100,13 @@ export interface Reload {
   type: "reload";
 }
 
+/** `/ws/chat`: the user's unread count in the channel changed by `delta`. */
+export interface UnreadUpdated {
+  channelId: number;
+  delta: number;
+  type: "unread_updated";
+}
+
 export interface UserPresence {
   channelId: number;
   status: PresenceStatus;
@@ -122,4 +129,4 @@ export interface UserTyping {
   username: string;
 }
 
-export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ErrorFrame;
+export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | UnreadUpdated | ErrorFrame;

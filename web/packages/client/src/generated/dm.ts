@@ -127,6 +127,7 @@ export interface Inbox {
 export interface InboxEntry {
   conversationId: string;
   lastMessage?: DirectMessage | null;
+  lastReadSeq?: number;
   otherUserId: number;
   unread: number;
 }
