@@ -102,8 +102,8 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
         if updated is not None:
             body = updated.model_dump_json()
             conv = updated.conversation_id
-            params = (conv, bucket_of(updated.seq), updated.seq, updated.recipient_id, body)
-            await execute(self._session, self._write_message, (*params, event.seq))
+            row = (conv, bucket_of(updated.seq), updated.seq, updated.recipient_id, body, event.seq)
+            await execute(self._session, self._write_message, row)
             # Inboxes whose last message it is show it as it is now. (Should a newer message
             # settle only after this, late, its older write timestamp loses: the inbox keeps
             # this message until the next one. Only a republished event can come that late.)
@@ -113,8 +113,8 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
                     await execute(self._session, self._inbox_last_body, (event.seq, body, user_id, conv))
         if isinstance(event, DirectMessageRead):
             # The timestamp is the message's seq: the furthest message read wins.
-            params = (message.seq, message.seq, event.read_by, message.conversation_id)
-            await execute(self._session, self._inbox_read, params)
+            position = (message.seq, message.seq, event.read_by, message.conversation_id)
+            await execute(self._session, self._inbox_read, position)
 
     async def message(self, message_id: int) -> DirectMessage | None:
         found = await execute(self._session, self._find, (message_id,))
