@@ -12,6 +12,7 @@ from parley_runtime.errors import ParleyError
 from parley_stack.processes import service, wait_all
 from parley_testkit.fixtures import cassandra_settings
 from parley_testkit.servers import FerretDB
+from parley_testkit.waiting import until
 
 OWNER = 1
 
@@ -48,8 +49,15 @@ async def published_count(bus, subject: str) -> int:
     return sum((info.state.subjects or {}).values())
 
 
-async def test_two_processes_appending_at_once_get_gap_free_seqs(nats_url, tmp_path, bus, store_settings):
-    """Every post is sent twice at once with one clientMsgId: the two copies race on the key too."""
+async def _published(bus, subject: str, count: int) -> bool:
+    return await published_count(bus, subject) == count
+
+
+async def test_two_processes_serving_one_channel_get_gap_free_seqs(nats_url, tmp_path, bus, store_settings):
+    """Every post is sent twice at once with one clientMsgId. The copy that does not own
+    the channel hands its posts to the owner (`parley_runtime.owners`); until they have
+    heard of each other both append, and the store's conditions keep the seqs and keys
+    right (the event-log conformance suite races two writers on every adapter)."""
     copies = [service("chat", nats_url, tmp_path, log_name=f"chat{i}", **store_settings).spawn() for i in range(2)]
     wait_all(*copies)
     try:
@@ -73,10 +81,10 @@ async def test_two_processes_appending_at_once_get_gap_free_seqs(nats_url, tmp_p
         events = await stored_events(bus, channel_id)
         assert [e.seq for e in events] == list(range(1, 501))
         assert sorted(e.message.client_msg_id for e in events) == sorted(f"c{n}" for n in range(500))
-        assert await published_count(bus, f"chat.evt.{channel_id}.>") == 500
-        for copy in copies:  # both copies really appended
-            assert "handled" in copy.logs() and "chat.cmd.post_message" in copy.logs()
-            assert "handler_failed" not in copy.logs()
+        await until(lambda: _published(bus, f"chat.evt.{channel_id}.>", 500), timeout_s=30)  # after the replies
+        logs = [copy.logs() for copy in copies]
+        assert any("handed_over" in log for log in logs)
+        assert all("handler_failed" not in log for log in logs)
     finally:
         for copy in copies:
             copy.stop()

@@ -28,7 +28,8 @@ def persistence(rows: list[dict], sizes, path: Path) -> Path:
     labels = []
     for row in rows:
         kind, spread = row["case"].split("_")
-        labels.append(f"{kind} posts\n{'1 stream' if spread == 'one' else f'{streams} streams'}")
+        what = "channel posts" if kind == "channel" else "DMs"
+        labels.append(f"{what}\n{'1 stream' if spread == 'one' else f'{streams} streams'}")
     axes.set_xticks(range(len(rows)))
     axes.set_xticklabels(labels)
     axes.set_ylabel("acknowledged appends per second")

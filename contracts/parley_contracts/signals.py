@@ -76,3 +76,10 @@ class PresenceEntry(Contract):
     username: str
     at: float
     """When the edge last refreshed it (seconds since the epoch)."""
+
+
+class InstanceAlive(Contract):
+    """On <service>.instances: one copy of the service is alive (`parley_runtime.owners`)."""
+
+    type: Literal["instance_alive"] = "instance_alive"
+    instance: str

@@ -6,6 +6,7 @@ is published on a subject that is not declared here.
 """
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -40,10 +41,17 @@ class Command(Generic[Request, Response]):
     """Handling it twice changes nothing more than once (reads, set-like writes)."""
     idempotency_key: str | None = None
     """A request field that, when set, makes a repeat answer with the first outcome."""
+    stream_of: Callable[[Request], object] | None = None
+    """The stream a request appends to: the service's copy that owns it handles it
+    (`parley_runtime.owners`), so copies do not contend for one stream."""
 
     @property
     def service(self) -> str:
         return self.subject.split(".", 1)[0]
+
+    def at(self, instance: str) -> str:
+        """The subject on which one copy of the service (`instance`) serves this command alone."""
+        return f"{self.subject}.{instance}"
 
     def repeatable(self, request: Request) -> bool:
         """May this request be sent again while an earlier copy may still be handled?"""
@@ -125,11 +133,14 @@ CHAT_OPEN_DIRECT_CHANNEL = Command("chat.cmd.open_dm", chat.OpenDirectChannel, c
 CHAT_LIST_DIRECT_CHANNELS = Command("chat.cmd.list_dms", chat.ListDirectChannels, chat.ChannelList, idempotent=True)
 CHAT_AUTHORIZE_JOIN = Command("chat.cmd.authorize_join", chat.AuthorizeJoin, chat.JoinAuthorized, idempotent=True)
 CHAT_POST_MESSAGE = Command(
-    "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id"
+    "chat.cmd.post_message", chat.PostMessage, chat.MessageAccepted, idempotency_key="client_msg_id",
+    stream_of=lambda r: r.channel_id,
+)  # fmt: skip
+CHAT_EDIT_MESSAGE = Command(
+    "chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage, stream_of=lambda r: r.channel_id
 )
-CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage)
-CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty)
-CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, unread.ReadMarked)
+CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty, stream_of=lambda r: r.channel_id)
+CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, unread.ReadMarked, stream_of=lambda r: r.channel_id)
 CHAT_UNREAD = Command("chat.cmd.unread", unread.GetUnread, unread.Unread, idempotent=True)
 CHAT_UNREAD_ALL = Command("chat.cmd.unread_all", unread.GetAllUnread, unread.ChannelUnreadList, idempotent=True)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
@@ -138,7 +149,10 @@ CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.E
 CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, chat.EventBatch, idempotent=True)
 """The edge's own read, on a subject of its own: only the edge's NATS user may publish it."""
 
-DM_SEND = Command("dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted, idempotency_key="client_msg_id")
+DM_SEND = Command(
+    "dm.cmd.send", dm.SendDirectMessage, dm.DirectMessageAccepted, idempotency_key="client_msg_id",
+    stream_of=lambda r: dm.conversation_id(r.actor_id, r.recipient_id),
+)  # fmt: skip
 DM_MARK_READ = Command("dm.cmd.mark_read", dm.MarkDirectRead, Empty)
 DM_EDIT_MESSAGE = Command("dm.cmd.edit_message", dm.EditDirectMessage, dm.DirectMessage)
 DM_DELETE_MESSAGE = Command("dm.cmd.delete_message", dm.DeleteDirectMessage, Empty)
@@ -171,6 +185,8 @@ CHAT_TYPING = Topic("chat.typing.{channel_id}", signals.ChannelTyping, durable=F
 CHAT_PRESENCE = Topic("chat.presence.{channel_id}", signals.PresenceChanged, durable=False)
 DM_TYPING = Topic("dm.typing.user.{user_id}", signals.DirectTyping, durable=False)
 AUTH_SESSION_ENDED = Topic("auth.evt.session_ended", auth.SessionEnded, durable=False)
+INSTANCE_ALIVE = Topic("{service}.instances", signals.InstanceAlive, durable=False)
+"""Each copy of a service that owns streams says it is alive here, every second."""
 
 COMMANDS: tuple[Command[Any, Any], ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Command))
 TOPICS: tuple[Topic[Any], ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Topic))

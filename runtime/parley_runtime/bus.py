@@ -23,8 +23,8 @@ timed and its errors counted by subject (`metrics.py`).
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import nats
 import structlog
@@ -45,6 +45,9 @@ from .errors import ParleyError
 from .lateness import Lateness
 from .metrics import COMMAND_ERRORS, COMMAND_SECONDS
 from .validation import describe, summary
+
+if TYPE_CHECKING:
+    from .owners import Owners
 
 Request = TypeVar("Request", bound=BaseModel)
 Response = TypeVar("Response", bound=BaseModel)
@@ -76,6 +79,7 @@ class Bus:
         self._slots = asyncio.Semaphore(concurrency)
         self._handling: set[asyncio.Task[None]] = set()
         self._served: list[Subscription] = []
+        self._follow_ups: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def connect(
@@ -183,36 +187,60 @@ class Bus:
                 copy.cancel()
 
     async def serve(
-        self, command: Command[Request, Response], handler: Callable[[Request], Awaitable[Response]]
+        self,
+        command: Command[Request, Response],
+        handler: Callable[[Request], Awaitable[Response]],
+        owners: "Owners | None" = None,
     ) -> Subscription:
-        """Answer `command` in the service's queue group so N copies share the load."""
+        """Answer `command` in the service's queue group so N copies share the load. With
+        `owners`, a command for a stream another copy owns goes to that copy, which also
+        serves the command on its own subject (`Command.at`)."""
 
-        async def respond(msg: Msg) -> None:
+        async def respond(msg: Msg, routing: "Owners | None") -> None:
             with COMMAND_SECONDS.labels(command.subject).time():
-                reply = await self._handle(command, handler, msg.data)
+                reply = await self._handle(command, handler, msg.data, routing)
             if msg.reply:
                 try:
                     await msg.respond(reply)
                 except Exception as exc:  # the connection went away; the requester times out
                     log.warning("reply_failed", subject=command.subject, error=str(exc))
 
-        async def dispatch(msg: Msg) -> None:
-            await self._slots.acquire()
-            task = asyncio.create_task(respond(msg))
-            self._handling.add(task)
-            task.add_done_callback(self._handled)
+        def dispatcher(routing: "Owners | None") -> Callable[[Msg], Awaitable[None]]:
+            async def dispatch(msg: Msg) -> None:
+                await self._slots.acquire()
+                task = asyncio.create_task(respond(msg, routing))
+                self._handling.add(task)
+                task.add_done_callback(self._handled)
 
-        subscription = await self.nc.subscribe(command.subject, queue=command.service, cb=dispatch)
+            return dispatch
+
+        routed = owners is not None and command.stream_of is not None
+        subscription = await self.nc.subscribe(
+            command.subject, queue=command.service, cb=dispatcher(owners if routed else None)
+        )
         self._served.append(subscription)
+        if owners is not None and routed:  # what another copy hands this one is handled here
+            self._served.append(await self.nc.subscribe(command.at(owners.me), cb=dispatcher(None)))
         await self.nc.flush()  # the server knows the responder before serve() returns
         return subscription
+
+    def follow_up(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` past the reply it follows (a publish after a command is answered);
+        `drain` waits for it as for the commands under way."""
+        task = asyncio.create_task(work)
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
 
     def _handled(self, task: asyncio.Task[None]) -> None:
         self._handling.discard(task)
         self._slots.release()
 
     async def _handle(
-        self, command: Command[Request, Response], handler: Callable[[Request], Awaitable[Response]], data: bytes
+        self,
+        command: Command[Request, Response],
+        handler: Callable[[Request], Awaitable[Response]],
+        data: bytes,
+        owners: "Owners | None",
     ) -> bytes:
         try:
             request = command.request.model_validate_json(data)
@@ -221,6 +249,9 @@ class Bus:
             COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
             return encode(ErrorReply(error=error.body()))
         try:
+            if owners is not None and (answer := await owners.forward(command, request, data)) is not None:
+                log.debug("handed_over", subject=command.subject)
+                return answer
             result = await handler(request)
         except ParleyError as exc:
             log.debug("refused", subject=command.subject, code=exc.code.value)
@@ -316,4 +347,6 @@ class Bus:
         await asyncio.gather(*(subscription.drain() for subscription in self._served))  # type: ignore[no-untyped-call]
         if self._handling:  # bounded like nats-py's own drain: one stuck handler must not hold the exit
             await asyncio.wait(self._handling, timeout=DRAIN_TIMEOUT_S)
+        if self._follow_ups:
+            await asyncio.wait(self._follow_ups, timeout=DRAIN_TIMEOUT_S)
         await self.nc.drain()

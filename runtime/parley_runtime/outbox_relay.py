@@ -1,6 +1,11 @@
 """From persisted event to subscribers, for any service with an event log: settle the
 projection, publish, then clear the outbox mark.
 
+A command is answered once its events are persisted and settled, before they are
+published: an acknowledgement waits for the store alone, never for JetStream (whose
+stream may be electing a leader for seconds after a node dies). The publish follows
+the reply; one that fails is left to the republisher.
+
 The relay's republisher runs the same steps for events whose mark outlived a grace
 period (their writer died in between), and once at start-up for all of them. Events
 are published with a message id derived from their stream and `seq`, so JetStream's
@@ -10,7 +15,7 @@ The store it drives is the event-sourced store port, `parley_storage.event_log.E
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -20,6 +25,7 @@ from parley_contracts.subjects import Command
 
 from .bus import Bus
 from .failpoints import crash_at
+from .owners import Owners
 from .settings import EventSourcedSettings
 
 if TYPE_CHECKING:  # only the port's type: services without a store use this package without storage
@@ -47,10 +53,24 @@ class OutboxRelay(Generic[Event]):
         self._stream_of = stream_of
 
     async def deliver(self, events: list[Event]) -> None:
+        await self.settle(events)
+        await self.publish(events)
+
+    async def settle(self, events: list[Event]) -> None:
         for event in events:
             await self._outbox.settle(event)
+
+    async def publish(self, events: list[Event]) -> None:
+        for event in events:
             await self._publish(event)
             await self._outbox.mark_published(self._stream_of(event), event.seq)
+
+    async def publish_or_leave(self, events: list[Event]) -> None:
+        """Publish after the reply; on failure the marks stay for the republisher."""
+        try:
+            await self.publish(events)
+        except Exception as exc:
+            log.warning("publish_left_to_republisher", count=len(events), error=type(exc).__name__)
 
     async def republish(self, grace: timedelta, batch: int = 500) -> int:
         """Delivers events left unpublished for longer than `grace`; returns how many."""
@@ -76,15 +96,16 @@ class OutboxRelay(Generic[Event]):
 
 Handler = Callable[[Any, Any], Awaitable[tuple[Any, list[Any]]]]
 """A command handler: (command, ports) -> (reply, events it appended)."""
-Routes = Iterable[tuple[Command[Any, Any], Handler]]
+Routes = Sequence[tuple[Command[Any, Any], Handler]]
 
 
 async def serve_event_sourced(
     bus: Bus, settings: EventSourcedSettings, routes: Routes, ports: object, relay: OutboxRelay[Any]
 ) -> asyncio.Task[None]:
     """Start an event-sourced service: the events stream exists, whatever a dead
-    predecessor left unpublished goes out, commands are served, and the republisher runs
-    (the task returned; cancel it on close)."""
+    predecessor left unpublished goes out, commands are served (each appending one to
+    its stream's owner among the service's copies), and the republisher and the
+    owners' heartbeat run (the task returned; cancel it on close)."""
     await bus.ensure_events_stream(
         settings.events_stream,
         settings.events_duplicate_window_s,
@@ -93,15 +114,22 @@ async def serve_event_sourced(
         settings.nats_replicas,
     )
     await relay.republish(grace=timedelta(0))
-    await serve_handlers(bus, routes, ports, relay, settings.failpoint)
+    owners = Owners(bus, routes[0][0].service)
+    await owners.start()
+    await serve_handlers(bus, routes, ports, relay, owners, settings.failpoint)
     grace = timedelta(seconds=settings.republish_grace_s)
-    return asyncio.create_task(relay.run(settings.republish_interval_s, grace))
+
+    async def background() -> None:
+        await asyncio.gather(relay.run(settings.republish_interval_s, grace), owners.run())
+
+    return asyncio.create_task(background())
 
 
 async def serve_handlers(
-    bus: Bus, routes: Routes, ports: object, relay: OutboxRelay[Any], failpoint: str | None = None
+    bus: Bus, routes: Routes, ports: object, relay: OutboxRelay[Any], owners: Owners, failpoint: str | None = None
 ) -> None:
-    """Answer each command with its handler; its events are delivered before the reply.
+    """Answer each command with its handler once its events are settled; they are
+    published after the reply.
 
     The failpoint `after_persist` (tests only) kills the process between persisting
     events and publishing them, the window the outbox exists for.
@@ -112,7 +140,8 @@ async def serve_handlers(
             reply, events = await handler(request, ports)
             if events:
                 crash_at("after_persist", failpoint)
-            await relay.deliver(events)
+                await relay.settle(events)
+                bus.follow_up(relay.publish_or_leave(events))
             return reply
 
-        await bus.serve(command, handle)
+        await bus.serve(command, handle, owners)

@@ -85,10 +85,17 @@ def jetstream_api(service: str) -> list[str]:
     return allowed
 
 
+def among_copies(service: str) -> list[str]:
+    """What a service's copies say to each other: that each is alive, and the commands
+    one hands to the copy that owns their stream (`parley_runtime.owners`)."""
+    owned = [c.at("*") for c in s.COMMANDS if c.service == service and c.stream_of is not None]
+    return [s.INSTANCE_ALIVE.subject(service=service), *owned] if owned else []
+
+
 def permissions(service: str) -> dict[str, list[str]]:
     publish = [c.subject for c in REQUESTS[service]] + [t.wildcard() for t in PUBLISHES[service]]
-    publish += jetstream_api(service)
-    subscribe = [c.subject for c in s.COMMANDS if c.service == service] + LISTENS[service]
+    publish += jetstream_api(service) + among_copies(service)
+    subscribe = [c.subject for c in s.COMMANDS if c.service == service] + LISTENS[service] + among_copies(service)
     subscribe.append(f"{s.reply_inbox(service)}.>")
     return {"publish": sorted(set(publish)), "subscribe": sorted(set(subscribe))}
 

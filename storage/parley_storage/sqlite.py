@@ -28,6 +28,7 @@ in flight share one. `write_soon` is for bookkeeping whose loss in a crash is ha
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -216,13 +217,18 @@ class Database:
 
 async def advance_counter(db: Database, table: str, name: str, by: int = 1) -> int:
     """Reserves the next `by` ids of counter `name` in `table` (`name TEXT PRIMARY KEY,
-    last INTEGER`); returns the last id of the block. One statement: atomic."""
-    row = await db.first(
-        f"INSERT INTO {table} (name, last) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
-        " SET last = last + excluded.last RETURNING last",
-        (name, by),
-    )
-    return int(row[0])
+    last INTEGER`); returns the last id of the block. One statement: atomic. It is a unit
+    of the group commit, so a reservation made beside other writes shares their commit."""
+
+    async def reserve(tx: Statements) -> int:
+        row = await tx.first(
+            f"INSERT INTO {table} (name, last) VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+            " SET last = last + excluded.last RETURNING last",
+            (name, by),
+        )
+        return int(row[0])
+
+    return await db.write(reserve)
 
 
 async def _nothing(_: Statements) -> None:
@@ -230,13 +236,19 @@ async def _nothing(_: Statements) -> None:
 
 
 async def _checkpoint_forever(path: Path | str) -> None:
+    # The checkpoints and the closing of their connection run on one thread of their own,
+    # in turn: closing it from the loop while a checkpoint still ran on a worker thread
+    # (the task cancelled under it) crashed the process.
+    worker = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
     checkpointer = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    loop = asyncio.get_running_loop()
     try:
         while True:
             await asyncio.sleep(CHECKPOINT_EVERY_S)
             try:
-                await asyncio.to_thread(checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+                await loop.run_in_executor(worker, checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error as exc:  # the disk or another process: the next round tries again
                 log.warning("sqlite_checkpoint_failed", error=str(exc))
     finally:
-        checkpointer.close()
+        worker.submit(checkpointer.close)  # after the checkpoint under way, if any
+        worker.shutdown(wait=False)

@@ -46,7 +46,8 @@ class Acked:
 class Outcome:
     fault: str
     recovery_s: float
-    """The longest pause between two acknowledgements from the fault on."""
+    """How long sends stopped flowing from the fault on: the longest pause between two
+    acknowledgements, or the longest a send waited past the fault for its own."""
     acknowledged: int
     lost: int
     duplicated: int
@@ -194,16 +195,22 @@ class Traffic:
         heard = await self._heard_by_listener({s.client_msg_id for s in acked if s.stream.startswith("channel")})
         lost = {s.client_msg_id for s in acked if s.client_msg_id not in set(stored[s.stream])}
         lost |= {s.client_msg_id for s in acked if s.stream.startswith("channel") and s.client_msg_id not in heard}
-        times = sorted([fault_at] + [s.acked_at for s in acked if s.acked_at >= fault_at])
         return Outcome(
             fault=fault,
-            recovery_s=round(max(b - a for a, b in itertools.pairwise(times)) if len(times) > 1 else 0.0, 2),
+            recovery_s=round(self.recovery(fault_at), 2),
             acknowledged=len(acked),
             lost=len(lost),
             duplicated=len(ids) - len(set(ids)),
             refused=len(self.sends) - len(acked),
             given_up=self.given_up(fault_at),
         )
+
+    def recovery(self, fault_at: float) -> float:
+        acked = [s for s in self.sends if s.acked_at is not None and s.acked_at >= fault_at]
+        times = sorted([fault_at] + [s.acked_at for s in acked if s.acked_at is not None])
+        pauses = [b - a for a, b in itertools.pairwise(times)]
+        waits = [s.acked_at - max(s.sent_at, fault_at) for s in acked if s.acked_at is not None]
+        return max([0.0, *pauses, *waits])
 
     async def _heard_by_listener(self, wanted: set[str], timeout_s: float = 15.0) -> set[str]:
         """The acknowledged posts the listening client was delivered, once it has them all or stops hearing more."""

@@ -11,8 +11,9 @@ from parley_runtime.users import user_id_of, user_lookup
 from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
 from parley_storage.mongo import client_with
+from parley_storage.sqlite import Database
 
-from . import handlers, threads, unread
+from . import directory_sqlite, handlers, streams_sqlite, threads, unread
 from .directory import Directory
 from .directory_mongo import MongoDirectory
 from .directory_sqlite import SqliteDirectory
@@ -62,9 +63,17 @@ async def open_streams(settings: ChatSettings) -> Streams:
     return await SqliteStreams.open(settings.sqlite_path)
 
 
+async def open_stores(settings: ChatSettings) -> tuple[Directory, Streams]:
+    """Both on SQLite, the directory and the streams share one database, so the id block
+    a post's id comes from is reserved in the commit of posts appended beside it."""
+    if settings.directory_store is DirectoryKind.SQLITE and settings.stream_store is StreamKind.SQLITE:
+        db = await Database.open(settings.sqlite_path, directory_sqlite.SCHEMA + streams_sqlite.SCHEMA)
+        return SqliteDirectory(db), SqliteStreams(db)
+    return await open_directory(settings), await open_streams(settings)
+
+
 async def start(bus: Bus, settings: ChatSettings) -> Started:
-    directory = await open_directory(settings)
-    streams = await open_streams(settings)
+    directory, streams = await open_stores(settings)
     ports = Ports(
         directory,
         streams,
