@@ -158,13 +158,15 @@ class Feed(Generic[E]):
         frame = self.kind.frame_of(event)
         if frame is None:
             return
-        for connection in self.members:
-            connection.push(frame)
         others = self.kind.others_frame(event)
-        if others is not None:
+        if others is None:
             for connection in self.members:
-                if connection.user_id != others[1]:
-                    connection.push(others[0])
+                connection.push(frame)
+        else:
+            # One write per socket still: the two frames go out together to all but that user.
+            both, user_id = frame + others[0], others[1]
+            for connection in self.members:
+                connection.push(frame if connection.user_id == user_id else both)
         metrics.FRAMES_OUT.labels(event.type).inc(len(self.members))
         metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - event.occurred_at.timestamp()))
 
