@@ -2,9 +2,11 @@
 change, history shows the current state, and a socket resuming from an earlier `seq`
 is replayed the edit and the delete it missed, in order."""
 
+import asyncio
+
 import pytest
 
-from parley_client import FrameSocket
+from parley_client import DirectClient, FrameSocket
 from parley_contracts.dm import conversation_id
 from parley_testkit.teams import make_team
 
@@ -74,3 +76,27 @@ async def test_edits_and_deletes_reach_both_sides_and_a_resumed_socket(team):
     assert back.of_type("error")[1]["payload"]["code"] == "bad_request"
     for socket in (sender, back):
         await socket.close()
+
+
+async def test_the_resuming_client_follows_edits_and_deletes_by_their_seq(team):
+    client = DirectClient(team.base_url, team.member.cookie)
+    await client.start()
+    sender = await pal(team, team.owner)
+    await sender.send(frame("send_message", recipientId=team.member.id, content="hi", clientMsgId="k1"))
+    message = (await sender.next("message_received"))["payload"]
+    await client.subscribe(message["conversationId"])
+    await sender.send(frame("edit_message", messageId=message["id"], content="hi!"))
+    await sender.send(frame("delete_message", messageId=message["id"]))
+    deleted = (await sender.next("message_deleted"))["payload"]
+
+    async def followed() -> list[str]:
+        seen = []
+        while not seen or seen[-1] != "message_deleted":
+            seen.append((await client.events.get())["type"])
+        return seen
+
+    seen = await asyncio.wait_for(followed(), 10)
+    assert [t for t in seen if t.startswith("message_")] == ["message_received", "message_edited", "message_deleted"]
+    assert client.last_seq[message["conversationId"]] == deleted["seq"]
+    await client.stop()
+    await sender.close()
