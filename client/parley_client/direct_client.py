@@ -6,6 +6,8 @@ from collections.abc import Hashable
 from .frame_socket import Frame
 from .resuming import ResumingSession
 
+SEQ_FRAMES = {"message_received", "message_read", "message_edited", "message_deleted"}
+
 
 class DirectClient(ResumingSession):
     path = "/messagepal"
@@ -31,7 +33,7 @@ class DirectClient(ResumingSession):
         return frame["payload"] if frame.get("type") == "error" else None
 
     def sequenced(self, frame: Frame) -> tuple[Hashable, int, Frame | None] | None:
-        if frame.get("type") != "message_received":
+        if frame.get("type") not in SEQ_FRAMES:
             return None
-        message = frame["payload"]
-        return message["conversationId"], message["seq"], message
+        payload = frame["payload"]
+        return payload["conversationId"], payload["seq"], payload if frame["type"] == "message_received" else None

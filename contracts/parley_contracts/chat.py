@@ -113,6 +113,9 @@ class ChannelMessage(Contract):
     reactions: list[Reaction] | None = None
     """Per emoji, in the order each was first used; left out while there are none, and
     on a deleted message."""
+    reply_count: Annotated[int, Field(ge=0)] = 0
+    """Replies to it (its thread); kept beside the message and merged in by reads."""
+    last_reply_at: datetime | None = None
 
 
 # Commands and replies ---------------------------------------------------------

@@ -32,6 +32,7 @@ from .message_change_frames import (
     UnpinMessage,
 )
 from .signals import PresenceStatus
+from .unread import UnreadUpdated
 
 # Client → server --------------------------------------------------------------
 
@@ -211,6 +212,7 @@ ChatServerFrame = Annotated[
     | MessagePinned
     | MessageUnpinned
     | MessageDelivered
+    | UnreadUpdated
     | ErrorFrame,
     Field(discriminator="type"),
 ]

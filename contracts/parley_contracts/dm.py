@@ -34,6 +34,9 @@ class DirectMessage(Contract):
     seq: Seq
     created_at: datetime
     read_at: datetime | None = None
+    edited_at: datetime | None = None
+    deleted: bool = False
+    """A tombstone: the sender deleted it, and its content is gone."""
 
 
 class InboxEntry(Contract):
@@ -41,6 +44,8 @@ class InboxEntry(Contract):
     other_user_id: Id
     last_message: DirectMessage | None = None
     unread: Annotated[int, Field(ge=0)]
+    last_read_seq: LastSeq = 0
+    """The `seq` of the furthest message this user marked read."""
 
 
 # Commands and replies ---------------------------------------------------------
@@ -59,6 +64,21 @@ class DirectMessageAccepted(Contract):
 
 
 class MarkDirectRead(Contract):
+    actor_id: Id
+    message_id: Id
+
+
+class EditDirectMessage(Contract):
+    """The sender's new text for their message; both sides get `direct_message_edited`."""
+
+    actor_id: Id
+    message_id: Id
+    content: Content
+
+
+class DeleteDirectMessage(Contract):
+    """The sender deletes their message; a tombstone stays in its place."""
+
     actor_id: Id
     message_id: Id
 
@@ -142,7 +162,22 @@ class DirectMessageRead(ConversationEventBase):
     read_at: datetime
 
 
-ConversationEvent = Annotated[DirectMessageSent | DirectMessageRead, Field(discriminator="type")]
+class DirectMessageEdited(ConversationEventBase):
+    type: Literal["direct_message_edited"] = "direct_message_edited"
+    message_id: Id
+    content: str
+    edited_at: datetime
+
+
+class DirectMessageDeleted(ConversationEventBase):
+    type: Literal["direct_message_deleted"] = "direct_message_deleted"
+    message_id: Id
+
+
+ConversationEvent = Annotated[
+    DirectMessageSent | DirectMessageRead | DirectMessageEdited | DirectMessageDeleted,
+    Field(discriminator="type"),
+]
 
 
 class DirectEventBatch(Contract):

@@ -27,6 +27,8 @@ from . import (
     replies,
     signals,
     subjects,
+    threads,
+    unread,
 )  # fmt: skip
 from .base import Contract
 
@@ -34,6 +36,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "schemas"
 MODULES: tuple[ModuleType, ...] = (
     auth, chat, dm, signals, errors, replies, http, chat_frames, messagepal_frames,
     message_changes, message_change_frames,
+    threads, unread,
 )  # fmt: skip
 FRAME_UNIONS: dict[str, TypeAdapter[Any]] = {
     "ChatClientFrame": chat_frames.chat_client_frame,

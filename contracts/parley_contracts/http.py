@@ -39,6 +39,12 @@ class CreateChannelBody(Contract):
     type: Literal[chat.ChannelType.TEXT, chat.ChannelType.ANNOUNCEMENT] = chat.ChannelType.TEXT
 
 
+class NewChannelBody(CreateChannelBody):
+    """`POST /api/channels`, the seed's form: the workspace in the body."""
+
+    workspace_id: Id
+
+
 class PostMessageBody(chat.MessageDraft):
     """`POST /api/messages`: the same command a socket's `send_message` becomes."""
 

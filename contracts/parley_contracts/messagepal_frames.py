@@ -55,6 +55,29 @@ class MarkRead(ClientFrame, Envelope):
     payload: MarkReadPayload
 
 
+class EditMessagePayload(Contract):
+    message_id: Id
+    content: Content
+
+
+class EditMessage(ClientFrame, Envelope):
+    """The sender's new text for one of their messages."""
+
+    type: Literal["edit_message"]
+    payload: EditMessagePayload
+
+
+class DeleteMessagePayload(Contract):
+    message_id: Id
+
+
+class DeleteMessage(ClientFrame, Envelope):
+    """The sender deletes one of their messages."""
+
+    type: Literal["delete_message"]
+    payload: DeleteMessagePayload
+
+
 class FetchHistoryPayload(Contract):
     conversation_id: ConversationId
     before: Seq | None = None
@@ -85,7 +108,7 @@ class Unsubscribe(ClientFrame, Envelope):
 
 
 MessagePalClientFrame = Annotated[
-    SendMessage | Typing | MarkRead | FetchHistory | Subscribe | Unsubscribe,
+    SendMessage | Typing | MarkRead | FetchHistory | Subscribe | Unsubscribe | EditMessage | DeleteMessage,
     Field(discriminator="type"),
 ]
 messagepal_client_frame = TypeAdapter(MessagePalClientFrame)
@@ -132,6 +155,30 @@ class MessageReadPayload(Contract):
 class MessageRead(Envelope):
     type: Literal["message_read"] = "message_read"
     payload: MessageReadPayload
+
+
+class MessageEditedPayload(Contract):
+    message_id: Id
+    conversation_id: ConversationId
+    content: str
+    edited_at: datetime
+    seq: Seq
+
+
+class MessageEdited(Envelope):
+    type: Literal["message_edited"] = "message_edited"
+    payload: MessageEditedPayload
+
+
+class MessageDeletedPayload(Contract):
+    message_id: Id
+    conversation_id: ConversationId
+    seq: Seq
+
+
+class MessageDeleted(Envelope):
+    type: Literal["message_deleted"] = "message_deleted"
+    payload: MessageDeletedPayload
 
 
 class HistoryResponsePayload(Contract):
@@ -201,6 +248,8 @@ MessagePalServerFrame = Annotated[
     | Subscribed
     | Reload
     | Unsubscribed
+    | MessageEdited
+    | MessageDeleted
     | Error,
     Field(discriminator="type"),
 ]

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from . import auth, chat, dm, message_changes, signals
+from . import auth, chat, dm, message_changes, signals, threads, unread
 from .replies import Empty
 
 Request = TypeVar("Request", bound=BaseModel)
@@ -144,7 +144,7 @@ CHAT_POST_MESSAGE = Command(
 )  # fmt: skip
 CHAT_EDIT_MESSAGE = Command("chat.cmd.edit_message", chat.EditMessage, chat.ChannelMessage, stream_of=_changed_stream)
 CHAT_DELETE_MESSAGE = Command("chat.cmd.delete_message", chat.DeleteMessage, Empty, stream_of=_changed_stream)
-CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, Empty, stream_of=lambda r: r.channel_id)
+CHAT_MARK_READ = Command("chat.cmd.mark_read", chat.MarkRead, unread.ReadMarked, stream_of=lambda r: r.channel_id)
 CHAT_ADD_REACTION = Command(
     "chat.cmd.add_reaction", message_changes.AddReaction, Empty, idempotent=True, stream_of=_changed_stream
 )
@@ -161,7 +161,10 @@ CHAT_PINNED = Command("chat.cmd.pinned", message_changes.GetPinned, message_chan
 CHAT_MARK_DELIVERED = Command(
     "chat.cmd.mark_delivered", message_changes.MarkDelivered, Empty, idempotent=True, stream_of=lambda r: r.channel_id
 )
+CHAT_UNREAD = Command("chat.cmd.unread", unread.GetUnread, unread.Unread, idempotent=True)
+CHAT_UNREAD_ALL = Command("chat.cmd.unread_all", unread.GetAllUnread, unread.ChannelUnreadList, idempotent=True)
 CHAT_HISTORY = Command("chat.cmd.history", chat.GetHistory, chat.History, idempotent=True)
+CHAT_THREAD = Command("chat.cmd.thread", threads.GetThread, threads.Thread, idempotent=True)
 CHAT_EVENTS_SINCE = Command("chat.cmd.events_since", chat.GetEventsSince, chat.EventBatch, idempotent=True)
 CHAT_FEED_EVENTS = Command("chat.feed.events_since", chat.ReadChannelEvents, chat.EventBatch, idempotent=True)
 """The edge's own read, on a subject of its own: only the edge's NATS user may publish it."""
@@ -171,6 +174,8 @@ DM_SEND = Command(
     stream_of=lambda r: dm.conversation_id(r.actor_id, r.recipient_id),
 )  # fmt: skip
 DM_MARK_READ = Command("dm.cmd.mark_read", dm.MarkDirectRead, Empty)
+DM_EDIT_MESSAGE = Command("dm.cmd.edit_message", dm.EditDirectMessage, dm.DirectMessage)
+DM_DELETE_MESSAGE = Command("dm.cmd.delete_message", dm.DeleteDirectMessage, Empty)
 DM_HISTORY = Command("dm.cmd.history", dm.GetDirectHistory, dm.DirectHistory, idempotent=True)
 DM_AUTHORIZE = Command("dm.cmd.authorize", dm.AuthorizeConversation, dm.ConversationAuthorized, idempotent=True)
 DM_EVENTS_SINCE = Command("dm.cmd.events_since", dm.GetDirectEventsSince, dm.DirectEventBatch, idempotent=True)
@@ -195,6 +200,8 @@ CHAT_CHANNEL_EVENTS = TopicGroup("chat.evt.{channel_id}.>", chat.ChannelEvent)
 
 DM_MESSAGE_SENT = Topic("dm.evt.user.{user_id}.direct_message_sent", dm.DirectMessageSent, durable=True)
 DM_MESSAGE_READ = Topic("dm.evt.user.{user_id}.direct_message_read", dm.DirectMessageRead, durable=True)
+DM_MESSAGE_EDITED = Topic("dm.evt.user.{user_id}.direct_message_edited", dm.DirectMessageEdited, durable=True)
+DM_MESSAGE_DELETED = Topic("dm.evt.user.{user_id}.direct_message_deleted", dm.DirectMessageDeleted, durable=True)
 DM_USER_EVENTS = TopicGroup("dm.evt.user.{user_id}.>", dm.ConversationEvent)
 
 # Signals (core NATS, never stored) ---------------------------------------------

@@ -44,4 +44,6 @@ def test_all_contract_modules_are_covered():
         "messagepal_frames",
         "message_changes",
         "message_change_frames",
+        "threads",
+        "unread",
     }

@@ -99,6 +99,7 @@ CHAT_SERVER_EXAMPLES = [
         "deliveredAt": "2026-11-25T10:04:00Z",
         "seq": 13,
     },
+    {"type": "unread_updated", "channelId": 7, "delta": 1},
     {"type": "error", "code": "rate_limited", "message": "slow down", "clientMsgId": "c-1", "retryAfterMs": 800},
 ]
 
@@ -122,6 +123,8 @@ MESSAGEPAL_CLIENT_EXAMPLES = [
     {"type": "subscribe", "payload": {"conversationId": "conv_3_4"}},
     {"type": "subscribe", "payload": {"conversationId": "conv_3_4", "lastSeq": 12}},
     {"type": "unsubscribe", "payload": {"conversationId": "conv_3_4"}},
+    {"type": "edit_message", "payload": {"messageId": 501, "content": "hey, edited"}},
+    {"type": "delete_message", "payload": {"messageId": 501}},
 ]
 
 MESSAGEPAL_SERVER_EXAMPLES = [
@@ -146,6 +149,17 @@ MESSAGEPAL_SERVER_EXAMPLES = [
     {"type": "subscribed", "payload": {"conversationId": "conv_3_4", "lastSeq": 2, "epoch": "0c4e7d19"}},
     {"type": "reload", "payload": {"conversationId": "conv_3_4", "lastSeq": 2, "epoch": "0c4e7d19"}},
     {"type": "unsubscribed", "payload": {"conversationId": "conv_3_4"}},
+    {
+        "type": "message_edited",
+        "payload": {
+            "messageId": 501,
+            "conversationId": "conv_3_4",
+            "content": "hey, edited",
+            "editedAt": "2026-11-25T10:03:00Z",
+            "seq": 3,
+        },
+    },
+    {"type": "message_deleted", "payload": {"messageId": 501, "conversationId": "conv_3_4", "seq": 4}},
     {"type": "error", "payload": {"code": "forbidden", "message": "not your conversation"}},
 ]
 

@@ -13,7 +13,7 @@ from parley_storage.id_blocks import IdBlocks
 from parley_storage.mongo import client_with
 from parley_storage.sqlite import Database
 
-from . import directory_sqlite, handlers, message_changes, streams_sqlite
+from . import directory_sqlite, handlers, message_changes, streams_sqlite, threads, unread
 from .directory import Directory
 from .directory_mongo import MongoDirectory
 from .directory_sqlite import SqliteDirectory
@@ -45,8 +45,11 @@ ROUTES: list[tuple[subjects.Command, Callable]] = [
     (subjects.CHAT_UNPIN_MESSAGE, message_changes.unpin_message),
     (subjects.CHAT_PINNED, message_changes.pinned),
     (subjects.CHAT_MARK_DELIVERED, message_changes.mark_delivered),
-    (subjects.CHAT_MARK_READ, handlers.mark_read),
+    (subjects.CHAT_MARK_READ, unread.mark_read),
+    (subjects.CHAT_UNREAD, unread.channel_unread),
+    (subjects.CHAT_UNREAD_ALL, unread.all_unread),
     (subjects.CHAT_HISTORY, handlers.history),
+    (subjects.CHAT_THREAD, threads.thread),
     (subjects.CHAT_EVENTS_SINCE, handlers.events_since),
     (subjects.CHAT_FEED_EVENTS, handlers.feed_events_since),
 ]

@@ -137,8 +137,10 @@ async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
 async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
     channel, role = await _channel(ports, command.channel_id, command.actor_id)
     access.require_may_post(channel, role)
-    if command.reply_to is not None and await ports.streams.message(channel.id, command.reply_to) is None:
-        raise ParleyError(ErrorCode.NOT_FOUND, "the message replied to is not in this channel")
+    if command.reply_to is not None:
+        parent = await ports.streams.message(channel.id, command.reply_to)
+        if parent is None or parent.deleted:
+            raise ParleyError(ErrorCode.NOT_FOUND, "the message replied to is not in this channel")
     message_id = await ports.ids.next()
     posted_at = now()
 
@@ -164,18 +166,6 @@ async def _own_message(ports: Ports, channel_id: int, message_id: int) -> chat.C
     if message is None or message.deleted:
         raise ParleyError(ErrorCode.NOT_FOUND, "no such message in this channel")
     return message
-
-
-async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
-    await _channel(ports, command.channel_id, command.actor_id)
-    message = await _own_message(ports, command.channel_id, command.message_id)
-    appended = await ports.streams.append(
-        command.channel_id,
-        lambda seq: chat.MessageRead(
-            channel_id=command.channel_id, seq=seq, occurred_at=now(), message_id=message.id, user_id=command.actor_id
-        ),
-    )
-    return Empty(), [appended.event]
 
 
 async def history(command: chat.GetHistory, ports: Ports) -> Outcome:

@@ -6,7 +6,8 @@ delete. Its reactions and its pin are kept apart by every adapter, as cells keye
 (user, emoji) or by message whose newest event wins: their events commute, so two of
 them settled at once, or a late one, never undo each other."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from parley_contracts.chat import (
     ChannelEvent,
@@ -20,6 +21,9 @@ from parley_contracts.chat import (
 
 ReactionCell = tuple[int, str, int]
 """(user id, emoji, seq of the reaction_added that made it)."""
+
+ThreadStats = tuple[int, datetime]
+"""A message's thread as reads merge it in: how many replies, and when the last came."""
 
 
 def message_id_of(event: ChannelEvent) -> int | None:
@@ -87,3 +91,21 @@ def as_seen_by(message: ChannelMessage, reader_id: int) -> ChannelMessage:
         return message
     reactions = [r.model_copy(update={"reacted": reader_id in r.user_ids}) for r in message.reactions]
     return message.model_copy(update={"reactions": reactions})
+
+
+def reply_of(event: ChannelEvent) -> ChannelMessage | None:
+    """The reply this event posts, if it posts one: its parent's thread grows by it."""
+    if isinstance(event, MessagePosted) and event.message.reply_to is not None:
+        return event.message
+    return None
+
+
+def with_threads(messages: list[ChannelMessage], stats: Mapping[int, ThreadStats]) -> list[ChannelMessage]:
+    """Messages with their threads' figures (`stats` by message id) merged in. The figures
+    are kept apart from the message's row, so a reply never rewrites its parent."""
+    return [
+        message.model_copy(update={"reply_count": stats[message.id][0], "last_reply_at": stats[message.id][1]})
+        if message.id in stats
+        else message
+        for message in messages
+    ]

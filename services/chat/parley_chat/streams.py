@@ -36,7 +36,17 @@ class Streams(EventStore[ChannelEvent], Protocol):
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
-        """A page of messages by their `seq` (`parley_storage.paging`)."""
+        """A page of messages by their `seq` (`parley_storage.paging`), threads' figures merged in."""
+
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        """The `seq` of the furthest message the user marked read (`MessageRead`); 0 for none.
+        Only ever moves forward."""
+
+    async def channel_of(self, message_id: int) -> int | None:
+        """The channel that holds a message (ids are unique across channels)."""
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        """The replies to a message, oldest first: the first `limit` after `after_seq`."""
 
     async def pinned(self, channel_id: int) -> list[ChannelMessage]:
         """The channel's pinned messages that are not deleted, oldest pin first."""

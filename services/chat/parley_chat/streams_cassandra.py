@@ -1,12 +1,15 @@
 """Cassandra adapter of the stream port: production. The event log is
 `parley_storage`'s; this adds the message projection, bucketed like the events so no
-partition grows without limit.
+partition grows without limit, with the members' read positions and each thread's
+replies and figures beside it.
 
 Every projection write carries its event's seq as write timestamp, so a late, older
 event never overwrites a newer one and settling twice changes nothing. Reactions are
 cells of a map on the message's row (`user:emoji` -> seq) and pins rows of their own,
 each written alone: their events commute, and no read-modify-write can lose one."""
 
+import asyncio
+from datetime import UTC
 from typing import Any
 
 from cassandra.cluster import Session
@@ -33,6 +36,17 @@ PROJECTION_TABLES = [
         channel_id bigint, message_id bigint, seq bigint, PRIMARY KEY ((channel_id, message_id)))""",
     """CREATE TABLE IF NOT EXISTS pins (
         channel_id bigint, message_id bigint, pin_seq bigint, PRIMARY KEY (channel_id, message_id))""",
+    # A member's read position; written with the message's seq as write timestamp, so the furthest wins.
+    """CREATE TABLE IF NOT EXISTS read_positions (
+        channel_id bigint, user_id bigint, seq bigint, PRIMARY KEY ((channel_id, user_id)))""",
+    # One partition per thread: the replies to one message.
+    """CREATE TABLE IF NOT EXISTS thread_replies (
+        channel_id bigint, parent_id bigint, seq bigint, created_at timestamp,
+        PRIMARY KEY ((channel_id, parent_id), seq))""",
+    # A thread's figures beside its parent's row, bucketed like it (keyed by the parent's seq).
+    """CREATE TABLE IF NOT EXISTS message_threads (
+        channel_id bigint, bucket int, seq bigint, reply_count bigint, last_reply_at timestamp,
+        PRIMARY KEY ((channel_id, bucket), seq))""",
 ]
 """`message_index` finds a message by its id alone (ids are unique across channels); a
 message posted before it existed is found in `message_seqs` when its channel is named."""
@@ -62,9 +76,35 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         self._unpin = prepare("DELETE FROM pins USING TIMESTAMP ? WHERE channel_id = ? AND message_id = ?")
         self._pins_of = prepare("SELECT message_id, pin_seq FROM pins WHERE channel_id = ?")
         self._messages = BucketedRows(session, keyspace, "messages", "channel_id", columns="body, reactions")
+        self._read_position = prepare("SELECT seq FROM read_positions WHERE channel_id = ? AND user_id = ?")
+        self._move_read_position = prepare(
+            "UPDATE read_positions USING TIMESTAMP ? SET seq = ? WHERE channel_id = ? AND user_id = ?"
+        )
+        self._add_reply = prepare(
+            "INSERT INTO thread_replies (channel_id, parent_id, seq, created_at) VALUES (?, ?, ?, ?)"
+        )
+        self._reply_count = prepare("SELECT COUNT(*) AS n FROM thread_replies WHERE channel_id = ? AND parent_id = ?")
+        self._last_reply = prepare(
+            "SELECT seq, created_at FROM thread_replies WHERE channel_id = ? AND parent_id = ?"
+            " ORDER BY seq DESC LIMIT 1"
+        )
+        self._replies = prepare(
+            "SELECT seq FROM thread_replies WHERE channel_id = ? AND parent_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+        )
+        self._write_thread = prepare(
+            "UPDATE message_threads USING TIMESTAMP ? SET reply_count = ?, last_reply_at = ?"
+            " WHERE channel_id = ? AND bucket = ? AND seq = ?"
+        )
+        self._threads = prepare(
+            "SELECT seq, reply_count, last_reply_at FROM message_threads"
+            " WHERE channel_id = ? AND bucket = ? AND seq >= ? AND seq <= ?"
+        )
 
     async def settle(self, event: ChannelEvent) -> None:
         match event:
+            case chat.MessageRead():
+                await self._settle_read(event)
+                return
             case chat.ReactionAdded() | chat.ReactionRemoved():
                 await self._settle_reaction(event)
                 return
@@ -82,6 +122,8 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
             # A new message needs no read: its row's write timestamp (below) keeps a later edit's row.
             index = (self._index_message, (message_id, event.channel_id, event.seq))
             await execute_together(self._session, [index, self._write(event.message, event.seq)])
+            if event.message.reply_to is not None:
+                await self._settle_reply(event.message)
             return
         seq = await self._seq_of(event.channel_id, message_id)
         if seq is None:
@@ -101,6 +143,31 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
             await execute(self._session, self._add_reaction, (event.seq, key, event.seq, *where))
         else:
             await execute(self._session, self._remove_reaction, (key, event.seq, *where))
+
+    async def _settle_read(self, event: chat.MessageRead) -> None:
+        seq = await self._seq_of(event.channel_id, event.message_id)
+        if seq is not None:
+            await execute(self._session, self._move_read_position, (seq, seq, event.channel_id, event.user_id))
+
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        rows = await execute(self._session, self._read_position, (channel_id, user_id))
+        return int(rows[0].seq) if rows else 0
+
+    async def _settle_reply(self, reply: ChannelMessage) -> None:
+        """Counts the thread again after adding the reply, and writes the figures with the
+        newest reply's seq as write timestamp. Whoever adds a thread's newest reply counts
+        after every earlier one is in, so its figures win (Cassandra keeps the larger value
+        on a timestamp tie), however settles of the same thread interleave or repeat."""
+        channel_id, parent_id = reply.channel_id, reply.reply_to
+        assert parent_id is not None  # only replies are settled here
+        parent_seq = await self._seq_of(channel_id, parent_id)
+        if parent_seq is None:
+            return
+        await execute(self._session, self._add_reply, (channel_id, parent_id, reply.seq, reply.created_at))
+        [count] = await execute(self._session, self._reply_count, (channel_id, parent_id))
+        [last] = await execute(self._session, self._last_reply, (channel_id, parent_id))
+        params = (last.seq, count.n, last.created_at, channel_id, bucket_of(parent_seq), parent_seq)
+        await execute(self._session, self._write_thread, params)
 
     def _write(self, message: ChannelMessage, event_seq: int) -> tuple:
         """The message's row, with the event's seq as write timestamp: a late, older event
@@ -136,12 +203,33 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
         rows = await self._messages.page(channel_id, await self.head(channel_id), before_seq, after_seq, limit)
-        return [_shown(row) for row in rows if row.body]
+        return await self._with_threads(channel_id, [_shown(row) for row in rows if row.body])
 
     async def pinned(self, channel_id: int) -> list[ChannelMessage]:
         pins = sorted(await execute(self._session, self._pins_of, (channel_id,)), key=lambda row: row.pin_seq)
         found = [await self.message(channel_id, row.message_id) for row in pins]
         return [message for message in found if message is not None and not message.deleted]
+
+    async def channel_of(self, message_id: int) -> int | None:
+        located = await self._located(message_id)
+        return located[0] if located is not None else None
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        rows = await execute(self._session, self._replies, (channel_id, parent_id, after_seq or 0, limit))
+        found = await asyncio.gather(*(self._message_row(channel_id, row.seq) for row in rows))
+        return await self._with_threads(channel_id, [message for message in found if message is not None])
+
+    async def _with_threads(self, channel_id: int, messages: list[ChannelMessage]) -> list[ChannelMessage]:
+        if not messages:
+            return messages
+        low, high = messages[0].seq, messages[-1].seq
+        by_seq = {message.seq: message.id for message in messages}
+        stats: dict[int, projection.ThreadStats] = {}
+        for bucket in range(bucket_of(low), bucket_of(high) + 1):
+            for row in await execute(self._session, self._threads, (channel_id, bucket, low, high)):
+                if row.seq in by_seq:
+                    stats[by_seq[row.seq]] = (row.reply_count, row.last_reply_at.replace(tzinfo=UTC))
+        return projection.with_threads(messages, stats)
 
 
 def _shown(row: Any) -> ChannelMessage:

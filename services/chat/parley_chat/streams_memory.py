@@ -27,9 +27,18 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
         """(message id, user, emoji) -> the cell."""
         self._pins: dict[tuple[int, int], Cell] = {}
         """(channel, message id) -> the cell; its seq is the pin's place in the list."""
+        self._replies: dict[tuple[int, int], dict[int, ChannelMessage]] = {}
+        """(channel, parent id) -> its replies by seq."""
+        self._read_positions: dict[tuple[int, int], int] = {}
 
     async def settle(self, event: ChannelEvent) -> None:
         match event:
+            case chat.MessageRead():
+                read = self._messages.get((event.channel_id, event.message_id))
+                if read is not None:
+                    key = (event.channel_id, event.user_id)
+                    self._read_positions[key] = max(self._read_positions.get(key, 0), read[0].seq)
+                return
             case chat.ReactionAdded() | chat.ReactionRemoved():
                 added = isinstance(event, chat.ReactionAdded)
                 _set_newer(self._reactions, (event.message_id, event.user_id, event.emoji), (added, event.seq))
@@ -44,6 +53,9 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
         updated = projection.apply_newer(self._messages.get((event.channel_id, message_id)), event)
         if updated is not None:
             self._messages[event.channel_id, message_id] = (updated, event.seq)
+        reply = projection.reply_of(event)
+        if reply is not None and reply.reply_to is not None:
+            self._replies.setdefault((reply.channel_id, reply.reply_to), {})[reply.seq] = reply
 
     def _shown(self, message: ChannelMessage) -> ChannelMessage:
         cells = [
@@ -66,7 +78,8 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
     ) -> list[ChannelMessage]:
         messages = sorted((m for (channel, _), (m, _) in self._messages.items() if channel == channel_id),
                           key=lambda m: m.seq)  # fmt: skip
-        return [self._shown(m) for m in page(messages, lambda m: m.seq, before_seq, after_seq, limit)]
+        shown = [self._shown(m) for m in page(messages, lambda m: m.seq, before_seq, after_seq, limit)]
+        return self._with_threads(channel_id, shown)
 
     async def pinned(self, channel_id: int) -> list[ChannelMessage]:
         pins = sorted(
@@ -74,6 +87,27 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
         )
         found = [await self.message(channel_id, message_id) for _, message_id in pins]
         return [message for message in found if message is not None and not message.deleted]
+
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        return self._read_positions.get((channel_id, user_id), 0)
+
+    async def channel_of(self, message_id: int) -> int | None:
+        return next((channel for channel, id_ in self._messages if id_ == message_id), None)
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        seqs = sorted(self._replies.get((channel_id, parent_id), {}))
+        found = [
+            self._shown(self._messages[channel_id, self._replies[channel_id, parent_id][seq].id][0]) for seq in seqs
+        ]
+        return self._with_threads(channel_id, page(found, lambda m: m.seq, None, after_seq or 0, limit))
+
+    def _with_threads(self, channel_id: int, messages: list[ChannelMessage]) -> list[ChannelMessage]:
+        stats = {}
+        for message in messages:
+            replies = self._replies.get((channel_id, message.id))
+            if replies:
+                stats[message.id] = (len(replies), replies[max(replies)].created_at)
+        return projection.with_threads(messages, stats)
 
     async def ping(self) -> bool:
         return True

@@ -1,8 +1,9 @@
 """SQLite adapter of the stream port: the embedded default. The event log is
 `parley_storage`'s; this adds the message projection in the same file, written in the
-append's own transaction, so `settle` has nothing left to do. Reactions and pins are
-rows of their own, read with the messages they belong to."""
+append's own transaction, so `settle` has nothing left to do. Reactions, pins, thread replies
+and read positions are rows of their own, read with the messages they belong to."""
 
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -33,6 +34,13 @@ CREATE TABLE IF NOT EXISTS reactions (
 CREATE TABLE IF NOT EXISTS pins (
     channel_id INTEGER NOT NULL, message_id INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (channel_id, message_id)
+);
+CREATE TABLE IF NOT EXISTS thread_replies (
+    channel_id INTEGER NOT NULL, parent_id INTEGER NOT NULL, seq INTEGER NOT NULL, created_at TEXT NOT NULL,
+    PRIMARY KEY (channel_id, parent_id, seq)
+);
+CREATE TABLE IF NOT EXISTS read_positions (
+    channel_id INTEGER NOT NULL, user_id INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (channel_id, user_id)
 );
 """
 )
@@ -74,7 +82,7 @@ class SqliteStreams(SqliteEventStore[ChannelEvent]):
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
     ) -> list[ChannelMessage]:
         rows = await sqlite_page(self._db, "messages", "channel_id", channel_id, before_seq, after_seq, limit)
-        return await self._shown([body for (body,) in rows])
+        return await self._with_threads(channel_id, await self._shown([body for (body,) in rows]))
 
     async def pinned(self, channel_id: int) -> list[ChannelMessage]:
         rows = await self._db.all(
@@ -84,10 +92,48 @@ class SqliteStreams(SqliteEventStore[ChannelEvent]):
         )
         return [m for m in await self._shown([body for (body,) in rows]) if not m.deleted]
 
+    async def read_position(self, channel_id: int, user_id: int) -> int:
+        row = await self._db.one(
+            "SELECT seq FROM read_positions WHERE channel_id = ? AND user_id = ?", (channel_id, user_id)
+        )
+        return int(row[0]) if row else 0
+
+    async def channel_of(self, message_id: int) -> int | None:
+        row = await self._db.one("SELECT channel_id FROM messages WHERE id = ?", (message_id,))
+        return int(row[0]) if row else None
+
+    async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
+        rows = await self._db.all(
+            "SELECT m.body FROM thread_replies t JOIN messages m ON m.channel_id = t.channel_id AND m.seq = t.seq"
+            " WHERE t.channel_id = ? AND t.parent_id = ? AND t.seq > ? ORDER BY t.seq LIMIT ?",
+            (channel_id, parent_id, after_seq or 0, limit),
+        )
+        return await self._with_threads(channel_id, await self._shown([body for (body,) in rows]))
+
+    async def _with_threads(self, channel_id: int, messages: list[ChannelMessage]) -> list[ChannelMessage]:
+        if not messages:
+            return messages
+        ids = [message.id for message in messages]
+        # SQLite takes a bare column beside MAX() from the row that has the maximum: the last reply's time.
+        rows = await self._db.all(
+            "SELECT parent_id, COUNT(*), created_at, MAX(seq) FROM thread_replies"
+            f" WHERE channel_id = ? AND parent_id IN ({', '.join('?' * len(ids))}) GROUP BY parent_id",
+            (channel_id, *ids),
+        )
+        stats = {parent: (count, datetime.fromisoformat(at)) for parent, count, at, _ in rows}
+        return projection.with_threads(messages, stats)
+
 
 async def _project(tx: Statements, event: ChannelEvent) -> None:
     """Runs in the append's transaction, so events arrive here in `seq` order."""
     match event:
+        case chat.MessageRead():
+            await tx.execute(
+                "INSERT INTO read_positions (channel_id, user_id, seq)"
+                " SELECT channel_id, ?, seq FROM messages WHERE channel_id = ? AND id = ?"
+                " ON CONFLICT (channel_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                (event.user_id, event.channel_id, event.message_id),
+            )
         case chat.ReactionAdded():
             await tx.execute(
                 "INSERT INTO reactions (message_id, user_id, emoji, seq) VALUES (?, ?, ?, ?)"
@@ -126,4 +172,11 @@ async def _project_body(tx: Statements, event: ChannelEvent) -> None:
             "INSERT INTO messages (channel_id, seq, id, body, last_seq) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (channel_id, seq) DO UPDATE SET body = excluded.body, last_seq = excluded.last_seq",
             (event.channel_id, updated.seq, updated.id, dump_message(updated), event.seq),
+        )
+    reply = projection.reply_of(event)
+    if reply is not None:
+        await tx.execute(
+            "INSERT INTO thread_replies (channel_id, parent_id, seq, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (reply.channel_id, reply.reply_to, reply.seq, reply.created_at.isoformat()),
         )

@@ -7,7 +7,7 @@ service, with a list standing for the bus (`parley_testkit.handlers`)."""
 
 import pytest
 
-from parley_chat import handlers, message_changes
+from parley_chat import handlers, message_changes, unread
 from parley_chat.directory_memory import MemoryDirectory
 from parley_chat.handlers import Ports
 from parley_chat.streams_memory import MemoryStreams
@@ -239,7 +239,7 @@ async def test_the_author_or_a_manager_deletes_and_a_deleted_message_stays_delet
     assert (await service(message_changes.pinned, actor_id=MEMBER, channel_id=general.id)).messages == []
     for handler, fields in ((message_changes.edit_message, {"content": "back"}), (message_changes.delete_message, {}),
                             (message_changes.add_reaction, {"emoji": "👍"}), (message_changes.pin_message, {}),
-                            (handlers.mark_read, {})):  # fmt: skip
+                            (unread.mark_read, {})):  # fmt: skip
         await service.refused(ErrorCode.NOT_FOUND, handler, actor_id=MEMBER, channel_id=general.id,
                               message_id=mine.id, **fields)  # fmt: skip
 
@@ -289,7 +289,7 @@ async def test_a_delivery_receipt_is_one_event_per_member_and_none_for_the_autho
 
 async def test_a_read_receipt_is_an_event_of_the_channel(service, general):
     message = await post(service, general, ADMIN)
-    await service(handlers.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=message.id)
+    await service(unread.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=message.id)
     read = service.published[-1]
     assert isinstance(read, chat.MessageRead) and (read.seq, read.user_id, read.message_id) == (2, MEMBER, message.id)
 
@@ -301,3 +301,70 @@ async def test_events_since_resumes_after_a_seq_for_members_only(service, genera
     assert ([e.seq for e in batch.events], batch.last_seq) == ([4, 5], 5)
     await service.refused(ErrorCode.FORBIDDEN, handlers.events_since, actor_id=STRANGER, channel_id=general.id,
                           after_seq=0)  # fmt: skip
+
+
+# Threads -----------------------------------------------------------------------
+
+
+async def test_replies_form_a_thread_of_their_parent(service, general):
+    from parley_chat import threads
+
+    root = await post(service, general, MEMBER, "question")
+    answers = [await post(service, general, ADMIN, f"answer {i}", reply_to=root.id) for i in range(2)]
+    found = await service(threads.thread, actor_id=OWNER, message_id=root.id)
+    assert [m.id for m in found.replies] == [a.id for a in answers]
+    assert (found.parent.id, found.parent.reply_count, found.parent.last_reply_at) == (
+        root.id, 2, answers[-1].created_at,
+    )  # fmt: skip
+    history = await service(handlers.history, actor_id=MEMBER, channel_id=general.id)
+    assert [m.reply_count for m in history.messages] == [2, 0, 0]
+    await service.refused(ErrorCode.FORBIDDEN, threads.thread, actor_id=STRANGER, message_id=root.id)
+    await service.refused(ErrorCode.NOT_FOUND, threads.thread, actor_id=OWNER, message_id=987654)
+
+
+async def test_a_reply_needs_a_live_parent_in_the_same_channel(service, workspace, general):
+    other = await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="other")
+    elsewhere = await post(service, other, MEMBER, "elsewhere")
+    gone = await post(service, general, MEMBER, "soon gone")
+    await service(handlers.delete_message, actor_id=MEMBER, channel_id=general.id, message_id=gone.id)
+    for parent in (elsewhere.id, gone.id, 987654):
+        refusal = await service.refused(
+            ErrorCode.NOT_FOUND, handlers.post_message, actor_id=MEMBER, channel_id=general.id, content="re",
+            reply_to=parent,
+        )  # fmt: skip
+        assert "replied to" in refusal.message
+
+
+# Unread counts -----------------------------------------------------------------
+
+
+async def test_unread_counts_leave_out_ones_own_and_deleted_messages_and_count_mentions(service, general):
+    mine = await post(service, general, MEMBER, "mine")
+    others = [await post(service, general, ADMIN, text, mentions=ids) for text, ids in (
+        ("hello @max.", []), ("hi @maxine", []), ("by id", [MEMBER]), ("to be deleted @max", []), ("plain", []),
+    )]  # fmt: skip
+    await service(handlers.delete_message, actor_id=ADMIN, channel_id=general.id, message_id=others[3].id)
+    found = await service(unread.channel_unread, actor_id=MEMBER, username="max", channel_id=general.id)
+    assert (found.count, found.mentions, found.last_read_seq) == (4, 2, 0)
+
+    marked = await service(unread.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=others[1].id)
+    assert (marked.last_read_seq, marked.count, marked.delta) == (others[1].seq, 2, -2)
+    # Reading an older message again leaves the position where it was.
+    again = await service(unread.mark_read, actor_id=MEMBER, channel_id=general.id, message_id=mine.id)
+    assert (again.last_read_seq, again.count, again.delta) == (others[1].seq, 2, 0)
+    found = await service(unread.channel_unread, actor_id=MEMBER, username="max", channel_id=general.id)
+    assert (found.count, found.mentions, found.last_read_seq) == (2, 1, others[1].seq)
+    await service.refused(ErrorCode.FORBIDDEN, unread.channel_unread, actor_id=STRANGER, username="eve",
+                          channel_id=general.id)  # fmt: skip
+
+
+async def test_all_unread_lists_every_channel_of_the_user(service, workspace, general):
+    other = await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="other")
+    direct = await service(handlers.open_dm, actor_id=OWNER, other_user_id=MEMBER)
+    for channel in (general, other, other, direct):
+        await post(service, channel, OWNER)
+    listed = (await service(unread.all_unread, actor_id=MEMBER, username="max")).channels
+    assert {(c.channel_id, c.workspace_id, c.count) for c in listed} == {
+        (general.id, workspace.id, 1), (other.id, workspace.id, 2), (direct.id, None, 1),
+    }  # fmt: skip
+    assert (await service(unread.all_unread, actor_id=STRANGER, username="eve")).channels == []

@@ -150,3 +150,49 @@ async def test_pins_list_in_pin_order_and_leave_with_their_message(streams):
     assert [m.id for m in await streams.pinned(90)] == [901, 903]
     assert (await streams.message(90, 902)).reactions is None  # a tombstone shows no reactions
     assert await streams.pinned(91) == []
+
+
+def replied(channel_id: int, message_id: int, parent_id: int, at: datetime):
+    def build(seq: int) -> chat.MessagePosted:
+        message = chat.ChannelMessage(id=message_id, channel_id=channel_id, author_id=2, content=f"re {message_id}",
+                                      seq=seq, created_at=at, reply_to=parent_id)  # fmt: skip
+        return chat.MessagePosted(channel_id=channel_id, seq=seq, occurred_at=at, message=message)
+
+    return build
+
+
+async def test_threads_count_their_replies_and_list_them_in_order(streams):
+    for build in (posted(70, 1, "root"), posted(70, 2, "other")):
+        await streams.settle((await streams.append(70, build)).event)
+    first, last = now() - timedelta(seconds=5), now()
+    replies = []
+    for message_id, at in ((3, first), (4, first), (5, last)):
+        replies.append((await streams.append(70, replied(70, message_id, 1, at))).event)
+    for event in [replies[2], replies[0], replies[1], replies[2]]:  # out of order, and once again
+        await streams.settle(event)
+    root, other, *_ = await streams.history(70, None, None, 10)
+    assert (root.reply_count, root.last_reply_at) == (3, last)
+    assert (other.reply_count, other.last_reply_at) == (0, None)
+    assert [m.id for m in await streams.thread(70, 1, None, 10)] == [3, 4, 5]
+    assert [m.id for m in await streams.thread(70, 1, replies[0].seq, 1)] == [4]
+    assert await streams.thread(70, 2, None, 10) == []
+    assert await streams.channel_of(4) == 70 and await streams.channel_of(999) is None
+
+
+def read_by(channel_id: int, message_id: int, user_id: int):
+    return lambda seq: chat.MessageRead(
+        channel_id=channel_id, seq=seq, occurred_at=now(), message_id=message_id, user_id=user_id
+    )
+
+
+async def test_a_read_position_only_moves_forward(streams):
+    for message_id in (1, 2, 3):
+        await streams.settle((await streams.append(80, posted(80, message_id))).event)
+    assert await streams.read_position(80, 7) == 0
+    furthest = (await streams.append(80, read_by(80, 3, 7))).event
+    older = (await streams.append(80, read_by(80, 1, 7))).event
+    for event in (furthest, older, furthest):
+        await streams.settle(event)
+    assert await streams.read_position(80, 7) == 3
+    await streams.settle((await streams.append(80, read_by(80, 999, 8))).event)  # an unknown message moves nothing
+    assert (await streams.read_position(80, 8), await streams.read_position(81, 7)) == (0, 0)

@@ -21,6 +21,8 @@ from .store_sqlite import SqliteDmStore
 ROUTES: Routes = [
     (subjects.DM_SEND, handlers.send),
     (subjects.DM_MARK_READ, handlers.mark_read),
+    (subjects.DM_EDIT_MESSAGE, handlers.edit_message),
+    (subjects.DM_DELETE_MESSAGE, handlers.delete_message),
     (subjects.DM_HISTORY, handlers.history),
     (subjects.DM_AUTHORIZE, handlers.authorize),
     (subjects.DM_EVENTS_SINCE, handlers.events_since),
@@ -32,6 +34,8 @@ ROUTES: Routes = [
 TOPICS: dict[str, subjects.Topic[Any]] = {
     "direct_message_sent": subjects.DM_MESSAGE_SENT,
     "direct_message_read": subjects.DM_MESSAGE_READ,
+    "direct_message_edited": subjects.DM_MESSAGE_EDITED,
+    "direct_message_deleted": subjects.DM_MESSAGE_DELETED,
 }
 
 

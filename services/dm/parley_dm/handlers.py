@@ -81,6 +81,45 @@ async def mark_read(command: dm.MarkDirectRead, ports: Ports) -> Outcome:
     return Empty(), [appended.event]
 
 
+async def _own_message(ports: Ports, message_id: int, actor_id: int, verb: str) -> dm.DirectMessage:
+    """The actor's own message, not deleted; the refusal says why not."""
+    message = await ports.store.message(message_id)
+    if message is None or message.deleted:
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such message")
+    require_participant(message.conversation_id, actor_id)
+    if message.sender_id != actor_id:
+        raise ParleyError(ErrorCode.FORBIDDEN, f"only the sender {verb} a message")
+    return message
+
+
+async def edit_message(command: dm.EditDirectMessage, ports: Ports) -> Outcome:
+    message = await _own_message(ports, command.message_id, command.actor_id, "edits")
+    edited_at = now()
+    appended = await ports.store.append(
+        message.conversation_id,
+        lambda seq: dm.DirectMessageEdited(
+            conversation_id=message.conversation_id,
+            seq=seq,
+            occurred_at=edited_at,
+            message_id=message.id,
+            content=command.content,
+            edited_at=edited_at,
+        ),
+    )
+    return message.model_copy(update={"content": command.content, "edited_at": edited_at}), [appended.event]
+
+
+async def delete_message(command: dm.DeleteDirectMessage, ports: Ports) -> Outcome:
+    message = await _own_message(ports, command.message_id, command.actor_id, "deletes")
+    appended = await ports.store.append(
+        message.conversation_id,
+        lambda seq: dm.DirectMessageDeleted(
+            conversation_id=message.conversation_id, seq=seq, occurred_at=now(), message_id=message.id
+        ),
+    )
+    return Empty(), [appended.event]
+
+
 async def history(command: dm.GetDirectHistory, ports: Ports) -> Outcome:
     require_participant(command.conversation_id, command.actor_id)
     messages = await ports.store.history(command.conversation_id, command.before, command.after, command.limit)

@@ -10,16 +10,37 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
-from parley_contracts.dm import ConversationEvent, DirectMessage, InboxEntry
+from parley_contracts.dm import (
+    ConversationEvent,
+    DirectMessage,
+    DirectMessageDeleted,
+    DirectMessageEdited,
+    DirectMessageRead,
+    InboxEntry,
+)
+from parley_contracts.unread import UNREAD_CAP
 from parley_storage.event_log import EventStore
 
-UNREAD_CAP = 1000
-"""Unread counts stop here: a client shows "999+" long before."""
+
+def unread(messages: Iterable[DirectMessage], user_id: int) -> int:
+    """How many of the messages after a user's read position were sent to them and are
+    not deleted, capped."""
+    return min(UNREAD_CAP, sum(1 for m in messages if m.recipient_id == user_id and not m.deleted))
 
 
-def unread(recipients: Iterable[int], user_id: int) -> int:
-    """How many of the messages after a user's read position (their recipients) are theirs, capped."""
-    return min(UNREAD_CAP, sum(1 for recipient in recipients if recipient == user_id))
+Change = DirectMessageRead | DirectMessageEdited | DirectMessageDeleted
+"""An event that changes a message already sent."""
+
+
+def changed(message: DirectMessage, event: Change) -> DirectMessage | None:
+    """The message after `event`; None when it changes nothing (a deleted message stays so)."""
+    if message.deleted:
+        return None
+    if isinstance(event, DirectMessageRead):
+        return message.model_copy(update={"read_at": event.read_at})
+    if isinstance(event, DirectMessageEdited):
+        return message.model_copy(update={"content": event.content, "edited_at": event.edited_at})
+    return message.model_copy(update={"content": "", "deleted": True})
 
 
 def newest_first(entries: list[InboxEntry]) -> list[InboxEntry]:

@@ -17,12 +17,13 @@ from parley_contracts.dm import (
     DirectMessageRead,
     DirectMessageSent,
     InboxEntry,
+    participants,
 )
 from parley_storage.buckets import BucketedRows, bucket_of
 from parley_storage.cassandra import create_tables, execute, execute_together
 from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 
-from .store import UNREAD_CAP, newest_first, unread
+from .store import UNREAD_CAP, Change, changed, newest_first, unread
 
 PROJECTION_TABLES = [
     """CREATE TABLE IF NOT EXISTS dm_messages (
@@ -58,6 +59,10 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
             "UPDATE dm_inbox USING TIMESTAMP ? SET other_user_id = ?, last_at = ?, last_body = ?"
             " WHERE user_id = ? AND conversation_id = ?"
         )
+        self._inbox_last_body = prepare(
+            "UPDATE dm_inbox USING TIMESTAMP ? SET last_body = ? WHERE user_id = ? AND conversation_id = ?"
+        )
+        self._inbox_entry = prepare("SELECT last_body FROM dm_inbox WHERE user_id = ? AND conversation_id = ?")
         self._inbox_read = prepare(
             "UPDATE dm_inbox USING TIMESTAMP ? SET read_upto = ? WHERE user_id = ? AND conversation_id = ?"
         )
@@ -74,8 +79,8 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
     async def settle(self, event: ConversationEvent) -> None:
         if isinstance(event, DirectMessageSent):
             await self._settle_sent(event)
-        elif isinstance(event, DirectMessageRead):
-            await self._settle_read(event)
+        else:
+            await self._settle_change(event)
 
     async def _settle_sent(self, event: DirectMessageSent) -> None:
         message = event.message
@@ -89,15 +94,27 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
             writes.append((self._inbox_last, (event.seq, other_id, message.created_at, body, user_id, conv)))
         await execute_together(self._session, writes)
 
-    async def _settle_read(self, event: DirectMessageRead) -> None:
+    async def _settle_change(self, event: Change) -> None:
         message = await self.message(event.message_id)
         if message is None:
             return
-        read = message.model_copy(update={"read_at": event.read_at})
-        params = (read.conversation_id, bucket_of(read.seq), read.seq, read.recipient_id, read.model_dump_json())
-        await execute(self._session, self._write_message, (*params, event.seq))
-        # The timestamp is the message's seq: the furthest message read wins.
-        await execute(self._session, self._inbox_read, (read.seq, read.seq, event.read_by, read.conversation_id))
+        updated = changed(message, event)
+        if updated is not None:
+            body = updated.model_dump_json()
+            conv = updated.conversation_id
+            row = (conv, bucket_of(updated.seq), updated.seq, updated.recipient_id, body, event.seq)
+            await execute(self._session, self._write_message, row)
+            # Inboxes whose last message it is show it as it is now. (Should a newer message
+            # settle only after this, late, its older write timestamp loses: the inbox keeps
+            # this message until the next one. Only a republished event can come that late.)
+            for user_id in participants(conv):
+                rows = await execute(self._session, self._inbox_entry, (user_id, conv))
+                if rows and rows[0].last_body and DirectMessage.model_validate_json(rows[0].last_body).id == updated.id:
+                    await execute(self._session, self._inbox_last_body, (event.seq, body, user_id, conv))
+        if isinstance(event, DirectMessageRead):
+            # The timestamp is the message's seq: the furthest message read wins.
+            position = (message.seq, message.seq, event.read_by, message.conversation_id)
+            await execute(self._session, self._inbox_read, position)
 
     async def message(self, message_id: int) -> DirectMessage | None:
         found = await execute(self._session, self._find, (message_id,))
@@ -124,7 +141,8 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
             entries.append(
                 InboxEntry(conversation_id=row.conversation_id, other_user_id=row.other_user_id,
                            last_message=DirectMessage.model_validate_json(row.last_body),
-                           unread=unread((message.recipient_id for message in later), user_id))
+                           unread=unread((DirectMessage.model_validate_json(m.body) for m in later), user_id),
+                           last_read_seq=row.read_upto or 0)
             )  # fmt: skip
         return newest_first(entries)
 

@@ -9,7 +9,7 @@ from parley_storage.event_log import LoggedStore
 from parley_storage.event_log_memory import MemoryEventLog
 from parley_storage.paging import page
 
-from .store import newest_first, unread
+from .store import changed, newest_first, unread
 
 
 @dataclass
@@ -37,11 +37,19 @@ class MemoryDmStore(LoggedStore[ConversationEvent]):
                 entry = self._inboxes.setdefault((user_id, message.conversation_id), _Inbox(other_id, message))
                 if message.seq > entry.last.seq:
                     entry.last = message
-        elif isinstance(event, DirectMessageRead) and event.message_id in self._messages:
+        elif event.message_id in self._messages:
             message, last_seq = self._messages[event.message_id]
-            if last_seq < event.seq:
-                self._messages[message.id] = (message.model_copy(update={"read_at": event.read_at}), event.seq)
-            reader = self._inboxes.get((event.read_by, event.conversation_id))
+            updated = changed(message, event) if last_seq < event.seq else None
+            if updated is not None:
+                self._messages[message.id] = (updated, event.seq)
+                for (_, conversation_id), entry in self._inboxes.items():
+                    if conversation_id == message.conversation_id and entry.last.id == message.id:
+                        entry.last = updated
+            reader = (
+                self._inboxes.get((event.read_by, event.conversation_id))
+                if isinstance(event, DirectMessageRead)
+                else None
+            )
             if reader is not None:
                 reader.read_upto = max(reader.read_upto, message.seq)
 
@@ -66,7 +74,8 @@ class MemoryDmStore(LoggedStore[ConversationEvent]):
             later = page(self._conversation(conversation_id), lambda m: m.seq, None, entry.read_upto, 2**62)
             entries.append(
                 InboxEntry(conversation_id=conversation_id, other_user_id=entry.other_user_id,
-                           last_message=entry.last, unread=unread((m.recipient_id for m in later), user_id))
+                           last_message=entry.last, unread=unread(later, user_id),
+                           last_read_seq=entry.read_upto)
             )  # fmt: skip
         return newest_first(entries)
 

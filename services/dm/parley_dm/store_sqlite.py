@@ -5,18 +5,12 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
-from parley_contracts.dm import (
-    ConversationEvent,
-    DirectMessage,
-    DirectMessageRead,
-    DirectMessageSent,
-    InboxEntry,
-)
+from parley_contracts.dm import ConversationEvent, DirectMessage, DirectMessageRead, DirectMessageSent, InboxEntry
 from parley_storage.event_log_sqlite import SqliteEventStore, event_log_schema
 from parley_storage.paging import sqlite_page
 from parley_storage.sqlite import Database, Statements, advance_counter
 
-from .store import UNREAD_CAP
+from .store import UNREAD_CAP, Change, changed
 
 SCHEMA = (
     event_log_schema("conversation")
@@ -73,12 +67,13 @@ class SqliteDmStore(SqliteEventStore[ConversationEvent]):
         for conversation_id, other_id, last_body, read_upto in rows:
             (unread,) = await self._db.first(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM dm_messages WHERE conversation_id = ? AND recipient_id = ?"
-                " AND seq > ? LIMIT ?)",
+                " AND seq > ? AND NOT IFNULL(json_extract(body, '$.deleted'), 0) LIMIT ?)",
                 (conversation_id, user_id, read_upto, UNREAD_CAP),
             )
             entries.append(
                 InboxEntry(conversation_id=conversation_id, other_user_id=other_id,
-                           last_message=_load(last_body) if last_body else None, unread=unread)
+                           last_message=_load(last_body) if last_body else None, unread=unread,
+                           last_read_seq=read_upto)
             )  # fmt: skip
         return entries
 
@@ -106,8 +101,8 @@ class SqliteDmStore(SqliteEventStore[ConversationEvent]):
 async def _project(tx: Statements, event: ConversationEvent) -> None:
     if isinstance(event, DirectMessageSent):
         await _project_sent(tx, event)
-    elif isinstance(event, DirectMessageRead):
-        await _project_read(tx, event)
+    else:
+        await _project_change(tx, event)
 
 
 async def _project_sent(tx: Statements, event: DirectMessageSent) -> None:
@@ -129,18 +124,22 @@ async def _project_sent(tx: Statements, event: DirectMessageSent) -> None:
         )  # fmt: skip
 
 
-async def _project_read(tx: Statements, event: DirectMessageRead) -> None:
+async def _project_change(tx: Statements, event: Change) -> None:
     row = await tx.one("SELECT body, last_seq FROM dm_messages WHERE id = ?", (event.message_id,))
     if row is None:
         return
     message = _load(row[0])
-    if row[1] < event.seq:
-        read = message.model_copy(update={"read_at": event.read_at})
+    updated = changed(message, event) if row[1] < event.seq else None
+    if updated is not None:
+        body = updated.model_dump_json()
+        await tx.execute("UPDATE dm_messages SET body = ?, last_seq = ? WHERE id = ?", (body, event.seq, updated.id))
+        # Inboxes whose last message it is show it as it is now.
         await tx.execute(
-            "UPDATE dm_messages SET body = ?, last_seq = ? WHERE id = ?",
-            (read.model_dump_json(), event.seq, read.id),
+            "UPDATE dm_inbox SET last_body = ? WHERE conversation_id = ? AND last_seq = ?",
+            (body, event.conversation_id, message.seq),
         )
-    await tx.execute(
-        "UPDATE dm_inbox SET read_upto = MAX(read_upto, ?) WHERE user_id = ? AND conversation_id = ?",
-        (message.seq, event.read_by, event.conversation_id),
-    )
+    if isinstance(event, DirectMessageRead):
+        await tx.execute(
+            "UPDATE dm_inbox SET read_upto = MAX(read_upto, ?) WHERE user_id = ? AND conversation_id = ?",
+            (message.seq, event.read_by, event.conversation_id),
+        )

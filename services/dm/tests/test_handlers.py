@@ -109,3 +109,24 @@ async def test_events_since_resumes_after_a_seq(service):
         await send(service, ADA, BOB, f"m{n}")
     batch = await service(handlers.events_since, actor_id=BOB, conversation_id=ADA_BOB, after_seq=2)
     assert ([e.seq for e in batch.events], batch.last_seq) == ([3, 4], 4)
+
+
+async def test_the_sender_edits_and_deletes_their_own_messages(service):
+    message = await send(service, ADA, BOB, "helo")
+    edited = await service(handlers.edit_message, actor_id=ADA, message_id=message.id, content="hello")
+    assert (edited.content, edited.edited_at is not None) == ("hello", True)
+    await service(handlers.delete_message, actor_id=ADA, message_id=message.id)
+    assert [type(e) for e in service.published[-2:]] == [dm.DirectMessageEdited, dm.DirectMessageDeleted]
+    [tombstone] = (await service(handlers.history, actor_id=BOB, conversation_id=ADA_BOB)).messages
+    assert (tombstone.deleted, tombstone.content) == (True, "")
+
+
+async def test_only_the_sender_edits_or_deletes_and_only_what_is_there(service):
+    message = await send(service, ADA, BOB, "mine")
+    await service.refused(ErrorCode.FORBIDDEN, handlers.edit_message, actor_id=BOB, message_id=message.id, content="x")
+    await service.refused(ErrorCode.FORBIDDEN, handlers.delete_message, actor_id=BOB, message_id=message.id)
+    await service.refused(ErrorCode.FORBIDDEN, handlers.delete_message, actor_id=CAROL, message_id=message.id)
+    await service.refused(ErrorCode.NOT_FOUND, handlers.edit_message, actor_id=ADA, message_id=999, content="x")
+    await service(handlers.delete_message, actor_id=ADA, message_id=message.id)
+    await service.refused(ErrorCode.NOT_FOUND, handlers.delete_message, actor_id=ADA, message_id=message.id)
+    await service.refused(ErrorCode.NOT_FOUND, handlers.edit_message, actor_id=ADA, message_id=message.id, content="y")

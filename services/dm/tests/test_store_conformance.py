@@ -97,3 +97,37 @@ async def test_outbox_and_ids(store):
     lasts = await asyncio.gather(*(store.reserve_ids(10) for _ in range(8)))
     assert len({n for last in lasts for n in range(last - 9, last + 1)}) == 80
     assert await store.ping()
+
+
+async def test_edits_and_deletes_shape_history_inboxes_and_unread(store):
+    first, *_ = [await send(store, ADA, BOB, 300 + i, f"m{i}") for i in range(3)]
+    conv = first.conversation_id
+
+    def edited(message_id: int, content: str):
+        return lambda seq: dm.DirectMessageEdited(
+            conversation_id=conv, seq=seq, occurred_at=now(), message_id=message_id, content=content, edited_at=now()
+        )
+
+    def deleted(message_id: int):
+        return lambda seq: dm.DirectMessageDeleted(
+            conversation_id=conv, seq=seq, occurred_at=now(), message_id=message_id
+        )
+
+    edit_early = (await store.append(conv, edited(300, "first edit"))).event
+    edit_late = (await store.append(conv, edited(300, "second edit"))).event
+    gone = (await store.append(conv, deleted(302))).event
+    for event in (edit_late, edit_early, gone, edit_late, gone):  # late, older, and again: the newest stays
+        await store.settle(event)
+    history = await store.history(conv, None, None, 10)
+    assert [(m.content, m.edited_at is not None, m.deleted) for m in history] == [
+        ("second edit", True, False), ("m1", False, False), ("", False, True),
+    ]  # fmt: skip
+    assert (await store.message(302)).deleted
+    late_edit_of_deleted = (await store.append(conv, edited(302, "back?"))).event
+    await store.settle(late_edit_of_deleted)
+    assert (await store.message(302)).content == ""
+    [bob] = await store.inbox(BOB)
+    assert bob.unread == 2  # the deleted message is not counted
+    assert bob.last_message.id == 302 and bob.last_message.deleted and bob.last_message.content == ""
+    [ada] = await store.inbox(ADA)
+    assert ada.last_message.deleted

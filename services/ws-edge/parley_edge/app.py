@@ -15,7 +15,7 @@ from parley_runtime.errors import ParleyError
 from parley_runtime.health import HealthServer, ReadinessCheck, run_checks
 
 from .http import errors as http_errors
-from .http import routes_auth, routes_chat, routes_message_changes, routes_messagepal
+from .http import routes_auth, routes_chat, routes_message_changes, routes_messagepal, routes_threads, routes_unread
 from .http.origins import CrossSiteGuard
 from .http.request_limits import RequestLimits
 from .http.web_app import WebApp
@@ -51,6 +51,8 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     app.include_router(routes_chat.router)
     app.include_router(routes_messagepal.router)
     app.include_router(routes_message_changes.router)
+    app.include_router(routes_threads.router)
+    app.include_router(routes_unread.router)
 
     @app.websocket("/ws/chat")
     async def chat_socket(websocket: WebSocket) -> None:

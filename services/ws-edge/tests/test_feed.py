@@ -12,6 +12,7 @@ class Ev:
     stream: str
     seq: int
     leaving: int | None = None
+    author: int | None = None
     type: str = "test_event"
     occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -44,6 +45,9 @@ class FakeKind:
 
     def departure(self, event: Ev) -> tuple[int, bytes] | None:
         return (event.leaving, b"left") if event.leaving is not None else None
+
+    def others_frame(self, event: Ev) -> tuple[bytes, int] | None:
+        return (b"others", event.author) if event.author is not None else None
 
 
 class FakeSocket:
@@ -216,3 +220,15 @@ def test_a_position_from_another_epoch_or_past_the_head_is_outdated():
     assert not outdated("aa", None, "aa", 10)
     assert not outdated(None, 12, "aa", 10)  # no epoch given (the seed's clients): as before
     assert not outdated("", 3, "aa", 10)  # joined while the stream was empty: none known
+
+
+async def test_a_frame_for_others_reaches_every_socket_but_the_authors_live_only():
+    kind = FakeKind()
+    author, reader = FakeSocket(user_id=1), FakeSocket(user_id=2)
+    feed = feed_with(kind, author, reader)
+    await feed.receive(Ev("c", 1, author=1))
+    assert (author.frames, reader.frames) == ([b"c:1"], [b"c:1others"])  # one write each
+    kind.stored["c"] = [Ev("c", 1, author=1), Ev("c", 2, author=1)]
+    late = FakeSocket(user_id=3)
+    await feed.replay(late, "c", 0, 2)
+    assert late.frames == [b"c:1", b"c:2"]  # a replay carries the stream's events only

@@ -1,7 +1,7 @@
 """Channel feeds, keyed by channel id: a channel's events, typing and presence for the
 `/ws/chat` sockets that joined it; chat answers the edge's own reads."""
 
-from parley_contracts import chat, chat_frames, signals, subjects
+from parley_contracts import chat, chat_frames, signals, subjects, unread
 
 from ..sockets import frames
 from .feeds import FeedSpec
@@ -10,6 +10,14 @@ from .feeds import FeedSpec
 def departure(event: chat.ChannelEvent) -> tuple[int, bytes] | None:
     if isinstance(event, chat.MemberRemoved):
         return event.user_id, frames.encode(chat_frames.LeftChannel(channel_id=event.channel_id))
+    return None
+
+
+def unread_frame(event: chat.ChannelEvent) -> tuple[bytes, int] | None:
+    """A new message is one more unread for everyone in the channel but its author."""
+    if isinstance(event, chat.MessagePosted):
+        updated = unread.UnreadUpdated(channel_id=event.channel_id, delta=1)
+        return frames.encode(updated), event.message.author_id
     return None
 
 
@@ -35,4 +43,5 @@ CHANNELS = FeedSpec[chat.ChannelEvent](
     stream_of=lambda event: event.channel_id,
     frame_of=frames.event_frame,
     departure=departure,
+    others_frame=unread_frame,
 )

@@ -26,4 +26,5 @@ CONVERSATIONS = FeedSpec[dm.ConversationEvent](
     stream_of=lambda event: event.conversation_id,
     frame_of=frames.conversation_event_frame,
     departure=lambda _event: None,  # nobody leaves a conversation
+    others_frame=lambda _event: None,
 )

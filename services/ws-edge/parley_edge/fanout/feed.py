@@ -58,6 +58,10 @@ class FeedKind(Protocol[E]):
         """The user this event takes out of the stream, whose sockets then leave the feed,
         and the frame they are told so with."""
 
+    def others_frame(self, event: E) -> tuple[bytes, int] | None:
+        """A frame for every socket but one user's, live only (a channel's `unread_updated`
+        for everyone but a message's author), and that user."""
+
 
 def outdated(epoch: str | None, last_seq: int | None, stream_epoch: str, head: int) -> bool:
     """Is a client's resume position from another life of the stream than the present one
@@ -154,8 +158,15 @@ class Feed(Generic[E]):
         frame = self.kind.frame_of(event)
         if frame is None:
             return
-        for connection in self.members:
-            connection.push(frame)
+        others = self.kind.others_frame(event)
+        if others is None:
+            for connection in self.members:
+                connection.push(frame)
+        else:
+            # One write per socket still: the two frames go out together to all but that user.
+            both, user_id = frame + others[0], others[1]
+            for connection in self.members:
+                connection.push(frame if connection.user_id == user_id else both)
         metrics.FRAMES_OUT.labels(event.type).inc(len(self.members))
         metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - event.occurred_at.timestamp()))
 

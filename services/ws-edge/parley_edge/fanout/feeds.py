@@ -36,6 +36,8 @@ class FeedSpec(Generic[E]):
     """The event as a frame of the feed's socket dialect; None for events clients do not see."""
     departure: Callable[[E], tuple[int, bytes] | None]
     """The user an event takes out of the stream, and the frame their sockets are told so with."""
+    others_frame: Callable[[E], tuple[bytes, int] | None]
+    """A live frame for every socket but one user's, and that user (`FeedKind.others_frame`)."""
 
 
 class BusKind(Generic[E]):
@@ -47,6 +49,7 @@ class BusKind(Generic[E]):
         self.stream_of = spec.stream_of
         self.frame_of = spec.frame_of
         self.departure = spec.departure
+        self.others_frame = spec.others_frame
 
     async def read(self, stream: Hashable, after_seq: int, limit: int) -> list[E]:
         return (await self._bus.request(self._spec.read, self._spec.read_request(stream, after_seq, limit))).events

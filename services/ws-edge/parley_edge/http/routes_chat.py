@@ -13,11 +13,13 @@ from parley_contracts.http import (
     CreateChannelBody,
     CreateWorkspaceBody,
     MarkReadBody,
+    NewChannelBody,
     Ok,
     OpenDirectBody,
     PostMessageBody,
 )
 
+from ..fanout.unread import tell_reader
 from .sessions import current_session
 
 router = APIRouter()
@@ -68,6 +70,12 @@ async def create_channel(
     return await ask(request, subjects.CHAT_CREATE_CHANNEL, command)
 
 
+@router.post("/api/channels", status_code=201, response_model_exclude_none=True)
+async def create_channel_in(body: NewChannelBody, session: Session, request: Request) -> chat.Channel:
+    """The seed's form: the workspace in the body."""
+    return await create_channel(body.workspace_id, body, session, request)
+
+
 @router.get("/api/workspaces/{workspace_id}/channels", response_model_exclude_none=True)
 async def list_channels(workspace_id: IdPath, session: Session, request: Request) -> list[chat.Channel]:
     command = chat.ListChannels(actor_id=session.user.id, workspace_id=workspace_id)
@@ -75,6 +83,7 @@ async def list_channels(workspace_id: IdPath, session: Session, request: Request
 
 
 @router.get("/api/channels/{channel_id}/messages", response_model_exclude_none=True)
+@router.get("/api/messages/{channel_id}", response_model_exclude_none=True)  # the seed's path of it
 async def history(
     channel_id: IdPath,
     session: Session,
@@ -96,7 +105,8 @@ async def post_message(body: PostMessageBody, session: Session, request: Request
 @router.post("/api/messages/{message_id}/read")
 async def mark_read(message_id: IdPath, body: MarkReadBody, session: Session, request: Request) -> Ok:
     command = chat.MarkRead(actor_id=session.user.id, channel_id=body.channel_id, message_id=message_id)
-    await ask(request, subjects.CHAT_MARK_READ, command)
+    marked = await ask(request, subjects.CHAT_MARK_READ, command)
+    tell_reader(request.app.state.edge.channels, session.user.id, body.channel_id, marked)
     return Ok()
 
 

@@ -9,6 +9,7 @@ from parley_runtime.errors import ParleyError
 from parley_runtime.users import ids_by_username
 
 from ..fanout.feed import outdated
+from ..fanout.unread import tell_reader
 from . import frames
 from .dialect import SocketDialect, log
 from .message_changes import COMMANDS as CHANGE_COMMANDS
@@ -131,7 +132,8 @@ class ChatDialect(SocketDialect):
         command = chat.MarkRead(
             actor_id=self.connection.user_id, channel_id=frame.channel_id, message_id=frame.message_id
         )
-        await self.state.bus.request(subjects.CHAT_MARK_READ, command)
+        marked = await self.state.bus.request(subjects.CHAT_MARK_READ, command)
+        tell_reader(self.state.channels, self.connection.user_id, frame.channel_id, marked)
 
     async def closed(self) -> None:
         for channel_id in self.state.channels.keys_of(self.connection):

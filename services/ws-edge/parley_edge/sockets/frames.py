@@ -99,6 +99,17 @@ def conversation_event_frame(event: dm.ConversationEvent) -> bytes:
                 read_at=event.read_at, seq=event.seq,
             )  # fmt: skip
             frame = messagepal_frames.MessageRead(payload=payload, timestamp=now_ms())
+        case dm.DirectMessageEdited():
+            edited = messagepal_frames.MessageEditedPayload(
+                message_id=event.message_id, conversation_id=event.conversation_id, content=event.content,
+                edited_at=event.edited_at, seq=event.seq,
+            )  # fmt: skip
+            frame = messagepal_frames.MessageEdited(payload=edited, timestamp=now_ms())
+        case dm.DirectMessageDeleted():
+            deleted = messagepal_frames.MessageDeletedPayload(
+                message_id=event.message_id, conversation_id=event.conversation_id, seq=event.seq
+            )
+            frame = messagepal_frames.MessageDeleted(payload=deleted, timestamp=now_ms())
     return encode(frame)
 
 

@@ -66,6 +66,17 @@ class MessagePalDialect(SocketDialect):
         command = dm.MarkDirectRead(actor_id=self.connection.user_id, message_id=payload.message_id)
         await self.state.bus.request(subjects.DM_MARK_READ, command)
 
+    async def _on_edit_message(self, frame: messagepal_frames.EditMessage) -> None:
+        payload = frame.payload
+        command = dm.EditDirectMessage(
+            actor_id=self.connection.user_id, message_id=payload.message_id, content=payload.content
+        )
+        await self.state.bus.request(subjects.DM_EDIT_MESSAGE, command)
+
+    async def _on_delete_message(self, frame: messagepal_frames.DeleteMessage) -> None:
+        command = dm.DeleteDirectMessage(actor_id=self.connection.user_id, message_id=frame.payload.message_id)
+        await self.state.bus.request(subjects.DM_DELETE_MESSAGE, command)
+
     async def _on_fetch_history(self, frame: messagepal_frames.FetchHistory) -> None:
         payload = frame.payload
         command = dm.GetDirectHistory(
@@ -115,4 +126,6 @@ MessagePalDialect.handlers = {
     messagepal_frames.FetchHistory: MessagePalDialect._on_fetch_history,
     messagepal_frames.Subscribe: MessagePalDialect._on_subscribe,
     messagepal_frames.Unsubscribe: MessagePalDialect._on_unsubscribe,
+    messagepal_frames.EditMessage: MessagePalDialect._on_edit_message,
+    messagepal_frames.DeleteMessage: MessagePalDialect._on_delete_message,
 }

@@ -129,6 +129,19 @@ export class MessagePalStore extends SnapshotStore<MessagePalSnapshot> {
         }
         break;
       }
+      case 'message_edited':
+      case 'message_deleted': {
+        const held = this.messagesOf(frame.payload.conversationId);
+        const message = held.get(frame.payload.messageId);
+        if (!message) break;
+        const changed =
+          frame.type === 'message_edited'
+            ? { ...message, content: frame.payload.content, editedAt: frame.payload.editedAt }
+            : { ...message, content: '', deleted: true };
+        held.set(message.id, changed);
+        this.inbox = this.inbox.map((e) => (e.lastMessage?.id === message.id ? { ...e, lastMessage: changed } : e));
+        break;
+      }
       case 'history_response': {
         const held = this.messagesOf(frame.payload.conversationId);
         for (const message of frame.payload.messages) held.set(message.id, message);

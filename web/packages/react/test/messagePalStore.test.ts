@@ -64,3 +64,23 @@ test('opening a conversation loads it, subscribes from its last seq, and reads i
   t.last().receive({ type: 'message_received', payload: dm(5) });
   assert.equal(t.store.getSnapshot().conversations.find((e) => e.conversationId === 'conv_1_2')?.unread, 0, 'the open one is read');
 });
+
+test('edits and deletes change the held message and the inbox line', async () => {
+  const t = setUp({
+    '/api/messagepal/conversations': [{ conversationId: 'conv_1_2', otherUserId: 2, unread: 0 }],
+    '/api/messagepal/conversations/conv_1_2/messages?limit=50': [dm(1), dm(2)],
+  });
+  t.last().open(HELLO);
+  await t.store.open('conv_1_2');
+  await settled(() => t.store.getSnapshot().conversations.length === 1);
+  t.last().receive({ type: 'message_received', payload: dm(3) });
+  t.last().receive({ type: 'message_edited', payload: { messageId: 51, conversationId: 'conv_1_2', content: 'd1!', editedAt: '2026-01-01T00:00:06Z', seq: 4 } });
+  t.last().receive({ type: 'message_deleted', payload: { messageId: 53, conversationId: 'conv_1_2', seq: 5 } });
+  const shown = t.store.getSnapshot().messages.get('conv_1_2') ?? [];
+  assert.deepEqual(shown.map((m) => [m.content, m.editedAt ?? null, m.deleted ?? false]), [
+    ['d1!', '2026-01-01T00:00:06Z', false],
+    ['d2', null, false],
+    ['', null, true],
+  ]);
+  assert.equal(t.store.getSnapshot().conversations[0]?.lastMessage?.deleted, true);
+});

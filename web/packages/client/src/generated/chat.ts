@@ -41,9 +41,11 @@ export interface ChannelMessage {
   editedAt?: string | null;
   fileUrl?: string | null;
   id: number;
+  lastReplyAt?: string | null;
   mentions?: number[];
   messageType?: MessageType;
   reactions?: Reaction[] | null;
+  replyCount?: number;
   replyTo?: number | null;
   seq: number;
 }

@@ -10,9 +10,11 @@ export interface ChannelMessage {
   editedAt?: string | null;
   fileUrl?: string | null;
   id: number;
+  lastReplyAt?: string | null;
   mentions?: number[];
   messageType?: MessageType;
   reactions?: Reaction[] | null;
+  replyCount?: number;
   replyTo?: number | null;
   seq: number;
 }
@@ -155,6 +157,13 @@ export interface Reload {
   type: "reload";
 }
 
+/** `/ws/chat`: the user's unread count in the channel changed by `delta`. */
+export interface UnreadUpdated {
+  channelId: number;
+  delta: number;
+  type: "unread_updated";
+}
+
 export interface UserPresence {
   channelId: number;
   status: PresenceStatus;
@@ -177,4 +186,4 @@ export interface UserTyping {
   username: string;
 }
 
-export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ReactionAdded | ReactionRemoved | MessagePinned | MessageUnpinned | MessageDelivered | ErrorFrame;
+export type ChatServerFrame = Connected | JoinedChannel | Reload | LeftChannel | UserPresence | NewMessage | MessageEdited | MessageDeleted | UserTyping | UserStopTyping | MessageRead | ReactionAdded | ReactionRemoved | MessagePinned | MessageUnpinned | MessageDelivered | UnreadUpdated | ErrorFrame;

@@ -22,9 +22,15 @@ export interface ConversationEventBase {
   seq: number;
 }
 
+/** The sender deletes their message; a tombstone stays in its place. */
+export interface DeleteDirectMessage {
+  actorId: number;
+  messageId: number;
+}
+
 export interface DirectEventBatch {
   epoch?: string;
-  events: (DirectMessageSent | DirectMessageRead)[];
+  events: (DirectMessageSent | DirectMessageRead | DirectMessageEdited | DirectMessageDeleted)[];
   lastSeq: number;
 }
 
@@ -38,6 +44,8 @@ export interface DirectMessage {
   content: string;
   conversationId: string;
   createdAt: string;
+  deleted?: boolean;
+  editedAt?: string | null;
   id: number;
   readAt?: string | null;
   recipientId: number;
@@ -48,6 +56,24 @@ export interface DirectMessage {
 export interface DirectMessageAccepted {
   duplicate?: boolean;
   message: DirectMessage;
+}
+
+export interface DirectMessageDeleted {
+  conversationId: string;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  type: "direct_message_deleted";
+}
+
+export interface DirectMessageEdited {
+  content: string;
+  conversationId: string;
+  editedAt: string;
+  messageId: number;
+  occurredAt: string;
+  seq: number;
+  type: "direct_message_edited";
 }
 
 export interface DirectMessageRead {
@@ -66,6 +92,13 @@ export interface DirectMessageSent {
   occurredAt: string;
   seq: number;
   type: "direct_message_sent";
+}
+
+/** The sender's new text for their message; both sides get `direct_message_edited`. */
+export interface EditDirectMessage {
+  actorId: number;
+  content: string;
+  messageId: number;
 }
 
 export interface GetDirectEventsSince {
@@ -94,6 +127,7 @@ export interface Inbox {
 export interface InboxEntry {
   conversationId: string;
   lastMessage?: DirectMessage | null;
+  lastReadSeq?: number;
   otherUserId: number;
   unread: number;
 }

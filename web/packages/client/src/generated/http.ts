@@ -45,6 +45,13 @@ export interface MarkReadBody {
 
 export type MessageType = "text" | "file" | "image" | "system";
 
+/** `POST /api/channels`, the seed's form: the workspace in the body. */
+export interface NewChannelBody {
+  name: string;
+  type?: "text" | "announcement";
+  workspaceId: number;
+}
+
 export interface Ok {
   ok?: boolean;
 }

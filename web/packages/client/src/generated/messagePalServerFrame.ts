@@ -18,6 +18,8 @@ export interface DirectMessage {
   content: string;
   conversationId: string;
   createdAt: string;
+  deleted?: boolean;
+  editedAt?: string | null;
   id: number;
   readAt?: string | null;
   recipientId: number;
@@ -49,6 +51,32 @@ export interface HistoryResponse {
 export interface HistoryResponsePayload {
   conversationId: string;
   messages: DirectMessage[];
+}
+
+export interface MessageDeleted {
+  payload: MessageDeletedPayload;
+  timestamp?: number | null;
+  type: "message_deleted";
+}
+
+export interface MessageDeletedPayload {
+  conversationId: string;
+  messageId: number;
+  seq: number;
+}
+
+export interface MessageEdited {
+  payload: MessageEditedPayload;
+  timestamp?: number | null;
+  type: "message_edited";
+}
+
+export interface MessageEditedPayload {
+  content: string;
+  conversationId: string;
+  editedAt: string;
+  messageId: number;
+  seq: number;
 }
 
 export interface MessageRead {
@@ -121,4 +149,4 @@ export interface UserTypingPayload {
   username: string;
 }
 
-export type MessagePalServerFrame = Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | Reload | Unsubscribed | Error;
+export type MessagePalServerFrame = Connected | MessageReceived | UserTyping | MessageRead | HistoryResponse | Subscribed | Reload | Unsubscribed | MessageEdited | MessageDeleted | Error;

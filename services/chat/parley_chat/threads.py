@@ -1,0 +1,23 @@
+"""Threads: the replies to a message, read from the stream's projection. A reply itself
+is posted like any message (`handlers.post_message` with `replyTo`)."""
+
+from parley_contracts import threads
+from parley_contracts.errors import ErrorCode
+from parley_runtime.errors import ParleyError
+
+from . import access
+from .handlers import Outcome, Ports
+
+
+async def thread(command: threads.GetThread, ports: Ports) -> Outcome:
+    channel_id = await ports.streams.channel_of(command.message_id)
+    if channel_id is None:
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such message")
+    await access.channel_for(ports.directory, channel_id, command.actor_id, await ports.assistant_id())
+    found = await ports.streams.message(channel_id, command.message_id)
+    if found is None:
+        raise ParleyError(ErrorCode.NOT_FOUND, "no such message")
+    # History's page ending at the parent's seq is the parent, with its thread's figures.
+    [parent] = await ports.streams.history(channel_id, found.seq + 1, None, 1)
+    replies = await ports.streams.thread(channel_id, command.message_id, command.after, command.limit)
+    return threads.Thread(parent=parent, replies=replies), []
