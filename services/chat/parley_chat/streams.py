@@ -42,9 +42,6 @@ class Streams(EventStore[ChannelEvent], Protocol):
         """The `seq` of the furthest message the user marked read (`MessageRead`); 0 for none.
         Only ever moves forward."""
 
-    async def channel_of(self, message_id: int) -> int | None:
-        """The channel that holds a message (ids are unique across channels)."""
-
     async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
         """The replies to a message, oldest first: the first `limit` after `after_seq`."""
 

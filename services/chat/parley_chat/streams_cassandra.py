@@ -210,10 +210,6 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         found = [await self.message(channel_id, row.message_id) for row in pins]
         return [message for message in found if message is not None and not message.deleted]
 
-    async def channel_of(self, message_id: int) -> int | None:
-        located = await self._located(message_id)
-        return located[0] if located is not None else None
-
     async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
         rows = await execute(self._session, self._replies, (channel_id, parent_id, after_seq or 0, limit))
         found = await asyncio.gather(*(self._message_row(channel_id, row.seq) for row in rows))

@@ -91,9 +91,6 @@ class MemoryStreams(LoggedStore[ChannelEvent]):
     async def read_position(self, channel_id: int, user_id: int) -> int:
         return self._read_positions.get((channel_id, user_id), 0)
 
-    async def channel_of(self, message_id: int) -> int | None:
-        return next((channel for channel, id_ in self._messages if id_ == message_id), None)
-
     async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
         seqs = sorted(self._replies.get((channel_id, parent_id), {}))
         found = [

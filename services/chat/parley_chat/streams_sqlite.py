@@ -98,10 +98,6 @@ class SqliteStreams(SqliteEventStore[ChannelEvent]):
         )
         return int(row[0]) if row else 0
 
-    async def channel_of(self, message_id: int) -> int | None:
-        row = await self._db.one("SELECT channel_id FROM messages WHERE id = ?", (message_id,))
-        return int(row[0]) if row else None
-
     async def thread(self, channel_id: int, parent_id: int, after_seq: int | None, limit: int) -> list[ChannelMessage]:
         rows = await self._db.all(
             "SELECT m.body FROM thread_replies t JOIN messages m ON m.channel_id = t.channel_id AND m.seq = t.seq"

@@ -10,13 +10,11 @@ from .handlers import Outcome, Ports
 
 
 async def thread(command: threads.GetThread, ports: Ports) -> Outcome:
-    channel_id = await ports.streams.channel_of(command.message_id)
-    if channel_id is None:
-        raise ParleyError(ErrorCode.NOT_FOUND, "no such message")
-    await access.channel_for(ports.directory, channel_id, command.actor_id, await ports.assistant_id())
-    found = await ports.streams.message(channel_id, command.message_id)
+    found = await ports.streams.message_by_id(command.message_id)
     if found is None:
         raise ParleyError(ErrorCode.NOT_FOUND, "no such message")
+    channel_id = found.channel_id
+    await access.channel_for(ports.directory, channel_id, command.actor_id, await ports.assistant_id())
     # History's page ending at the parent's seq is the parent, with its thread's figures.
     [parent] = await ports.streams.history(channel_id, found.seq + 1, None, 1)
     replies = await ports.streams.thread(channel_id, command.message_id, command.after, command.limit)

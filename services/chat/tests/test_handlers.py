@@ -326,7 +326,7 @@ async def test_a_reply_needs_a_live_parent_in_the_same_channel(service, workspac
     other = await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="other")
     elsewhere = await post(service, other, MEMBER, "elsewhere")
     gone = await post(service, general, MEMBER, "soon gone")
-    await service(handlers.delete_message, actor_id=MEMBER, channel_id=general.id, message_id=gone.id)
+    await service(message_changes.delete_message, actor_id=MEMBER, channel_id=general.id, message_id=gone.id)
     for parent in (elsewhere.id, gone.id, 987654):
         refusal = await service.refused(
             ErrorCode.NOT_FOUND, handlers.post_message, actor_id=MEMBER, channel_id=general.id, content="re",
@@ -343,7 +343,7 @@ async def test_unread_counts_leave_out_ones_own_and_deleted_messages_and_count_m
     others = [await post(service, general, ADMIN, text, mentions=ids) for text, ids in (
         ("hello @max.", []), ("hi @maxine", []), ("by id", [MEMBER]), ("to be deleted @max", []), ("plain", []),
     )]  # fmt: skip
-    await service(handlers.delete_message, actor_id=ADMIN, channel_id=general.id, message_id=others[3].id)
+    await service(message_changes.delete_message, actor_id=ADMIN, channel_id=general.id, message_id=others[3].id)
     found = await service(unread.channel_unread, actor_id=MEMBER, username="max", channel_id=general.id)
     assert (found.count, found.mentions, found.last_read_seq) == (4, 2, 0)
 

@@ -176,7 +176,7 @@ async def test_threads_count_their_replies_and_list_them_in_order(streams):
     assert [m.id for m in await streams.thread(70, 1, None, 10)] == [3, 4, 5]
     assert [m.id for m in await streams.thread(70, 1, replies[0].seq, 1)] == [4]
     assert await streams.thread(70, 2, None, 10) == []
-    assert await streams.channel_of(4) == 70 and await streams.channel_of(999) is None
+    assert (await streams.message_by_id(4)).channel_id == 70 and await streams.message_by_id(999) is None
 
 
 def read_by(channel_id: int, message_id: int, user_id: int):
