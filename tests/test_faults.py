@@ -7,7 +7,6 @@ and sends flowing again within the bound. `make chaos` prints the table of the l
 import asyncio
 import os
 import signal
-import socket
 import time
 
 import pytest
@@ -16,7 +15,7 @@ import pytest_asyncio
 from parley_chat.streams_cassandra import create_schema as chat_schema
 from parley_dm.store_cassandra import create_schema as dm_schema
 from parley_stack.launcher import Stack
-from parley_stack.processes import free_port
+from parley_stack.processes import free_ports
 from parley_stack.settings import StackSettings
 from parley_testkit.chaos import RESULTS, Cast, Outcome, Traffic
 from parley_testkit.fixtures import unique_name
@@ -28,19 +27,6 @@ RATE = 100
 """Sends a second over ten channels and a DM conversation (one in five a DM)."""
 BEFORE_S, AFTER_S = 2.0, 5.0
 """Traffic runs this long before each fault and after it ends."""
-
-
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free loopback ports."""
-    while True:
-        first = free_port()
-        try:
-            for port in range(first + 1, first + count):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,19 @@ def free_port() -> int:
             return port
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports (a cluster's nodes)."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+
+
 def tail(log_file: Path, lines: int = 25) -> str:
     try:
         return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])

@@ -19,6 +19,9 @@ class InfraSettings(BaseSettings):
 
     nats_url: str | None = None
     nats_port: int = 4222
+    nats_nodes: int = 1
+    """Above 1: a cluster of that many nodes (ports from `nats_port` and `nats_route_port` up)."""
+    nats_route_port: int = 6222
 
     cassandra_url: str | None = None
     """host:port of a Cassandra to use instead of starting one."""

@@ -3,7 +3,9 @@
 `up` installs what is missing (Maven jars, the FerretDB build) and starts each server
 that is neither running nor given by URL, then waits on a real readiness probe.
 `run` starts what is needed (the tests' servers, or those named with `--server`), runs
-CMD, and stops only what it started.
+CMD, and stops only what it started. With `PARLEY_INFRA_NATS_NODES=3`, `nats` names a
+three-node cluster (`nats`, `nats-2`, `nats-3`), ready once JetStream can place a stream
+on all three.
 """
 
 import argparse
@@ -80,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = InfraSettings()
     everything = list(all_servers(settings))
+    nodes = [name for name in everything if name.split("-")[0] == "nats"]
+    if getattr(args, "servers", None):  # `nats` is every node of the cluster
+        args.servers = [n for name in args.servers for n in (nodes if name == "nats" else [name])]
     unknown = set(getattr(args, "servers", None) or []) - set(everything)
     if unknown:
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}; choose from {', '.join(everything)}")

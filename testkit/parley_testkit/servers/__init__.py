@@ -8,4 +8,5 @@ from .nats import Nats
 
 
 def all_servers(settings: InfraSettings) -> dict[str, ManagedServer]:
-    return {s.name: s for s in (Nats(settings), Cassandra(settings), FerretDB(settings))}
+    nats = [Nats(settings, node) for node in range(settings.nats_nodes)]
+    return {s.name: s for s in (*nats, Cassandra(settings), FerretDB(settings))}
