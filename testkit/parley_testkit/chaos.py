@@ -47,7 +47,10 @@ class Outcome:
     fault: str
     recovery_s: float
     """How long sends stopped flowing from the fault on: the longest pause between two
-    acknowledgements, or the longest a send waited past the fault for its own."""
+    acknowledgements."""
+    waited_s: float
+    """The longest any one send waited past the fault for its acknowledgement: the tail,
+    which a flow of other sends does not hide."""
     resumed_s: float
     """From the fault (or its healing) to the first acknowledgement after it."""
     acknowledged: int
@@ -200,6 +203,7 @@ class Traffic:
         return Outcome(
             fault=fault,
             recovery_s=round(self.recovery(fault_at), 2),
+            waited_s=round(self.longest_wait(fault_at), 2),
             resumed_s=round(min([s.acked_at for s in acked if s.acked_at >= fault_at], default=fault_at) - fault_at, 2),
             acknowledged=len(acked),
             lost=len(lost),
@@ -208,12 +212,16 @@ class Traffic:
             given_up=self.given_up(fault_at),
         )
 
+    def _acked_since(self, fault_at: float) -> list[tuple[float, float]]:
+        """(sent, acknowledged) of each send acknowledged from the fault on."""
+        return [(s.sent_at, s.acked_at) for s in self.sends if s.acked_at is not None and s.acked_at >= fault_at]
+
     def recovery(self, fault_at: float) -> float:
-        acked = [s for s in self.sends if s.acked_at is not None and s.acked_at >= fault_at]
-        times = sorted([fault_at] + [s.acked_at for s in acked if s.acked_at is not None])
-        pauses = [b - a for a, b in itertools.pairwise(times)]
-        waits = [s.acked_at - max(s.sent_at, fault_at) for s in acked if s.acked_at is not None]
-        return max([0.0, *pauses, *waits])
+        times = sorted([fault_at] + [acked_at for _, acked_at in self._acked_since(fault_at)])
+        return max([0.0, *(b - a for a, b in itertools.pairwise(times))])
+
+    def longest_wait(self, fault_at: float) -> float:
+        return max([0.0, *(acked_at - max(sent_at, fault_at) for sent_at, acked_at in self._acked_since(fault_at))])
 
     async def _heard_by_listener(self, wanted: set[str], timeout_s: float = 15.0) -> set[str]:
         """The acknowledged posts the listening client was delivered, once it has them all or stops hearing more."""
@@ -244,9 +252,13 @@ async def _client_msg_ids(client: httpx.AsyncClient, url: str) -> list[str]:
 
 def table(outcomes: list[dict]) -> str:
     """The fault runs as a table, for people."""
-    head = f"{'fault':48} {'recovery':>9} {'resumed':>8} {'acked':>7} {'lost':>5} {'doubled':>8} {'refused':>8}"
+    head = (
+        f"{'fault':48} {'recovery':>9} {'waited':>8} {'resumed':>8} {'acked':>7} {'lost':>5} {'doubled':>8}"
+        f" {'refused':>8}"
+    )
     rows = [
-        f"{o['fault']:48} {o['recovery_s']:>8.2f}s {o.get('resumed_s', 0):>7.2f}s {o['acknowledged']:>7} {o['lost']:>5}"
+        f"{o['fault']:48} {o['recovery_s']:>8.2f}s {o.get('waited_s', 0):>7.2f}s {o.get('resumed_s', 0):>7.2f}s"
+        f" {o['acknowledged']:>7} {o['lost']:>5}"
         f" {o['duplicated']:>8}"
         f" {o['refused']:>8}"
         for o in outcomes
