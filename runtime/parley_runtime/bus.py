@@ -197,8 +197,10 @@ class Bus:
         `owners`, a command for a stream another copy owns goes to that copy, which also
         serves the command on its own subject (`Command.at`)."""
 
+        seconds = COMMAND_SECONDS.labels(command.subject)  # looked up once, not per request
+
         async def respond(msg: Msg, routing: "Owners | None") -> None:
-            with COMMAND_SECONDS.labels(command.subject).time():
+            with seconds.time():
                 reply = await self._handle(command, handler, msg.data, routing)
             if msg.reply:
                 try:

@@ -77,7 +77,9 @@ class Owners:
     def owner(self, stream: object) -> str:
         """The copy that owns `stream`: of the copies alive, the one it weighs most with."""
         now = self._clock()
-        alive = [instance for instance, at in self._heard.items() if now - at < FORGET_AFTER_S]
+        alive = [instance for instance, at in self._heard.items() if now - at < FORGET_AFTER_S and instance != self.me]
+        if not alive:
+            return self.me  # a lone copy owns everything, without hashing
         return max([self.me, *alive], key=lambda instance: _weight(instance, str(stream)))
 
     async def forward(self, command: Command[Any, Any], request: Any, data: bytes) -> bytes | None:
