@@ -96,6 +96,7 @@ class ChatDialect(SocketDialect):
 
     async def _on_send_message(self, frame: chat_frames.SendMessage) -> None:
         self._require_joined(frame.channel_id)
+        self.limit(self.send_limit, "sends")
         draft = frame.model_copy(update={"mentions": await self._mentioned_ids(frame.mentions)})
         command = chat.PostMessage.from_draft(self.connection.user_id, draft)
         accepted = await self.send(subjects.CHAT_POST_MESSAGE, command)

@@ -88,9 +88,9 @@ class SocketDialect(ABC):
             await self.refuse(error, self.context_of(frame))
 
     async def send(self, command: Command[Any, Response], request: Any) -> Response:
-        """A send, counted against the socket's send limit unless the service could not
-        take it: a client retrying while the store is away is not slowed down for it."""
-        self.limit(self.send_limit, "sends")
+        """A send whose token the caller took (before any other work): given back when
+        the service could not take it, so a client retrying while the store is away is
+        not slowed down for it."""
         try:
             return await self.state.bus.request(command, request)
         except ParleyError as error:

@@ -44,6 +44,7 @@ class MessagePalDialect(SocketDialect):
 
     async def _on_send_message(self, frame: messagepal_frames.SendMessage) -> None:
         payload = frame.payload
+        self.limit(self.send_limit, "sends")
         command = dm.SendDirectMessage(
             actor_id=self.connection.user_id, recipient_id=payload.recipient_id, content=payload.content,
             client_msg_id=payload.client_msg_id,
