@@ -303,6 +303,20 @@ async def test_events_since_resumes_after_a_seq_for_members_only(service, genera
                           after_seq=0)  # fmt: skip
 
 
+async def test_the_edges_read_acts_for_nobody_so_a_removal_it_missed_cannot_stop_it(service, workspace, general):
+    """A member removed while events were missed: the edge still reads the gap, removal
+    included, with the epoch its sockets joined at."""
+    await post(service, general, MEMBER)
+    joined = await service(handlers.authorize_join, actor_id=MEMBER, channel_id=general.id)
+    await service(handlers.remove_member, actor_id=OWNER, workspace_id=workspace.id, user_id=MEMBER)
+    await post(service, general, OWNER, "after")
+    await service.refused(ErrorCode.FORBIDDEN, handlers.events_since, actor_id=MEMBER, channel_id=general.id,
+                          after_seq=1)  # fmt: skip
+    batch = await service(handlers.feed_events_since, channel_id=general.id, after_seq=1)
+    assert [type(e) for e in batch.events] == [chat.MemberRemoved, chat.MessagePosted]
+    assert (batch.last_seq, batch.epoch) == (3, joined.epoch) and len(joined.epoch) == 8
+
+
 # Threads -----------------------------------------------------------------------
 
 
