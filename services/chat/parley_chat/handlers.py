@@ -115,14 +115,14 @@ async def list_channels(command: chat.ListChannels, ports: Ports) -> Outcome:
     return chat.ChannelList(channels=await ports.directory.channels_of(command.workspace_id)), []
 
 
-async def open_dm(command: chat.OpenDirectChannel, ports: Ports) -> Outcome:
+async def open_direct_channel(command: chat.OpenDirectChannel, ports: Ports) -> Outcome:
     if command.other_user_id == command.actor_id:
         raise ParleyError(ErrorCode.BAD_REQUEST, "a direct channel needs another user")
     await _require_users(ports, [command.other_user_id])
     return await ports.directory.open_direct(command.actor_id, command.other_user_id, now()), []
 
 
-async def list_dms(command: chat.ListDirectChannels, ports: Ports) -> Outcome:
+async def list_direct_channels(command: chat.ListDirectChannels, ports: Ports) -> Outcome:
     return chat.ChannelList(channels=await ports.directory.directs_of(command.actor_id)), []
 
 
