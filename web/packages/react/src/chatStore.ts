@@ -155,7 +155,9 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
     try {
       // The count first, then the page: a message stored in between is in the page and not
       // counted, rather than counted twice (once here, once when the join replays it).
-      channel.unread = (await this.http.unread(channelId)).count;
+      const { count } = await this.http.unread(channelId);
+      // The open channel is being read: its count is the reader's, not the server's.
+      if (channelId !== this.active) channel.unread = count;
     } catch {
       // no count (the server is away): the badge counts from now on
     }

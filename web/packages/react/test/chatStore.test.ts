@@ -198,3 +198,12 @@ test("a reply counts on its parent, and edits and deletes change the message hel
     ],
   );
 });
+
+test("the open channel's server count is not kept for when it is left: it is being read", async () => {
+  const t = setUp([[message(1)]], 3);
+  t.store.setActive(7);
+  t.store.setChannels([7]);
+  await settled(() => t.last().ofType('join_channel').length > 0);
+  t.store.setActive(null);
+  assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 0);
+});
