@@ -2,6 +2,7 @@
 sizes, and where progress and profiles go."""
 
 import contextlib
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,13 +65,18 @@ class Target:
     @contextlib.contextmanager
     def measuring(self, scenario: str, pid: int | None = None):
         """Around the measured part of a scenario: yields a `Span` that knows how long it
-        ran and how much CPU `pid` (default: the edge) used meanwhile."""
+        ran and how much CPU `pid` (default: the edge) used meanwhile. The load's own
+        garbage collector is off meanwhile: its pauses would read as the server's latency."""
         span = Span(pid or self.edge_pid)
-        if self.profile_dir is None:
-            yield span
-        else:
-            with profile.recording(span.pid, self.profile_dir / f"{scenario}.txt"):
+        gc.disable()
+        try:
+            if self.profile_dir is None:
                 yield span
+            else:
+                with profile.recording(span.pid, self.profile_dir / f"{scenario}.txt"):
+                    yield span
+        finally:
+            gc.enable()
         span.stop()
 
 

@@ -5,6 +5,7 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 
+from parley_runtime import collector
 from parley_runtime.logs import configure_logging
 
 from .app import create_app
@@ -35,6 +36,7 @@ def main() -> None:
     configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
     if settings.production and settings.production_refusals():
         sys.exit("edge: refusing to start in production: " + "; ".join(settings.production_refusals()))
+    collector.tune()
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -55,6 +57,7 @@ def main() -> None:
         ws=WireProtocol,
         ws_per_message_deflate=False,  # frames are encoded once for every socket
     )
+    collector.freeze_start_up()  # what the imports and the app built stays for the whole run
     EdgeServer(config, app).run()
 
 
