@@ -68,14 +68,7 @@ export function ChannelView({ channel, chat, me, nameOf }: { channel: Chat.Chann
               {m.replyCount > 0 && <span className="meta"> {m.replyCount === 1 ? '1 reply' : `${m.replyCount} replies`}</span>}
               {!m.deleted && <Reactions reactions={m.reactions} disabled={!live} onToggle={(emoji) => toggle(m, emoji)} />}
               {id !== null && editing === id ? (
-                <EditForm
-                  initial={m.content}
-                  onSave={(content) => {
-                    if (content !== m.content) chat.editMessage(id, content);
-                    setEditing(null);
-                  }}
-                  onCancel={() => setEditing(null)}
-                />
+                <EditForm initial={m.content} onSave={(content) => chat.editMessage(id, content)} onClose={() => setEditing(null)} />
               ) : (
                 id !== null &&
                 !m.deleted && (
@@ -89,14 +82,7 @@ export function ChannelView({ channel, chat, me, nameOf }: { channel: Chat.Chann
                       </button>
                     )}
                     {m.authorId === me.id && (
-                      <>
-                        <button type="button" disabled={!live} onClick={() => setEditing(id)}>
-                          Edit
-                        </button>
-                        <button type="button" disabled={!live} onClick={() => chat.deleteMessage(id)}>
-                          Delete
-                        </button>
-                      </>
+                      <OwnActions disabled={!live} onEdit={() => setEditing(id)} onDelete={() => chat.deleteMessage(id)} />
                     )}
                   </span>
                 )
@@ -156,23 +142,11 @@ export function DirectView({ otherUserId, pal, me, nameOf }: { otherUserId: numb
               readers={m.senderId === me.id && m.readAt ? [name] : []}
             >
               {mine && editing === id && (
-                <EditForm
-                  initial={m.content}
-                  onSave={(content) => {
-                    if (content !== m.content) pal.editMessage(id, content);
-                    setEditing(null);
-                  }}
-                  onCancel={() => setEditing(null)}
-                />
+                <EditForm initial={m.content} onSave={(content) => pal.editMessage(id, content)} onClose={() => setEditing(null)} />
               )}
               {mine && editing !== id && (
                 <span className="actions">
-                  <button type="button" disabled={!pal.isConnected} onClick={() => setEditing(id)}>
-                    Edit
-                  </button>
-                  <button type="button" disabled={!pal.isConnected} onClick={() => pal.deleteMessage(id)}>
-                    Delete
-                  </button>
+                  <OwnActions disabled={!pal.isConnected} onEdit={() => setEditing(id)} onDelete={() => pal.deleteMessage(id)} />
                 </span>
               )}
             </MessageItem>
@@ -234,18 +208,35 @@ function Reactions({ reactions, disabled, onToggle }: { reactions: readonly Chat
   );
 }
 
-function EditForm({ initial, onSave, onCancel }: { initial: string; onSave: (content: string) => void; onCancel: () => void }) {
+/** Edit and Delete, for one's own messages. */
+function OwnActions({ disabled, onEdit, onDelete }: { disabled: boolean; onEdit: () => void; onDelete: () => void }) {
+  return (
+    <>
+      <button type="button" disabled={disabled} onClick={onEdit}>
+        Edit
+      </button>
+      <button type="button" disabled={disabled} onClick={onDelete}>
+        Delete
+      </button>
+    </>
+  );
+}
+
+/** A message's text in a box: Save sends it when it changed; either button closes the form. */
+function EditForm({ initial, onSave, onClose }: { initial: string; onSave: (content: string) => void; onClose: () => void }) {
   const [text, setText] = useState(initial);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const content = text.trim();
-    if (content) onSave(content);
+    if (!content) return;
+    if (content !== initial) onSave(content);
+    onClose();
   };
   return (
     <form className="edit" aria-label="Edit message" onSubmit={submit}>
       <input aria-label="Edited message" value={text} onChange={(e) => setText(e.target.value)} maxLength={4000} autoFocus />
       <button type="submit">Save</button>
-      <button type="button" onClick={onCancel}>
+      <button type="button" onClick={onClose}>
         Cancel
       </button>
     </form>
