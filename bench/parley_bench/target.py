@@ -15,8 +15,10 @@ from .measure import cpu_seconds
 @dataclass(frozen=True)
 class Sizes:
     fanout_sockets: int = 1000
-    fanout_rate: int = 150
-    fanout_seconds: float = 10
+    fanout_rate: int = 20
+    fanout_seconds: float = 15
+    fanout_peak_rates: tuple[int, ...] = (40, 60, 80, 100, 125, 150, 175, 200)
+    fanout_peak_seconds: float = 8
     channels: int = 500
     channel_size: int = 10
     channel_send_every_s: float = 10
@@ -33,8 +35,10 @@ class Sizes:
 
 QUICK = Sizes(
     fanout_sockets=200,
-    fanout_rate=50,
+    fanout_rate=20,
     fanout_seconds=5,
+    fanout_peak_rates=(100, 200),
+    fanout_peak_seconds=3,
     channels=40,
     channel_size=10,
     channel_send_every_s=5,

@@ -1,5 +1,7 @@
-"""`python -m parley_edge`: serve the edge with uvicorn and `PARLEY_EDGE_*` settings."""
+"""`python -m parley_edge`: serve the edge with uvicorn and `PARLEY_EDGE_*` settings,
+in one process or (`PARLEY_EDGE_WORKERS` above 1) in several sharing the port."""
 
+import socket
 import sys
 
 import uvicorn
@@ -12,6 +14,7 @@ from .app import create_app
 from .http.protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
 from .sockets.wire import WireProtocol
+from .workers import supervise
 
 GRACEFUL_SHUTDOWN_S = 10
 """How long uvicorn waits for requests under way on SIGTERM; the bus's drain follows."""
@@ -36,6 +39,12 @@ def main() -> None:
     configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
     if settings.production and settings.production_refusals():
         sys.exit("edge: refusing to start in production: " + "; ".join(settings.production_refusals()))
+    if settings.workers > 1:
+        sys.exit(supervise(settings))
+    serve(settings)
+
+
+def serve(settings: EdgeSettings) -> None:
     collector.tune()
     app = create_app(settings)
     config = uvicorn.Config(
@@ -58,7 +67,20 @@ def main() -> None:
         ws_per_message_deflate=False,  # frames are encoded once for every socket
     )
     collector.freeze_start_up()  # what the imports and the app built stays for the whole run
-    EdgeServer(config, app).run()
+    EdgeServer(config, app).run(sockets=[shared_port(config)] if settings.reuse_port else None)
+
+
+def shared_port(config: uvicorn.Config) -> socket.socket:
+    """The listening socket of one of several edges on the same port."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(config.backlog)
+    return sock
 
 
 if __name__ == "__main__":
