@@ -28,7 +28,7 @@ from parley_contracts import subjects
 from parley_contracts.subjects import reply_inbox
 from parley_dm.settings import DmSettings
 from parley_edge import metrics as _edge_metrics  # noqa: F401  its figures, for the dashboard's check
-from parley_edge.__main__ import GRACEFUL_SHUTDOWN_S
+from parley_edge.serving import GRACEFUL_SHUTDOWN_S
 from parley_edge.settings import EdgeSettings
 from parley_runtime import metrics as _runtime_metrics  # noqa: F401
 from parley_runtime.bus import DRAIN_TIMEOUT_S

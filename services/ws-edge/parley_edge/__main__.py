@@ -1,37 +1,12 @@
 """`python -m parley_edge`: serve the edge with uvicorn and `PARLEY_EDGE_*` settings,
 in one process or (`PARLEY_EDGE_WORKERS` above 1) in several sharing the port."""
 
-import socket
 import sys
 
-import uvicorn
-from fastapi import FastAPI
-
-from parley_runtime import collector
 from parley_runtime.logs import configure_logging
 
-from .app import create_app
-from .http.protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
-from .sockets.wire import WireProtocol
 from .workers import supervise
-
-GRACEFUL_SHUTDOWN_S = 10
-"""How long uvicorn waits for requests under way on SIGTERM; the bus's drain follows."""
-
-
-class EdgeServer(uvicorn.Server):
-    """Closes sockets with 1001 (go away: reconnect elsewhere) before uvicorn's own shutdown."""
-
-    def __init__(self, config: uvicorn.Config, app: FastAPI):
-        super().__init__(config)
-        self.edge_app = app
-
-    async def shutdown(self, sockets=None) -> None:
-        edge = getattr(self.edge_app.state, "edge", None)
-        if edge is not None:
-            await edge.close_sockets()
-        await super().shutdown(sockets)
 
 
 def main() -> None:
@@ -41,46 +16,9 @@ def main() -> None:
         sys.exit("edge: refusing to start in production: " + "; ".join(settings.production_refusals()))
     if settings.workers > 1:
         sys.exit(supervise(settings))
+    from .serving import serve  # here, not above: a supervisor only waits, and loading the app takes seconds
+
     serve(settings)
-
-
-def serve(settings: EdgeSettings) -> None:
-    collector.tune()
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ssl_certfile=settings.tls_certfile,
-        ssl_keyfile=settings.tls_keyfile,
-        access_log=False,
-        http=EdgeHttpProtocol,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-        proxy_headers=bool(settings.proxies),
-        forwarded_allow_ips=settings.proxies,
-        log_config=None,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        ws_max_size=settings.max_frame_bytes,
-        ws_ping_interval=settings.ping_interval_s,
-        ws_ping_timeout=settings.ping_timeout_s,
-        ws=WireProtocol,
-        ws_per_message_deflate=False,  # frames are encoded once for every socket
-    )
-    collector.freeze_start_up()  # what the imports and the app built stays for the whole run
-    EdgeServer(config, app).run(sockets=[shared_port(config)] if settings.reuse_port else None)
-
-
-def shared_port(config: uvicorn.Config) -> socket.socket:
-    """The listening socket of one of several edges on the same port."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(address)
-    sock.listen(config.backlog)
-    return sock
 
 
 if __name__ == "__main__":
