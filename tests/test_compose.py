@@ -285,15 +285,30 @@ async def refused(errors: list[str], kind: str, subject: str) -> None:
     await until(reported, timeout_s=5)
 
 
-def start(name: str, options: dict, folder: Path):
-    return service(name, options.pop("nats_url"), folder, **options).spawn()
+def start(name: str, options: dict, folder: Path, log_name: str | None = None):
+    return service(name, options.pop("nats_url"), folder, log_name, **options).spawn()
+
+
+async def until_handed_over(copies: list, send) -> None:
+    """`send` again and again until one copy has handed a command to the other, which owns
+    its stream: the copies' `<service>.instances` and `Command.at` grants at work."""
+
+    async def handed_over() -> bool:
+        await send()
+        return any("handed_over" in copy.logs() for copy in copies)
+
+    await until(handed_over, timeout_s=60, interval_s=0)
 
 
 async def test_the_services_work_within_their_permissions_and_no_further(guarded_nats, tmp_path):
-    processes = [start(name, guarded_nats(name), tmp_path) for name in ("auth", "chat", "dm")]
+    # Two copies of chat and dm, so that what the copies say to each other is tried too.
+    copies = {
+        name: [start(name, guarded_nats(name), tmp_path, f"{name}{n}") for n in (1, 2)] for name in ("chat", "dm")
+    }
+    processes = [start("auth", guarded_nats("auth"), tmp_path), *copies["chat"], *copies["dm"]]
     wait_all(*processes)
     processes.append(start("assistant", guarded_nats("assistant"), tmp_path))
-    edge = start("edge", guarded_nats("edge"), tmp_path)
+    edge = start("edge", guarded_nats("edge") | {"sends_per_5s": "1000"}, tmp_path)  # many posts below
     wait_all(*processes, edge)
     try:
         team = await make_team(edge.base_url)
@@ -306,16 +321,62 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "@AI who"})
         reply = await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), 20)
         assert "max" in reply["message"]["content"]  # the assistant read the presence bucket
+        # A message's changes: chat publishes each change's event, the edge hears it.
+        posted = await socket.next("new_message", seq=1)
+        message_id = posted["message"]["id"]
+        for change, heard in (
+            ({"type": "add_reaction", "messageId": message_id, "emoji": "👍"}, "reaction_added"),
+            ({"type": "pin_message", "channelId": team.channel_id, "messageId": message_id}, "message_pinned"),
+            ({"type": "edit_message", "messageId": message_id, "content": "edited"}, "message_edited"),
+            ({"type": "delete_message", "messageId": message_id, "channelId": team.channel_id}, "message_deleted"),
+        ):
+            await socket.send(change)
+            await socket.next(heard, timeout=20)
+        posts = iter(range(1000))
+
+        async def post() -> None:
+            content = f"p{next(posts)}"
+            await socket.send({"type": "send_message", "channelId": team.channel_id, "content": content})
+            await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"]["content"] == content, 20)
+
+        await until_handed_over(copies["chat"], post)
+        # A socket resuming from a position is replayed what it missed by the edge's own read.
+        resumed = await FrameSocket.open(edge.base_url, cookie=team.owner.cookie)
+        await resumed.send({"type": "join_channel", "channelId": team.channel_id, "lastSeq": 1})
+        await resumed.next("reaction_added", timeout=20)
+
         pal = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.owner.cookie)
-        await pal.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "dm"}})
-        await pal.next("message_received")
-        await socket.close()
-        await pal.close()
+
+        async def send_dm() -> None:
+            key = f"d{len(dm_sent)}"
+            dm = {"recipientId": team.member.id, "content": "dm", "clientMsgId": key}
+            await pal.send({"type": "send_message", "payload": dm})
+            received = await pal.wait_for(
+                lambda f: f.get("type") == "message_received" and f["payload"].get("clientMsgId") == key, 20
+            )
+            dm_sent.append(received["payload"])
+
+        dm_sent: list[dict] = []
+        await until_handed_over(copies["dm"], send_dm)
+        for change in ({"messageId": dm_sent[0]["id"], "content": "edited"}, {"messageId": dm_sent[0]["id"]}):
+            await pal.send({"type": "edit_message" if "content" in change else "delete_message", "payload": change})
+        await pal.next("message_edited", timeout=20)  # dm publishes every event of its own
+        await pal.next("message_deleted", timeout=20)
+        conversation = dm_sent[0]["conversationId"]
+        back = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.member.cookie)
+        await back.send({"type": "subscribe", "payload": {"conversationId": conversation, "lastSeq": 0}})
+        await back.next("message_deleted", timeout=20)  # replayed by the edge's own read
+        for open_socket in (socket, resumed, pal, back):
+            await open_socket.close()
         await team.close()
 
         # Each service's private port serves its figures: per command, consumer lag, store latency.
+        figures: dict[str, str] = {}
         async with httpx.AsyncClient() as client:
-            figures = {p.name: (await client.get(f"{p.base_url}/metrics")).text for p in processes}
+            for process in processes:
+                figures[process.name] = (
+                    figures.get(process.name, "") + (await client.get(f"{process.base_url}/metrics")).text
+                )
         assert 'parley_command_seconds_count{subject="chat.cmd.post_message"}' in figures["chat"]
         assert 'parley_command_seconds_count{subject="dm.cmd.send"}' in figures["dm"]
         assert 'parley_store_seconds_count{operation="write",store="sqlite"}' in figures["auth"]

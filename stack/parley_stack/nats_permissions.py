@@ -32,7 +32,7 @@ REQUESTS: dict[str, list[s.Command[Any, Any]]] = {
 PUBLISHES: dict[str, list[s.Topic[Any]]] = {
     "auth": [s.AUTH_SESSION_ENDED],
     "chat": [t for t in s.TOPICS if t.template.startswith("chat.evt.")],
-    "dm": [s.DM_MESSAGE_SENT, s.DM_MESSAGE_READ],
+    "dm": [t for t in s.TOPICS if t.template.startswith("dm.evt.")],
     "edge": [s.CHAT_TYPING, s.CHAT_PRESENCE, s.DM_TYPING],
     "assistant": [s.CHAT_TYPING],
 }
