@@ -3,6 +3,7 @@ sets is one the service reads, the NATS permissions are the ones derived from th
 contracts, and with those permissions the services really work (and nothing more)."""
 
 import asyncio
+import ipaddress
 import json
 import os
 import re
@@ -551,12 +552,20 @@ def test_the_cluster_overlay_routes_three_nats_nodes_and_doubles_the_services():
     cluster = merged(COMPOSE, yaml.safe_load((ROOT / "compose.cluster.yaml").read_text()))
     services = cluster["services"]
     nodes = ["nats", "nats-2", "nats-3"]
-    routes = ",".join(f"nats://{node}:6222" for node in nodes)
+    # Routes carry every account's traffic unchecked: each node listens for them on its
+    # address in `services` alone, never where the internet-facing edge reaches it.
+    subnet = ipaddress.ip_network(cluster["networks"]["services"]["ipam"]["config"][0]["subnet"])
+    addresses = [services[node]["networks"]["services"]["ipv4_address"] for node in nodes]
+    assert all(ipaddress.ip_address(address) in subnet for address in addresses)
+    assert not {"services", "data"} & set(services["edge"]["networks"])
+    routes = ",".join(f"nats://{address}:6222" for address in addresses)
     names = set()
-    for node in nodes:
+    for node, address in zip(nodes, addresses, strict=True):
         command = services[node]["command"]
         names.add(command[command.index("--server_name") + 1])
+        assert command[command.index("--cluster") + 1] == f"nats://{address}:6222", node
         assert command[command.index("--routes") + 1] == routes, node
+        assert set(services[node]["networks"]) == {"services", "edge-nats"}, node
         assert services[node]["healthcheck"] == services["nats"]["healthcheck"], node
         assert any(volume.endswith(":/data") for volume in services[node]["volumes"]), node
     assert len(names) == 3
