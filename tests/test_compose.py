@@ -180,6 +180,10 @@ def test_only_the_proxy_is_public_and_the_edge_reaches_nats_alone():
     for name in ("cassandra", "mongo"):
         assert not edge_networks & set(services[name]["networks"]), name
         assert all(COMPOSE["networks"][n].get("internal") for n in services[name]["networks"]), name
+    # NATS's monitoring port (every connection's subscriptions, the streams) is for its
+    # healthcheck, inside its container, not for the edge beside it.
+    assert re.search(r'^http: "127\.0\.0\.1:8222"$', server_config(), re.M)
+    assert "http://127.0.0.1:8222/" in " ".join(services["nats"]["healthcheck"]["test"])
     proxy_address = services["proxy"]["networks"]["front"]["ipv4_address"]
     assert services["edge"]["environment"]["PARLEY_EDGE_TRUSTED_PROXIES"].split("#")[0].strip() == proxy_address
 

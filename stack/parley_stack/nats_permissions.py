@@ -124,7 +124,8 @@ def server_config(store_dir: str = "/data", port: int = 4222, http_port: int = 8
         f"# Passwords are variables defined in {PASSWORDS_FILE} (`python -m parley_stack.nats_passwords`).\n"
         f'include "{PASSWORDS_FILE}"\n'
         f"port: {port}\n"
-        f"http_port: {http_port}\n"
+        "# Monitoring, on loopback: for the healthcheck inside the container, not for the edges.\n"
+        f'http: "127.0.0.1:{http_port}"\n'
         f"jetstream {{\n  store_dir: {store_dir}\n  sync_interval: always\n}}\n"
         "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}\n"
     )
