@@ -349,6 +349,9 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         resumed = await FrameSocket.open(edge.base_url, cookie=team.owner.cookie)
         await resumed.send({"type": "join_channel", "channelId": team.channel_id, "lastSeq": 1})
         await resumed.next("reaction_added", timeout=20)
+        latest = socket.of_type("new_message")[-1]["message"]["id"]
+        await resumed.send({"type": "mark_read", "channelId": team.channel_id, "messageId": latest})
+        await socket.next("message_read", timeout=20)
 
         pal = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.owner.cookie)
 
@@ -371,8 +374,13 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         back = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.member.cookie)
         await back.send({"type": "subscribe", "payload": {"conversationId": conversation, "lastSeq": 0}})
         await back.next("message_deleted", timeout=20)  # replayed by the edge's own read
+        await back.send({"type": "mark_read", "payload": {"messageId": dm_sent[-1]["id"]}})
+        await pal.next("message_read", timeout=20)
         for open_socket in (socket, resumed, pal, back):
             await open_socket.close()
+        async with httpx.AsyncClient(base_url=edge.base_url) as client:  # auth counts it in its bucket
+            wrong = await client.post("/api/auth/login", json={"username": "olivia", "password": "not-her-password"})
+        assert wrong.status_code == 401
         await team.close()
 
         # Each service's private port serves its figures: per command, consumer lag, store latency.
