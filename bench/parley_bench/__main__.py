@@ -39,7 +39,8 @@ EDGE_SCENARIOS = {
     "idle": scenarios.idle,
     "dm": scenarios.direct_messages,
 }
-NAMES = [*EDGE_SCENARIOS, "persistence_sqlite", "persistence_cassandra"]
+NAMES = [*EDGE_SCENARIOS, "fanout_workers", "persistence_sqlite", "persistence_cassandra"]
+"""`fanout_workers` is `fanout` on an edge of one worker per core; the others run on one worker."""
 
 
 CHEAP_PASSWORDS = {"PARLEY_AUTH_ARGON2_MEMORY_KIB": "1024", "PARLEY_AUTH_ARGON2_TIME_COST": "1"}
@@ -67,10 +68,12 @@ def environment(**env: str):
 
 
 @contextlib.contextmanager
-def embedded_stack():
+def embedded_stack(edge_workers: int = 1):
     """The embedded stack in a scratch folder."""
     scratch = Path(tempfile.mkdtemp(prefix="parley-bench-"))
-    settings = StackSettings(data_dir=scratch, port=free_port(), nats_port=free_port(), log_level="warning")
+    settings = StackSettings(
+        data_dir=scratch, port=free_port(), nats_port=free_port(), log_level="warning", edge_workers=edge_workers
+    )
     stack = Stack(settings)
     try:
         stack.start()
@@ -119,6 +122,12 @@ def run(args: argparse.Namespace, sizes: Sizes, profile_dir: Path | None) -> dic
             for name in edge_side:
                 make = EDGE_SCENARIOS.get(name) or (lambda t: persistence(t, pids, "sqlite"))
                 uvloop.run(run_scenario(name, make, target, results))
+    if "fanout_workers" in wanted and not args.url:
+        workers = len(os.sched_getaffinity(0))
+        with environment(), embedded_stack(edge_workers=workers) as (stack, base_url):
+            target = Target(base_url, stack.nats_url, service_pids(stack)["edge"], sizes, profile_dir)
+            uvloop.run(run_scenario("fanout_workers", scenarios.fanout, target, results))
+            results["fanout_workers"]["workers"] = workers
     if "persistence_cassandra" in wanted:
         with environment(**CASSANDRA_STREAMS):
             fresh_cassandra_schema()
