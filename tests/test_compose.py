@@ -204,6 +204,10 @@ def test_prometheus_scrapes_every_service_and_the_dashboard_reads_real_figures()
     assert edge_env["PARLEY_EDGE_HEALTH_PORT"] != edge_env["PARLEY_EDGE_PORT"]
     for name in PARLEY:  # each on its private port
         assert ports[name] == int(services[name]["environment"][f"PARLEY_{name.upper()}_HEALTH_PORT"]), name
+    # Unset, an edge runs a worker per host core, worker i's figures on HEALTH_PORT + i, which
+    # nothing scrapes (nor would the container's memory limit hold them): one process per
+    # container, and `--scale edge=N` for more.
+    assert edge_env["PARLEY_EDGE_WORKERS"] == "1"
     known = {name for names in REGISTRY._collector_to_names.values() for name in names}
     dashboard = json.loads((ROOT / "deploy/grafana/parley-dashboard.json").read_text())
     titles = " ".join(panel["title"].lower() for panel in dashboard["panels"])
