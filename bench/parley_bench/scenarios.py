@@ -1,66 +1,16 @@
 """The scenarios. Each takes a `Target` and returns a dict of figures."""
 
-import asyncio
 import random
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from parley_client import Listener
 from parley_contracts import chat, subjects
 from parley_runtime.bus import Bus
 
 from . import population
+from .fanout import Audience, deliveries, sweep
+from .load import at_rate, received, settle
 from .measure import latency_figures, rss_kib
-from .target import Target, every
-
-PEAK_P99_MS = 250
-
-
-def deliveries(sockets: list[Listener], tags: set[str]) -> tuple[list[float], int, int]:
-    """Latencies of every delivery of a tagged channel message to every socket; and how
-    many were lost and doubled."""
-    latencies, lost, doubled = [], 0, 0
-    for socket in sockets:
-        seen: dict[str, int] = {}
-        for frame, arrived in socket.frames("new_message"):
-            tag, sent = population.sent_at(frame["message"]["content"])
-            if tag in tags:
-                seen[tag] = seen.get(tag, 0) + 1
-                if seen[tag] == 1:
-                    latencies.append(arrived - sent)
-        lost += len(tags - seen.keys())
-        doubled += sum(n - 1 for n in seen.values())
-    return latencies, lost, doubled
-
-
-async def at_rate(rate: float, count: int, send: Callable[[int], Coroutine[Any, Any, object]], target: Target) -> None:
-    """Start `send(n)` for each n at `rate` per second without waiting for the one before
-    (an open loop, as independent clients are), then wait for them all."""
-    loop = asyncio.get_running_loop()
-    started, due = loop.time(), every(2.0)
-    tasks: list[asyncio.Task[object]] = []
-    for n in range(count):
-        tasks.append(asyncio.create_task(send(n)))
-        if due():
-            target.progress(f"{n}/{count} sent")
-        await asyncio.sleep(max(0.0, started + (n + 1) / rate - loop.time()))
-    await asyncio.gather(*tasks)
-
-
-async def settle(sockets: list[Listener], expected: Callable[[], int], target: Target, stalled_s: float = 10) -> None:
-    """Wait until the sockets hold `expected()` frames in all, or nothing more has come
-    for `stalled_s`; what is missing then counts as lost."""
-    due = every(2.0)
-    loop = asyncio.get_running_loop()
-    last, progressed = -1, loop.time()
-    while (received := sum(len(s.received) for s in sockets)) < expected():
-        if received != last:
-            last, progressed = received, loop.time()
-        elif loop.time() - progressed > stalled_s:
-            return
-        if due():
-            target.progress(f"{received}/{expected()} frames received")
-        await asyncio.sleep(0.05)
+from .target import Target
 
 
 def refused(sockets: list[Listener], client_msg_id) -> set[str]:
@@ -69,8 +19,7 @@ def refused(sockets: list[Listener], client_msg_id) -> set[str]:
 
 
 async def fanout(target: Target) -> dict:
-    """1,000 sockets in one channel: the latency at a steady rate, then the highest rate of
-    `fanout_peak_rates` whose p99 stays within `PEAK_P99_MS`."""
+    """1,000 sockets in one channel (`fanout.sweep`), posts made through chat's command subject."""
     sizes = target.sizes
     people = await population.users(target.base_url, "fan", 10)
     members = [u["id"] for u, _ in people[1:]]
@@ -78,8 +27,8 @@ async def fanout(target: Target) -> dict:
     cookies = [people[n % len(people)][1] for n in range(sizes.fanout_sockets)]
     sockets = await population.listeners(target.base_url, cookies)
     await population.join(sockets, [channel] * len(sockets))
-    # The sender posts through chat's command subject, as the edge's HTTP route does: an
-    # HTTP client at this rate would cost the load process more than the edge's fan-out.
+    # As the edge's HTTP route does: an HTTP client at this rate would cost the load process
+    # more than the edge's fan-out (`make bench-compare` publishes over HTTP, for both servers).
     sender = await Bus.connect(target.nats_url, "bench-sender")
     owner_id = people[0][0]["id"]
 
@@ -87,41 +36,12 @@ async def fanout(target: Target) -> dict:
         command = chat.PostMessage(actor_id=owner_id, channel_id=channel, content=population.stamped(tag))
         await sender.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=60)
 
-    async def run(rate: int, seconds: float, prefix: str) -> dict:
-        before = sum(len(s.received) for s in sockets)
-        count = int(rate * seconds)
-        tags = {f"{prefix}{n}" for n in range(count)}
-        target.progress(f"fan-out: {len(sockets)} sockets, {rate} msgs/s for {seconds}s")
-        with target.measuring(f"fanout_{prefix}") as span:
-            await at_rate(rate, count, lambda n: post(f"{prefix}{n}"), target)
-            await settle(sockets, lambda: before + count * len(sockets), target)
-        latencies, lost, doubled = deliveries(sockets, tags)
-        return {
-            "rate": rate, "deliveries_per_s": round(len(latencies) / span.seconds), **latency_figures(latencies),
-            "lost": lost, "duplicated": doubled, "edge_cpu_pct": span.cpu_pct, "edge_kernel_pct": span.system_pct,
-            "edge_us_per_delivery": round(1e6 * span.cpu_s / max(1, len(latencies)), 1),
-        }  # fmt: skip
-
-    await run(sizes.fanout_rate, 1, "w")  # warm-up
-    steady = await run(sizes.fanout_rate, sizes.fanout_seconds, "f")
-    peak, lost, doubled = 0, steady["lost"], steady["duplicated"]
-    for step, rate in enumerate(sizes.fanout_peak_rates):
-        tried = await run(rate, sizes.fanout_peak_seconds, f"p{step}_")
-        target.progress(f"  {rate} msgs/s: p99 {tried['p99_ms']} ms")
-        lost, doubled = lost + tried["lost"], doubled + tried["duplicated"]
-        if tried["p99_ms"] > PEAK_P99_MS or tried["lost"]:
-            break
-        peak = rate
-    await sender.drain()
-    for socket in sockets:
-        socket.close()
-    return {
-        "sockets": len(sockets),
-        **{k: v for k, v in steady.items() if k not in ("lost", "duplicated")},
-        f"peak_rate_p99_{PEAK_P99_MS}ms": peak,
-        "lost": lost,
-        "duplicated": doubled,
-    }
+    try:
+        return await sweep(target, Audience(sockets, post, population.new_messages, target.edge_pid), "fanout")
+    finally:
+        await sender.drain()
+        for socket in sockets:
+            socket.close()
 
 
 async def many_channels(target: Target) -> dict:
@@ -156,12 +76,14 @@ async def many_channels(target: Target) -> dict:
         await at_rate(rate, count, send, target)
         # A refused send answers with one error frame instead of a delivery to each member.
         delivered = count * sizes.channel_size
-        await settle(sockets, lambda: baseline + delivered - len(refusals()) * (sizes.channel_size - 1), target)
+        await settle(
+            lambda: received(sockets), lambda: baseline + delivered - len(refusals()) * (sizes.channel_size - 1), target
+        )
     refused_tags = refusals()
     latencies, lost, doubled = [], 0, 0
     for channel in channels:
         in_channel = [s for s, c in zip(sockets, assignment, strict=True) if c == channel]
-        found, missing, extra = deliveries(in_channel, tags[channel] - refused_tags)
+        found, missing, extra = deliveries(in_channel, tags[channel] - refused_tags, population.new_messages)
         latencies += found
         lost += missing
         doubled += extra
@@ -209,7 +131,7 @@ async def direct_messages(target: Target) -> dict:
     with target.measuring("dm") as span:
         await at_rate(rate, len(sends), send, target)
         # Each message reaches two sockets, its sender's and its recipient's; a refusal, one.
-        await settle(sockets, lambda: baseline + 2 * len(sends) - len(refusals()), target)
+        await settle(lambda: received(sockets), lambda: baseline + 2 * len(sends) - len(refusals()), target)
     refused_tags = refusals()
     latencies, copies = [], dict.fromkeys(tags - refused_tags, 0)
     for socket in sockets:
