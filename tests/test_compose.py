@@ -3,6 +3,7 @@ sets is one the service reads, the NATS permissions are the ones derived from th
 contracts, and with those permissions the services really work (and nothing more)."""
 
 import asyncio
+import ipaddress
 import json
 import os
 import re
@@ -179,6 +180,10 @@ def test_only_the_proxy_is_public_and_the_edge_reaches_nats_alone():
     for name in ("cassandra", "mongo"):
         assert not edge_networks & set(services[name]["networks"]), name
         assert all(COMPOSE["networks"][n].get("internal") for n in services[name]["networks"]), name
+    # NATS's monitoring port (every connection's subscriptions, the streams) is for its
+    # healthcheck, inside its container, not for the edge beside it.
+    assert re.search(r'^http: "127\.0\.0\.1:8222"$', server_config(), re.M)
+    assert "http://127.0.0.1:8222/" in " ".join(services["nats"]["healthcheck"]["test"])
     proxy_address = services["proxy"]["networks"]["front"]["ipv4_address"]
     assert services["edge"]["environment"]["PARLEY_EDGE_TRUSTED_PROXIES"].split("#")[0].strip() == proxy_address
 
@@ -199,6 +204,10 @@ def test_prometheus_scrapes_every_service_and_the_dashboard_reads_real_figures()
     assert edge_env["PARLEY_EDGE_HEALTH_PORT"] != edge_env["PARLEY_EDGE_PORT"]
     for name in PARLEY:  # each on its private port
         assert ports[name] == int(services[name]["environment"][f"PARLEY_{name.upper()}_HEALTH_PORT"]), name
+    # Unset, an edge runs a worker per host core, worker i's figures on HEALTH_PORT + i, which
+    # nothing scrapes (nor would the container's memory limit hold them): one process per
+    # container, and `--scale edge=N` for more.
+    assert edge_env["PARLEY_EDGE_WORKERS"] == "1"
     known = {name for names in REGISTRY._collector_to_names.values() for name in names}
     dashboard = json.loads((ROOT / "deploy/grafana/parley-dashboard.json").read_text())
     titles = " ".join(panel["title"].lower() for panel in dashboard["panels"])
@@ -285,15 +294,30 @@ async def refused(errors: list[str], kind: str, subject: str) -> None:
     await until(reported, timeout_s=5)
 
 
-def start(name: str, options: dict, folder: Path):
-    return service(name, options.pop("nats_url"), folder, **options).spawn()
+def start(name: str, options: dict, folder: Path, log_name: str | None = None):
+    return service(name, options.pop("nats_url"), folder, log_name, **options).spawn()
+
+
+async def until_handed_over(copies: list, send) -> None:
+    """`send` again and again until one copy has handed a command to the other, which owns
+    its stream: the copies' `<service>.instances` and `Command.at` grants at work."""
+
+    async def handed_over() -> bool:
+        await send()
+        return any("handed_over" in copy.logs() for copy in copies)
+
+    await until(handed_over, timeout_s=60, interval_s=0)
 
 
 async def test_the_services_work_within_their_permissions_and_no_further(guarded_nats, tmp_path):
-    processes = [start(name, guarded_nats(name), tmp_path) for name in ("auth", "chat", "dm")]
+    # Two copies of chat and dm, so that what the copies say to each other is tried too.
+    copies = {
+        name: [start(name, guarded_nats(name), tmp_path, f"{name}{n}") for n in (1, 2)] for name in ("chat", "dm")
+    }
+    processes = [start("auth", guarded_nats("auth"), tmp_path), *copies["chat"], *copies["dm"]]
     wait_all(*processes)
     processes.append(start("assistant", guarded_nats("assistant"), tmp_path))
-    edge = start("edge", guarded_nats("edge"), tmp_path)
+    edge = start("edge", guarded_nats("edge") | {"sends_per_5s": "1000"}, tmp_path)  # many posts below
     wait_all(*processes, edge)
     try:
         team = await make_team(edge.base_url)
@@ -306,16 +330,70 @@ async def test_the_services_work_within_their_permissions_and_no_further(guarded
         await socket.send({"type": "send_message", "channelId": team.channel_id, "content": "@AI who"})
         reply = await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"].get("replyTo"), 20)
         assert "max" in reply["message"]["content"]  # the assistant read the presence bucket
+        # A message's changes: chat publishes each change's event, the edge hears it.
+        posted = await socket.next("new_message", seq=1)
+        message_id = posted["message"]["id"]
+        for change, heard in (
+            ({"type": "add_reaction", "messageId": message_id, "emoji": "👍"}, "reaction_added"),
+            ({"type": "pin_message", "channelId": team.channel_id, "messageId": message_id}, "message_pinned"),
+            ({"type": "edit_message", "messageId": message_id, "content": "edited"}, "message_edited"),
+            ({"type": "delete_message", "messageId": message_id, "channelId": team.channel_id}, "message_deleted"),
+        ):
+            await socket.send(change)
+            await socket.next(heard, timeout=20)
+        posts = iter(range(1000))
+
+        async def post() -> None:
+            content = f"p{next(posts)}"
+            await socket.send({"type": "send_message", "channelId": team.channel_id, "content": content})
+            await socket.wait_for(lambda f: f.get("type") == "new_message" and f["message"]["content"] == content, 20)
+
+        await until_handed_over(copies["chat"], post)
+        # A socket resuming from a position is replayed what it missed by the edge's own read.
+        resumed = await FrameSocket.open(edge.base_url, cookie=team.owner.cookie)
+        await resumed.send({"type": "join_channel", "channelId": team.channel_id, "lastSeq": 1})
+        await resumed.next("reaction_added", timeout=20)
+        latest = socket.of_type("new_message")[-1]["message"]["id"]
+        await resumed.send({"type": "mark_read", "channelId": team.channel_id, "messageId": latest})
+        await socket.next("message_read", timeout=20)
+
         pal = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.owner.cookie)
-        await pal.send({"type": "send_message", "payload": {"recipientId": team.member.id, "content": "dm"}})
-        await pal.next("message_received")
-        await socket.close()
-        await pal.close()
+
+        async def send_dm() -> None:
+            key = f"d{len(dm_sent)}"
+            dm = {"recipientId": team.member.id, "content": "dm", "clientMsgId": key}
+            await pal.send({"type": "send_message", "payload": dm})
+            received = await pal.wait_for(
+                lambda f: f.get("type") == "message_received" and f["payload"].get("clientMsgId") == key, 20
+            )
+            dm_sent.append(received["payload"])
+
+        dm_sent: list[dict] = []
+        await until_handed_over(copies["dm"], send_dm)
+        for change in ({"messageId": dm_sent[0]["id"], "content": "edited"}, {"messageId": dm_sent[0]["id"]}):
+            await pal.send({"type": "edit_message" if "content" in change else "delete_message", "payload": change})
+        await pal.next("message_edited", timeout=20)  # dm publishes every event of its own
+        await pal.next("message_deleted", timeout=20)
+        conversation = dm_sent[0]["conversationId"]
+        back = await FrameSocket.open(edge.base_url, "/messagepal", cookie=team.member.cookie)
+        await back.send({"type": "subscribe", "payload": {"conversationId": conversation, "lastSeq": 0}})
+        await back.next("message_deleted", timeout=20)  # replayed by the edge's own read
+        await back.send({"type": "mark_read", "payload": {"messageId": dm_sent[-1]["id"]}})
+        await pal.next("message_read", timeout=20)
+        for open_socket in (socket, resumed, pal, back):
+            await open_socket.close()
+        async with httpx.AsyncClient(base_url=edge.base_url) as client:  # auth counts it in its bucket
+            wrong = await client.post("/api/auth/login", json={"username": "olivia", "password": "not-her-password"})
+        assert wrong.status_code == 401
         await team.close()
 
         # Each service's private port serves its figures: per command, consumer lag, store latency.
+        figures: dict[str, str] = {}
         async with httpx.AsyncClient() as client:
-            figures = {p.name: (await client.get(f"{p.base_url}/metrics")).text for p in processes}
+            for process in processes:
+                figures[process.name] = (
+                    figures.get(process.name, "") + (await client.get(f"{process.base_url}/metrics")).text
+                )
         assert 'parley_command_seconds_count{subject="chat.cmd.post_message"}' in figures["chat"]
         assert 'parley_command_seconds_count{subject="dm.cmd.send"}' in figures["dm"]
         assert 'parley_store_seconds_count{operation="write",store="sqlite"}' in figures["auth"]
@@ -490,12 +568,20 @@ def test_the_cluster_overlay_routes_three_nats_nodes_and_doubles_the_services():
     cluster = merged(COMPOSE, yaml.safe_load((ROOT / "compose.cluster.yaml").read_text()))
     services = cluster["services"]
     nodes = ["nats", "nats-2", "nats-3"]
-    routes = ",".join(f"nats://{node}:6222" for node in nodes)
+    # Routes carry every account's traffic unchecked: each node listens for them on its
+    # address in `services` alone, never where the internet-facing edge reaches it.
+    subnet = ipaddress.ip_network(cluster["networks"]["services"]["ipam"]["config"][0]["subnet"])
+    addresses = [services[node]["networks"]["services"]["ipv4_address"] for node in nodes]
+    assert all(ipaddress.ip_address(address) in subnet for address in addresses)
+    assert not {"services", "data"} & set(services["edge"]["networks"])
+    routes = ",".join(f"nats://{address}:6222" for address in addresses)
     names = set()
-    for node in nodes:
+    for node, address in zip(nodes, addresses, strict=True):
         command = services[node]["command"]
         names.add(command[command.index("--server_name") + 1])
+        assert command[command.index("--cluster") + 1] == f"nats://{address}:6222", node
         assert command[command.index("--routes") + 1] == routes, node
+        assert set(services[node]["networks"]) == {"services", "edge-nats"}, node
         assert services[node]["healthcheck"] == services["nats"]["healthcheck"], node
         assert any(volume.endswith(":/data") for volume in services[node]["volumes"]), node
     assert len(names) == 3

@@ -5,9 +5,12 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
+
+import pytest
 
 from parley_stack.nats_permissions import REQUESTS
-from parley_stack.processes import free_port
+from parley_stack.processes import PACKAGES, free_port
 
 PASSWORD = "pw/with#all?the@chars"
 
@@ -19,19 +22,26 @@ async def run(module: str, env: dict[str, str], timeout_s: float = 60) -> subpro
     )  # fmt: skip
 
 
-async def test_a_service_that_cannot_reach_nats_exits_without_printing_its_password(tmp_path):
+@pytest.mark.parametrize("name", ["auth", "edge"])
+async def test_a_service_that_cannot_reach_nats_waits_then_exits_without_printing_its_password(tmp_path, name):
     (tmp_path / "secret").write_text(PASSWORD)
+    prefix = f"PARLEY_{name.upper()}_"
+    started = time.monotonic()
     result = await run(
-        "parley_auth",
+        PACKAGES[name],
         {
-            "PARLEY_AUTH_NATS_URL": f"nats://auth:url-{PASSWORD}@127.0.0.1:{free_port()}",  # nobody listens
-            "PARLEY_AUTH_NATS_USER": "auth",
-            "PARLEY_AUTH_NATS_PASSWORD_FILE": str(tmp_path / "secret"),
-            "PARLEY_AUTH_SQLITE_PATH": str(tmp_path / "auth.sqlite3"),
+            f"{prefix}NATS_URL": f"nats://{name}:url-{PASSWORD}@127.0.0.1:{free_port()}",  # nobody listens
+            f"{prefix}NATS_USER": name,
+            f"{prefix}NATS_PASSWORD_FILE": str(tmp_path / "secret"),
+            f"{prefix}NATS_WAIT_S": "4",
+            f"{prefix}PORT": "0",
+            f"{prefix}SQLITE_PATH": str(tmp_path / "auth.sqlite3"),
         },
     )
     assert result.returncode != 0
-    assert "auth: cannot reach NATS at nats://***@127.0.0.1" in result.stderr
+    assert result.stderr.count("nats_unreachable") >= 2  # tried again, after a pause
+    assert time.monotonic() - started < 30  # NATS_WAIT_S, not a fixed wait of its own
+    assert f"{name}: cannot reach NATS at nats://***@127.0.0.1" in result.stderr
     assert PASSWORD not in result.stderr + result.stdout
 
 

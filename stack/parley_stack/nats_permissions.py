@@ -32,7 +32,7 @@ REQUESTS: dict[str, list[s.Command[Any, Any]]] = {
 PUBLISHES: dict[str, list[s.Topic[Any]]] = {
     "auth": [s.AUTH_SESSION_ENDED],
     "chat": [t for t in s.TOPICS if t.template.startswith("chat.evt.")],
-    "dm": [s.DM_MESSAGE_SENT, s.DM_MESSAGE_READ],
+    "dm": [t for t in s.TOPICS if t.template.startswith("dm.evt.")],
     "edge": [s.CHAT_TYPING, s.CHAT_PRESENCE, s.DM_TYPING],
     "assistant": [s.CHAT_TYPING],
 }
@@ -124,7 +124,8 @@ def server_config(store_dir: str = "/data", port: int = 4222, http_port: int = 8
         f"# Passwords are variables defined in {PASSWORDS_FILE} (`python -m parley_stack.nats_passwords`).\n"
         f'include "{PASSWORDS_FILE}"\n'
         f"port: {port}\n"
-        f"http_port: {http_port}\n"
+        "# Monitoring, on loopback: for the healthcheck inside the container, not for the edges.\n"
+        f'http: "127.0.0.1:{http_port}"\n'
         f"jetstream {{\n  store_dir: {store_dir}\n  sync_interval: always\n}}\n"
         "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}\n"
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from parley_contracts import auth, chat, dm, subjects
 from parley_runtime.bus import Bus
+from parley_runtime.lifecycle import connect_bus
 
 from .fanout.channels import CHANNELS
 from .fanout.conversations import CONVERSATIONS
@@ -32,14 +33,7 @@ class EdgeState:
 
     @classmethod
     async def start(cls, settings: EdgeSettings) -> "EdgeState":
-        bus = await Bus.connect(
-            settings.nats_url,
-            "edge",
-            settings.request_timeout_s,
-            settings.request_resend_after_s,
-            user=settings.nats_user,
-            password=settings.nats_password,
-        )
+        bus = await connect_bus("edge", settings)  # waits for NATS as every service does
         presence = await PresenceBoard.open(
             bus.js,
             settings.presence_bucket,
