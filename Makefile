@@ -12,7 +12,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the machine's certificate store (which may hold a proxy's CA), as pip does.
 export UV_SYSTEM_CERTS := true
 
-.PHONY: install lint test bench bench-quick infra-up infra-down infra-status schemas nats-config up up-cluster chaos demo web web-install chromium
+.PHONY: install lint test bench bench-quick bench-compare infra-up infra-down infra-status schemas nats-config up up-cluster chaos demo web web-install chromium
 
 # The browser half (web/): npm packages from the lockfile; never a browser download.
 NPM ?= npm
@@ -95,3 +95,6 @@ bench: install
 
 bench-quick: install
 	$(RUN) parley-infra run --server cassandra -- python -m parley_bench --quick $(BENCH_ARGS)
+
+bench-compare: install
+	$(RUN) python -m parley_bench.compare $(BENCH_ARGS)

@@ -43,6 +43,7 @@ def stack(tmp_path_factory, cassandra_session, infra_settings):
     settings = StackSettings(
         data_dir=tmp_path_factory.mktemp("cluster"), nats_nodes=3, instances=2, port=free_ports(2),
         nats_port=free_ports(3), nats_route_port=free_ports(3), unready_restart_s=0, log_level="debug",
+        edge_workers=1,  # an edge is one process, so that kill -9 is a crash with sockets open
     )  # fmt: skip
     env = {
         "PARLEY_CHAT_STREAM_STORE": "cassandra", "PARLEY_CHAT_CASSANDRA_HOSTS": hosts,

@@ -12,8 +12,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,15 +19,13 @@ import uvloop
 
 from parley_chat.settings import ChatSettings
 from parley_dm.settings import DmSettings
-from parley_stack.launcher import Stack
-from parley_stack.processes import free_port
 from parley_stack.schema import SchemaSettings, create_keyspaces_and_tables
-from parley_stack.settings import StackSettings
 from parley_storage.cassandra import connect
 
 from . import chart, profile, scenarios
 from .cassandra_stats import CassandraStats
 from .persistence import persistence, side_by_side, side_by_side_table
+from .stacks import embedded_stack, environment, raise_open_files, service_pids
 from .target import QUICK, Sizes, Target
 
 OUT = Path(".parley/bench")
@@ -39,45 +35,16 @@ EDGE_SCENARIOS = {
     "idle": scenarios.idle,
     "dm": scenarios.direct_messages,
 }
-NAMES = [*EDGE_SCENARIOS, "persistence_sqlite", "persistence_cassandra"]
+NAMES = [*EDGE_SCENARIOS, "fanout_workers", "persistence_sqlite", "persistence_cassandra"]
+"""`fanout_workers` is `fanout` on an edge of one worker per core; the others run on one worker."""
 
 
-CHEAP_PASSWORDS = {"PARLEY_AUTH_ARGON2_MEMORY_KIB": "1024", "PARLEY_AUTH_ARGON2_TIME_COST": "1"}
-"""Thousands of users are registered before anything is measured; hashing their
-passwords at full strength would only make the wait longer."""
 CASSANDRA_STREAMS = {
     "PARLEY_CHAT_STREAM_STORE": "cassandra",
     "PARLEY_CHAT_CASSANDRA_KEYSPACE": "parley_bench_chat",
     "PARLEY_DM_STORE": "cassandra",
     "PARLEY_DM_CASSANDRA_KEYSPACE": "parley_bench_dm",
 }
-
-
-@contextlib.contextmanager
-def environment(**env: str):
-    """Adds `env` to this process's environment, which the stack's processes inherit:
-    that is how a deployment configures them."""
-    saved = dict(os.environ)
-    os.environ.update({**CHEAP_PASSWORDS, **env})
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-@contextlib.contextmanager
-def embedded_stack():
-    """The embedded stack in a scratch folder."""
-    scratch = Path(tempfile.mkdtemp(prefix="parley-bench-"))
-    settings = StackSettings(data_dir=scratch, port=free_port(), nats_port=free_port(), log_level="warning")
-    stack = Stack(settings)
-    try:
-        stack.start()
-        print(f"embedded stack in {scratch}", flush=True)
-        yield stack, f"http://127.0.0.1:{settings.port}"
-    finally:
-        stack.stop()
 
 
 def fresh_cassandra_schema() -> None:
@@ -90,10 +57,6 @@ def fresh_cassandra_schema() -> None:
     finally:
         cluster.shutdown()
     create_keyspaces_and_tables(chat, dm, SchemaSettings().replication)
-
-
-def service_pids(stack: Stack) -> dict[str, int]:
-    return {name: service.popen().pid for name, service in stack.services.items()}
 
 
 async def run_scenario(name: str, make, target: Target, results: dict) -> None:
@@ -119,6 +82,12 @@ def run(args: argparse.Namespace, sizes: Sizes, profile_dir: Path | None) -> dic
             for name in edge_side:
                 make = EDGE_SCENARIOS.get(name) or (lambda t: persistence(t, pids, "sqlite"))
                 uvloop.run(run_scenario(name, make, target, results))
+    if "fanout_workers" in wanted and not args.url:
+        workers = len(os.sched_getaffinity(0))
+        with environment(), embedded_stack(edge_workers=workers) as (stack, base_url):
+            target = Target(base_url, stack.nats_url, service_pids(stack)["edge"], sizes, profile_dir)
+            uvloop.run(run_scenario("fanout_workers", scenarios.fanout, target, results))
+            results["fanout_workers"]["workers"] = workers
     if "persistence_cassandra" in wanted:
         with environment(**CASSANDRA_STREAMS):
             fresh_cassandra_schema()
@@ -150,8 +119,7 @@ def main() -> None:
     parser.add_argument("--dm-pid", type=int, help="dm's process id (with --url), for CPU")
     parser.add_argument("--only", nargs="*", default=[], choices=NAMES, help="run only these scenarios")
     args = parser.parse_args()
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # thousands of sockets; the stack inherits it
+    raise_open_files()
     sizes = QUICK if args.quick else Sizes()
     label = "quick" if args.quick else "full"
     profile_dir = OUT / f"profile-{label}" if args.profile else None

@@ -18,13 +18,29 @@ def latency_figures(samples_s: list[float]) -> dict[str, float]:
     }
 
 
+def family(pid: int) -> list[int]:
+    """The process and its children: an edge with workers is their supervisor."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [pid, *(int(child) for child in children.read().split())]
+    except FileNotFoundError:
+        return [pid]
+
+
 def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    """Resident memory of the process and its children."""
+    total = 0
+    for member in family(pid):
+        with open(f"/proc/{member}/status") as status:
+            total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return total
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds the process has used."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) / 100, int(fields[12]) / 100  # utime, stime in clock ticks of 1/100 s
+    """(user, system) CPU seconds the process and its children have used."""
+    user = system = 0.0
+    for member in family(pid):
+        with open(f"/proc/{member}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        user, system = user + int(fields[11]) / 100, system + int(fields[12]) / 100  # clock ticks of 1/100 s
+    return user, system

@@ -4,6 +4,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 
@@ -73,3 +74,10 @@ def stamped(tag: str) -> str:
 def sent_at(content: str) -> tuple[str, float]:
     body = json.loads(content)
     return body["tag"], body["sent"]
+
+
+def new_messages(payload: bytes) -> Iterator[tuple[str, float]]:
+    """The (tag, sent) of a received frame that is a stamped channel message."""
+    frame = json.loads(payload)
+    if frame.get("type") == "new_message":
+        yield sent_at(frame["message"]["content"])

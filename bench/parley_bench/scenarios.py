@@ -1,64 +1,16 @@
 """The scenarios. Each takes a `Target` and returns a dict of figures."""
 
-import asyncio
 import random
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from parley_client import Listener
 from parley_contracts import chat, subjects
 from parley_runtime.bus import Bus
 
 from . import population
+from .fanout import Audience, deliveries, sweep
+from .load import at_rate, received, settle
 from .measure import latency_figures, rss_kib
-from .target import Target, every
-
-
-def deliveries(sockets: list[Listener], tags: set[str]) -> tuple[list[float], int, int]:
-    """Latencies of every delivery of a tagged channel message to every socket; and how
-    many were lost and doubled."""
-    latencies, lost, doubled = [], 0, 0
-    for socket in sockets:
-        seen: dict[str, int] = {}
-        for frame, arrived in socket.frames("new_message"):
-            tag, sent = population.sent_at(frame["message"]["content"])
-            if tag in tags:
-                seen[tag] = seen.get(tag, 0) + 1
-                if seen[tag] == 1:
-                    latencies.append(arrived - sent)
-        lost += len(tags - seen.keys())
-        doubled += sum(n - 1 for n in seen.values())
-    return latencies, lost, doubled
-
-
-async def at_rate(rate: float, count: int, send: Callable[[int], Coroutine[Any, Any, object]], target: Target) -> None:
-    """Start `send(n)` for each n at `rate` per second without waiting for the one before
-    (an open loop, as independent clients are), then wait for them all."""
-    loop = asyncio.get_running_loop()
-    started, due = loop.time(), every(2.0)
-    tasks: list[asyncio.Task[object]] = []
-    for n in range(count):
-        tasks.append(asyncio.create_task(send(n)))
-        if due():
-            target.progress(f"{n}/{count} sent")
-        await asyncio.sleep(max(0.0, started + (n + 1) / rate - loop.time()))
-    await asyncio.gather(*tasks)
-
-
-async def settle(sockets: list[Listener], expected: Callable[[], int], target: Target, stalled_s: float = 10) -> None:
-    """Wait until the sockets hold `expected()` frames in all, or nothing more has come
-    for `stalled_s`; what is missing then counts as lost."""
-    due = every(2.0)
-    loop = asyncio.get_running_loop()
-    last, progressed = -1, loop.time()
-    while (received := sum(len(s.received) for s in sockets)) < expected():
-        if received != last:
-            last, progressed = received, loop.time()
-        elif loop.time() - progressed > stalled_s:
-            return
-        if due():
-            target.progress(f"{received}/{expected()} frames received")
-        await asyncio.sleep(0.05)
+from .target import Target
 
 
 def refused(sockets: list[Listener], client_msg_id) -> set[str]:
@@ -67,6 +19,7 @@ def refused(sockets: list[Listener], client_msg_id) -> set[str]:
 
 
 async def fanout(target: Target) -> dict:
+    """1,000 sockets in one channel (`fanout.sweep`), posts made through chat's command subject."""
     sizes = target.sizes
     people = await population.users(target.base_url, "fan", 10)
     members = [u["id"] for u, _ in people[1:]]
@@ -74,8 +27,8 @@ async def fanout(target: Target) -> dict:
     cookies = [people[n % len(people)][1] for n in range(sizes.fanout_sockets)]
     sockets = await population.listeners(target.base_url, cookies)
     await population.join(sockets, [channel] * len(sockets))
-    # The sender posts through chat's command subject, as the edge's HTTP route does: an
-    # HTTP client at this rate would cost the load process more than the edge's fan-out.
+    # As the edge's HTTP route does: an HTTP client at this rate would cost the load process
+    # more than the edge's fan-out (`make bench-compare` publishes over HTTP, for both servers).
     sender = await Bus.connect(target.nats_url, "bench-sender")
     owner_id = people[0][0]["id"]
 
@@ -83,25 +36,12 @@ async def fanout(target: Target) -> dict:
         command = chat.PostMessage(actor_id=owner_id, channel_id=channel, content=population.stamped(tag))
         await sender.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=60)
 
-    warm_up, before = 20, sum(len(s.received) for s in sockets)
-    await at_rate(sizes.fanout_rate, warm_up, lambda n: post(f"w{n}"), target)
-    await settle(sockets, lambda: before + warm_up * len(sockets), target)
-    baseline = sum(len(s.received) for s in sockets)
-    count = int(sizes.fanout_rate * sizes.fanout_seconds)
-    tags = {f"f{n}" for n in range(count)}
-    target.progress(f"fan-out: {len(sockets)} sockets, {sizes.fanout_rate} msgs/s for {sizes.fanout_seconds}s")
-    with target.measuring("fanout") as span:
-        await at_rate(sizes.fanout_rate, count, lambda n: post(f"f{n}"), target)
-        await settle(sockets, lambda: baseline + count * len(sockets), target)
-    await sender.drain()
-    latencies, lost, doubled = deliveries(sockets, tags)
-    for socket in sockets:
-        socket.close()
-    return {
-        "sockets": len(sockets), "messages": count, "deliveries_per_s": round(len(latencies) / span.seconds),
-        **latency_figures(latencies), "lost": lost, "duplicated": doubled, "edge_cpu_pct": span.cpu_pct,
-        "edge_kernel_pct": span.system_pct, "edge_us_per_delivery": round(1e6 * span.cpu_s / max(1, len(latencies)), 1),
-    }  # fmt: skip
+    try:
+        return await sweep(target, Audience(sockets, post, population.new_messages, target.edge_pid), "fanout")
+    finally:
+        await sender.drain()
+        for socket in sockets:
+            socket.close()
 
 
 async def many_channels(target: Target) -> dict:
@@ -136,12 +76,14 @@ async def many_channels(target: Target) -> dict:
         await at_rate(rate, count, send, target)
         # A refused send answers with one error frame instead of a delivery to each member.
         delivered = count * sizes.channel_size
-        await settle(sockets, lambda: baseline + delivered - len(refusals()) * (sizes.channel_size - 1), target)
+        await settle(
+            lambda: received(sockets), lambda: baseline + delivered - len(refusals()) * (sizes.channel_size - 1), target
+        )
     refused_tags = refusals()
     latencies, lost, doubled = [], 0, 0
     for channel in channels:
         in_channel = [s for s, c in zip(sockets, assignment, strict=True) if c == channel]
-        found, missing, extra = deliveries(in_channel, tags[channel] - refused_tags)
+        found, missing, extra = deliveries(in_channel, tags[channel] - refused_tags, population.new_messages)
         latencies += found
         lost += missing
         doubled += extra
@@ -189,7 +131,7 @@ async def direct_messages(target: Target) -> dict:
     with target.measuring("dm") as span:
         await at_rate(rate, len(sends), send, target)
         # Each message reaches two sockets, its sender's and its recipient's; a refusal, one.
-        await settle(sockets, lambda: baseline + 2 * len(sends) - len(refusals()), target)
+        await settle(lambda: received(sockets), lambda: baseline + 2 * len(sends) - len(refusals()), target)
     refused_tags = refusals()
     latencies, copies = [], dict.fromkeys(tags - refused_tags, 0)
     for socket in sockets:

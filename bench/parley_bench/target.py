@@ -2,6 +2,7 @@
 sizes, and where progress and profiles go."""
 
 import contextlib
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ from .measure import cpu_seconds
 @dataclass(frozen=True)
 class Sizes:
     fanout_sockets: int = 1000
-    fanout_rate: int = 150
-    fanout_seconds: float = 10
+    fanout_rate: int = 20
+    fanout_seconds: float = 15
+    fanout_peak_rates: tuple[int, ...] = (40, 60, 80, 100, 125, 150, 175, 200)
+    fanout_peak_seconds: float = 8
     channels: int = 500
     channel_size: int = 10
     channel_send_every_s: float = 10
@@ -32,8 +35,10 @@ class Sizes:
 
 QUICK = Sizes(
     fanout_sockets=200,
-    fanout_rate=50,
+    fanout_rate=20,
     fanout_seconds=5,
+    fanout_peak_rates=(100, 200),
+    fanout_peak_seconds=3,
     channels=40,
     channel_size=10,
     channel_send_every_s=5,
@@ -64,13 +69,18 @@ class Target:
     @contextlib.contextmanager
     def measuring(self, scenario: str, pid: int | None = None):
         """Around the measured part of a scenario: yields a `Span` that knows how long it
-        ran and how much CPU `pid` (default: the edge) used meanwhile."""
+        ran and how much CPU `pid` (default: the edge) used meanwhile. The load's own
+        garbage collector is off meanwhile: its pauses would read as the server's latency."""
         span = Span(pid or self.edge_pid)
-        if self.profile_dir is None:
-            yield span
-        else:
-            with profile.recording(span.pid, self.profile_dir / f"{scenario}.txt"):
+        gc.disable()
+        try:
+            if self.profile_dir is None:
                 yield span
+            else:
+                with profile.recording(span.pid, self.profile_dir / f"{scenario}.txt"):
+                    yield span
+        finally:
+            gc.enable()
         span.stop()
 
 

@@ -1,7 +1,8 @@
 """Chat commands (`chat.cmd.<verb>`), their replies, and channel stream events.
 
 Every command carries `actor_id`: the edge fills it from the session, never from a
-client frame. Stream events carry the channel's `seq`.
+client frame. Stream events carry the channel's `seq`. "The seed" is PersonalLearningPro's
+chat, which Parley stays compatible with.
 """
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """The base of every frame a client sends, on either socket: it reads both forms.
 
-The seed's browser hooks put a frame's fields beside `type` (flat: `{"type": "typing",
+The seed's browser hooks (the seed: PersonalLearningPro's chat, which Parley stays
+compatible with) put a frame's fields beside `type` (flat: `{"type": "typing",
 "recipientId": 14}`); the seed's `/messagepal` server answers in envelopes, and Parley's
 `/messagepal` contract took that form for client frames too (enveloped: `{"type":
 "typing", "payload": {"recipientId": 14}}`). A client frame on either socket accepts

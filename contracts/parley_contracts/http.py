@@ -1,4 +1,5 @@
-"""Bodies of the public HTTP API that are not already a command's shape."""
+"""Bodies of the public HTTP API that are not already a command's shape. "The seed"
+is PersonalLearningPro's chat, whose routes Parley stays compatible with."""
 
 from typing import Annotated, Literal
 

@@ -1,7 +1,8 @@
 """`/ws/chat` frames that change a posted message or tell about it: edits, deletes,
-reactions, pins and delivery receipts. `pin_message` and `mark_delivered` are the
-seed's newer hook's; the server frames carry the event's `seq` like every event frame.
-Their unions are `chat_frames`'."""
+reactions, pins and delivery receipts. `pin_message` and `mark_delivered` come from a
+newer hook of the seed (PersonalLearningPro's chat, which Parley stays compatible
+with); the server frames carry the event's `seq` like every event frame. Their unions
+are `chat_frames`'."""
 
 from datetime import datetime
 from typing import Literal

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import structlog
 import uvloop
 
+from . import collector
 from .bus import Bus
 from .health import HealthServer, ReadinessCheck, run_checks
 from .logs import configure_logging
@@ -88,6 +89,7 @@ async def connect_bus(name: str, settings: ServiceSettings) -> Bus:
 async def serve_until_stopped(name: str, settings: ServiceSettings, startup: Startup) -> None:
     bus = await connect_bus(name, settings)
     started = await startup(bus)
+    collector.freeze_start_up()
     health = HealthServer({**started.checks, "nats": lambda: _nats_ready(bus)}, name)
     if settings.health_port:
         await health.start(settings.health_host, settings.health_port)
@@ -134,6 +136,7 @@ async def _nats_ready(bus: Bus) -> bool:
 
 def run_service(name: str, settings: ServiceSettings, startup: Startup) -> None:
     configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
+    collector.tune()
     try:
         uvloop.run(serve_until_stopped(name, settings, startup))  # its loop is the faster for NATS traffic
     except SystemExit:

@@ -60,6 +60,7 @@ class Stack:
         port = None
         if service_name == "edge":
             port, settings["host"] = self.settings.port + int(copy or 1) - 1, self.settings.host
+            settings["workers"] = str(self.settings.edge_workers)
         process = service(service_name, self.nats_url, self.data_dir, log_name=name, port=port, **settings)
         process.log_file = self.logs / f"{name}.log"
         process.env.update(self.env)

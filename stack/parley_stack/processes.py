@@ -2,7 +2,6 @@
 `PARLEY_<NAME>_*` env settings, logs to a file, and is waited for through `/readyz`.
 The embedded stack and the cross-service tests both start services this way."""
 
-import ctypes
 import json
 import os
 import signal
@@ -13,18 +12,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
+from parley_runtime.children import die_with_parent
 
 
 def detached_child() -> None:
     """Runs in a child before exec: its own process group, so a Ctrl-C reaches only the
-    launcher, which stops children in order; and (on Linux) SIGTERM when the launcher
-    dies, so no child outlives it."""
+    launcher, which stops children in order; and SIGTERM when the launcher dies, so no
+    child outlives it."""
     os.setsid()
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass  # not Linux: the launcher's own stop() still ends its children
+    die_with_parent()
 
 
 class ServiceFailed(RuntimeError):
@@ -143,6 +139,8 @@ def service(
     """`name` is auth, chat, dm or edge; `settings` become its `PARLEY_<NAME>_*` env vars.
     Its SQLite file and log go in `folder`; `port` is the edge's, or a service's health port."""
     prefix = f"PARLEY_{name.upper()}_"
+    if name == "edge":
+        settings.setdefault("workers", "1")  # one process to start, watch and kill
     port = port or free_port()
     port_var = "PORT" if name == "edge" else "HEALTH_PORT"
     env = {

@@ -1,7 +1,9 @@
 """Embedded-stack settings: `PARLEY_*` env vars."""
 
+import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,6 +23,8 @@ class StackSettings(BaseSettings):
     """The first node's cluster port, when there are several; further nodes take the ports after it."""
     instances: int = 1
     """Copies of every service but the assistant; edges listen on `port`, `port + 1`, …"""
+    edge_workers: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1)
+    """Processes of each edge (`PARLEY_EDGE_WORKERS`, the edge's own setting), one per core."""
     log_level: str = "info"
     restart_backoff_s: float = 1.0
     unready_restart_s: float = 30.0

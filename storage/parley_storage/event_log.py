@@ -10,6 +10,10 @@ A service's store (chat's `Streams`, dm's `DmStore`) is an `EventStore`: the log
 the projection its events are folded into by `settle`, which is what the outbox relay
 (`parley_runtime.outbox_relay`) drives. `LoggedStore` gives such a store the log's
 methods. History reads page through `paging` (and `buckets` on Cassandra).
+
+Where a stream stands (`position`: head and epoch) and a read after a seq together with
+it (`read_since`: what a client resuming, or the edge filling a gap, is answered) are
+said here once, for chat's channels and dm's conversations alike.
 """
 
 import secrets
@@ -54,6 +58,29 @@ class EventLog(Protocol[Event]):
 
     async def epoch(self, stream: Stream) -> str:
         """The stream's epoch (`new_epoch`); "" when empty."""
+
+
+@dataclass(frozen=True)
+class Since(Generic[Event]):
+    """A stream's events after a seq, oldest first, and where the stream stands."""
+
+    events: list[Event]
+    last_seq: int
+    """The stream's head, which may be past the last of `events` (a page is not the rest)."""
+    epoch: str
+
+
+async def position(log: EventLog[Event], stream: Stream) -> tuple[int, str]:
+    """The stream's head and epoch: a reader's position (epoch, seq) is checked against them."""
+    return await log.head(stream), await log.epoch(stream)
+
+
+async def read_since(log: EventLog[Event], stream: Stream, after_seq: int, limit: int) -> Since[Event]:
+    """At most `limit` events after `after_seq`, with the head and epoch read after them
+    (so the head is never below the last event returned)."""
+    events = await log.events(stream, after_seq, limit)
+    head, epoch = await position(log, stream)
+    return Since(events, head, epoch)
 
 
 class EventStore(EventLog[Event], Protocol):

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from parley_contracts import chat
 from parley_runtime.clock import now
 from parley_storage.cassandra import qualified
+from parley_storage.event_log import position, read_since
 from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
 from parley_storage.event_log_memory import MemoryEventLog
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
@@ -180,3 +181,14 @@ async def test_a_stream_gets_one_epoch_at_its_first_append(writers):
     assert await second.epoch("e") == epoch
     await first.append("other", posted(99))
     assert await first.epoch("other") not in ("", epoch)
+
+
+async def test_a_read_after_a_seq_says_where_the_stream_stands(log):
+    assert await position(log, "w") == (0, "")
+    empty = await read_since(log, "w", 0, 10)
+    assert (empty.events, empty.last_seq, empty.epoch) == ([], 0, "")
+    await asyncio.gather(*(log.append("w", posted(i)) for i in range(1, 8)))
+    epoch = await log.epoch("w")
+    page = await read_since(log, "w", 2, 3)
+    assert ([e.seq for e in page.events], page.last_seq, page.epoch) == ([3, 4, 5], 7, epoch)
+    assert await position(log, "w") == (7, epoch)

@@ -1,5 +1,9 @@
 """The directory port: workspaces, channels, members and id blocks.
-Adapters: `directory_sqlite`, `directory_mongo`."""
+Adapters: `directory_sqlite`, `directory_mongo`, `directory_memory`.
+
+A *DM channel* here (`ChannelType.DM`, "direct channel" in the handlers and routes) is
+chat's two-person channel of no workspace, posted to like any channel; it is not a
+conversation of the dm service (`parley_dm`, `/messagepal`), which keeps its own streams."""
 
 from datetime import datetime
 from typing import Protocol, TypeVar

@@ -13,6 +13,7 @@ from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
+from parley_storage.event_log import position, read_since
 from parley_storage.id_blocks import IdBlocks
 
 from . import access, projection
@@ -114,20 +115,20 @@ async def list_channels(command: chat.ListChannels, ports: Ports) -> Outcome:
     return chat.ChannelList(channels=await ports.directory.channels_of(command.workspace_id)), []
 
 
-async def open_dm(command: chat.OpenDirectChannel, ports: Ports) -> Outcome:
+async def open_direct_channel(command: chat.OpenDirectChannel, ports: Ports) -> Outcome:
     if command.other_user_id == command.actor_id:
         raise ParleyError(ErrorCode.BAD_REQUEST, "a direct channel needs another user")
     await _require_users(ports, [command.other_user_id])
     return await ports.directory.open_direct(command.actor_id, command.other_user_id, now()), []
 
 
-async def list_dms(command: chat.ListDirectChannels, ports: Ports) -> Outcome:
+async def list_direct_channels(command: chat.ListDirectChannels, ports: Ports) -> Outcome:
     return chat.ChannelList(channels=await ports.directory.directs_of(command.actor_id)), []
 
 
 async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
     channel, _ = await _channel(ports, command.channel_id, command.actor_id)
-    head, epoch = await ports.streams.head(channel.id), await ports.streams.epoch(channel.id)
+    head, epoch = await position(ports.streams, channel.id)
     return chat.JoinAuthorized(channel=channel, last_seq=head, epoch=epoch), []
 
 
@@ -185,6 +186,5 @@ async def feed_events_since(command: chat.ReadChannelEvents, ports: Ports) -> Ou
 
 
 async def _event_batch(ports: Ports, channel_id: int, after_seq: int, limit: int) -> chat.EventBatch:
-    events = await ports.streams.events(channel_id, after_seq, limit)
-    head, epoch = await ports.streams.head(channel_id), await ports.streams.epoch(channel_id)
-    return chat.EventBatch(events=events, last_seq=head, epoch=epoch)
+    since = await read_since(ports.streams, channel_id, after_seq, limit)
+    return chat.EventBatch.model_validate(since, from_attributes=True)

@@ -127,15 +127,15 @@ async def test_only_managers_create_channels_and_names_are_unique_in_any_case(se
 
 
 async def test_a_direct_channel_is_one_per_pair_of_real_other_users(service):
-    first = await service(handlers.open_dm, actor_id=OWNER, other_user_id=STRANGER)
-    again = await service(handlers.open_dm, actor_id=STRANGER, other_user_id=OWNER)
+    first = await service(handlers.open_direct_channel, actor_id=OWNER, other_user_id=STRANGER)
+    again = await service(handlers.open_direct_channel, actor_id=STRANGER, other_user_id=OWNER)
     assert first.id == again.id and sorted(first.member_ids) == [OWNER, STRANGER]
-    await service.refused(ErrorCode.BAD_REQUEST, handlers.open_dm, actor_id=OWNER, other_user_id=OWNER)
-    await service.refused(ErrorCode.NOT_FOUND, handlers.open_dm, actor_id=OWNER, other_user_id=77)
+    await service.refused(ErrorCode.BAD_REQUEST, handlers.open_direct_channel, actor_id=OWNER, other_user_id=OWNER)
+    await service.refused(ErrorCode.NOT_FOUND, handlers.open_direct_channel, actor_id=OWNER, other_user_id=77)
     await service.refused(ErrorCode.FORBIDDEN, handlers.authorize_join, actor_id=MEMBER, channel_id=first.id)
     await post(service, first, STRANGER)
     assert (await service(handlers.authorize_join, actor_id=OWNER, channel_id=first.id)).last_seq == 1
-    assert [c.id for c in (await service(handlers.list_dms, actor_id=OWNER)).channels] == [first.id]
+    assert [c.id for c in (await service(handlers.list_direct_channels, actor_id=OWNER)).channels] == [first.id]
 
 
 async def test_joining_needs_membership_and_tells_the_head(service, general):
@@ -303,6 +303,20 @@ async def test_events_since_resumes_after_a_seq_for_members_only(service, genera
                           after_seq=0)  # fmt: skip
 
 
+async def test_the_edges_read_acts_for_nobody_so_a_removal_it_missed_cannot_stop_it(service, workspace, general):
+    """A member removed while events were missed: the edge still reads the gap, removal
+    included, with the epoch its sockets joined at."""
+    await post(service, general, MEMBER)
+    joined = await service(handlers.authorize_join, actor_id=MEMBER, channel_id=general.id)
+    await service(handlers.remove_member, actor_id=OWNER, workspace_id=workspace.id, user_id=MEMBER)
+    await post(service, general, OWNER, "after")
+    await service.refused(ErrorCode.FORBIDDEN, handlers.events_since, actor_id=MEMBER, channel_id=general.id,
+                          after_seq=1)  # fmt: skip
+    batch = await service(handlers.feed_events_since, channel_id=general.id, after_seq=1)
+    assert [type(e) for e in batch.events] == [chat.MemberRemoved, chat.MessagePosted]
+    assert (batch.last_seq, batch.epoch) == (3, joined.epoch) and len(joined.epoch) == 8
+
+
 # Threads -----------------------------------------------------------------------
 
 
@@ -360,7 +374,7 @@ async def test_unread_counts_leave_out_ones_own_and_deleted_messages_and_count_m
 
 async def test_all_unread_lists_every_channel_of_the_user(service, workspace, general):
     other = await service(handlers.create_channel, actor_id=OWNER, workspace_id=workspace.id, name="other")
-    direct = await service(handlers.open_dm, actor_id=OWNER, other_user_id=MEMBER)
+    direct = await service(handlers.open_direct_channel, actor_id=OWNER, other_user_id=MEMBER)
     for channel in (general, other, other, direct):
         await post(service, channel, OWNER)
     listed = (await service(unread.all_unread, actor_id=MEMBER, username="max")).channels

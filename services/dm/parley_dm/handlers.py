@@ -9,6 +9,7 @@ from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
 from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
+from parley_storage.event_log import position, read_since
 from parley_storage.id_blocks import IdBlocks
 
 from .store import DmStore
@@ -128,7 +129,7 @@ async def history(command: dm.GetDirectHistory, ports: Ports) -> Outcome:
 
 async def authorize(command: dm.AuthorizeConversation, ports: Ports) -> Outcome:
     require_participant(command.conversation_id, command.actor_id)
-    head, epoch = await ports.store.head(command.conversation_id), await ports.store.epoch(command.conversation_id)
+    head, epoch = await position(ports.store, command.conversation_id)
     return dm.ConversationAuthorized(conversation_id=command.conversation_id, last_seq=head, epoch=epoch), []
 
 
@@ -143,9 +144,8 @@ async def feed_events_since(command: dm.ReadConversationEvents, ports: Ports) ->
 
 
 async def _event_batch(ports: Ports, conversation_id: str, after_seq: int, limit: int) -> dm.DirectEventBatch:
-    events = await ports.store.events(conversation_id, after_seq, limit)
-    head, epoch = await ports.store.head(conversation_id), await ports.store.epoch(conversation_id)
-    return dm.DirectEventBatch(events=events, last_seq=head, epoch=epoch)
+    since = await read_since(ports.store, conversation_id, after_seq, limit)
+    return dm.DirectEventBatch.model_validate(since, from_attributes=True)
 
 
 async def inbox(command: dm.GetInbox, ports: Ports) -> Outcome:

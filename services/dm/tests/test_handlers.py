@@ -111,6 +111,15 @@ async def test_events_since_resumes_after_a_seq(service):
     assert ([e.seq for e in batch.events], batch.last_seq) == ([3, 4], 4)
 
 
+async def test_the_edges_read_names_no_user_and_carries_the_epoch(service):
+    for n in range(3):
+        await send(service, ADA, BOB, f"m{n}")
+    authorized = await service(handlers.authorize, actor_id=ADA, conversation_id=ADA_BOB)
+    batch = await service(handlers.feed_events_since, conversation_id=ADA_BOB, after_seq=1, limit=1)
+    assert ([e.seq for e in batch.events], batch.last_seq) == ([2], 3)  # one page; the head says more are there
+    assert batch.epoch == authorized.epoch and len(batch.epoch) == 8
+
+
 async def test_the_sender_edits_and_deletes_their_own_messages(service):
     message = await send(service, ADA, BOB, "helo")
     edited = await service(handlers.edit_message, actor_id=ADA, message_id=message.id, content="hello")

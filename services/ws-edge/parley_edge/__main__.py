@@ -1,16 +1,20 @@
-"""`python -m parley_edge`: serve the edge with uvicorn and `PARLEY_EDGE_*` settings."""
+"""`python -m parley_edge`: serve the edge with uvicorn and `PARLEY_EDGE_*` settings,
+in one process or (`PARLEY_EDGE_WORKERS` above 1) in several sharing the port."""
 
+import socket
 import sys
 
 import uvicorn
 from fastapi import FastAPI
 
+from parley_runtime import collector
 from parley_runtime.logs import configure_logging
 
 from .app import create_app
 from .http.protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
 from .sockets.wire import WireProtocol
+from .workers import supervise
 
 GRACEFUL_SHUTDOWN_S = 10
 """How long uvicorn waits for requests under way on SIGTERM; the bus's drain follows."""
@@ -35,6 +39,13 @@ def main() -> None:
     configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
     if settings.production and settings.production_refusals():
         sys.exit("edge: refusing to start in production: " + "; ".join(settings.production_refusals()))
+    if settings.workers > 1:
+        sys.exit(supervise(settings))
+    serve(settings)
+
+
+def serve(settings: EdgeSettings) -> None:
+    collector.tune()
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -55,7 +66,21 @@ def main() -> None:
         ws=WireProtocol,
         ws_per_message_deflate=False,  # frames are encoded once for every socket
     )
-    EdgeServer(config, app).run()
+    collector.freeze_start_up()  # what the imports and the app built stays for the whole run
+    EdgeServer(config, app).run(sockets=[shared_port(config)] if settings.reuse_port else None)
+
+
+def shared_port(config: uvicorn.Config) -> socket.socket:
+    """The listening socket of one of several edges on the same port."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(config.backlog)
+    return sock
 
 
 if __name__ == "__main__":

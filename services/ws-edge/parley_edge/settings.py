@@ -1,9 +1,10 @@
 """Edge settings: `PARLEY_EDGE_*` env vars."""
 
 import ipaddress
+import os
 from functools import cached_property
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from parley_runtime.settings import DEFAULT_SECRET, ServiceSettings
@@ -18,6 +19,11 @@ class EdgeSettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default_factory=lambda: len(os.sched_getaffinity(0)), ge=1)
+    """Edge processes sharing `port`, one per core by default; each has its own NATS
+    connection and feeds, and the kernel spreads new connections over them."""
+    reuse_port: bool = False
+    """Listen with SO_REUSEPORT, so that several edges share one port (what each worker does)."""
     session_secret: str = DEFAULT_SECRET
     """HMAC key of the `connect.sid` cookie; production refuses the default and any key
     under `MIN_SECRET_BYTES`."""

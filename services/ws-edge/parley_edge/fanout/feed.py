@@ -66,7 +66,8 @@ class FeedKind(Protocol[E]):
 def outdated(epoch: str | None, last_seq: int | None, stream_epoch: str, head: int) -> bool:
     """Is a client's resume position from another life of the stream than the present one
     (its store wiped or restored from a backup, the stream reset)? Only a position that
-    names its epoch is checked: a client that sends none (the seed's) resumes as before."""
+    names its epoch is checked: a client that sends none (the seed's: PersonalLearningPro's
+    chat clients, which Parley stays compatible with) resumes as before."""
     if not epoch:
         return False
     return epoch != stream_epoch or (last_seq or 0) > head

@@ -4,7 +4,7 @@
 A declared `Content-Length` over the limit is refused before a byte of the body is read;
 a chunked body is counted as it arrives and refused as soon as it passes the limit, so
 nothing over the limit is ever held whole. (A head that never ends is cut off by the
-HTTP protocol itself, see `http_protocol`; this catches one that arrived complete.)
+HTTP protocol itself, see `protocol`; this catches one that arrived complete.)
 """
 
 from starlette.exceptions import HTTPException

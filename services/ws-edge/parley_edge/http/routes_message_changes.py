@@ -1,5 +1,6 @@
-"""The HTTP half of changing a posted message: edit and delete (the seed's
-`DELETE /api/messages/:id`), reactions, and the seed's pin routes. Each route is one
+"""The HTTP half of changing a posted message: edit and delete (the
+`DELETE /api/messages/:id` of the seed, PersonalLearningPro's chat, which Parley stays
+compatible with), reactions, and the seed's pin routes. Each route is one
 chat command with the acting user from the session; the change reaches sockets through
 the channel's fan-out as a socket's own change does."""
 

@@ -1,4 +1,5 @@
-"""Unread counts over HTTP: `GET /api/channels/{id}/unread` (the seed's path) and
+"""Unread counts over HTTP: `GET /api/channels/{id}/unread` (the path of the seed,
+PersonalLearningPro's chat, which Parley stays compatible with) and
 `GET /api/users/me/unread`, every channel (chat) and DM conversation (dm) of the user
 in one response. `@mentions` are counted for the session's username."""
 

@@ -1,0 +1,114 @@
+"""`make bench-compare`: the fan-out sweep on Parley and on Centrifugo with the same load
+(the same sockets in one channel, the same rates, publishing over HTTP to both), each
+figure side by side with Parley's ratio to Centrifugo's."""
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import uvloop
+
+from parley_client import Listener
+
+from . import centrifugo, population
+from .fanout import PEAK_P99_MS, Audience, sweep
+from .stacks import embedded_stack, environment, raise_open_files, service_pids
+from .target import QUICK, Sizes, Target
+
+OUT = Path(".parley/bench")
+FIGURES = ["p50_ms", "p99_ms", f"peak_rate_p99_{PEAK_P99_MS}ms", "deliveries_per_s", "us_per_delivery",
+           "user_us_per_delivery", "cpu_pct", "lost", "duplicated"]  # fmt: skip
+
+
+async def replied(socket: Listener, marker: bytes, timeout_s: float = 30) -> None:
+    """Waits until a frame holding `marker` (a reply's id) has arrived."""
+    deadline = time.monotonic() + timeout_s
+    while not any(marker in payload for _, payload in socket.received):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no reply {marker!r} from Centrifugo")
+        await asyncio.sleep(0.01)
+
+
+async def centrifugo_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.AsyncClient) -> Audience:
+    limit = asyncio.Semaphore(50)
+
+    async def subscribed() -> Listener:
+        async with limit:
+            socket = await Listener.open(base_url, "/connection/websocket")
+            await socket.send({"id": 1, "connect": {}})
+            await replied(socket, b'"id":1')
+            await socket.send({"id": 2, "subscribe": {"channel": centrifugo.CHANNEL}})
+            await replied(socket, b'"id":2')
+            return socket
+
+    sockets = await asyncio.gather(*(subscribed() for _ in range(sizes.fanout_sockets)))
+
+    async def publish(tag: str) -> None:
+        body = {"channel": centrifugo.CHANNEL, "data": json.loads(population.stamped(tag))}
+        answer = await http.post(f"{base_url}/api/publish", json=body, headers={"X-API-Key": centrifugo.API_KEY})
+        answer.raise_for_status()
+
+    return Audience(list(sockets), publish, centrifugo.publications, pid)
+
+
+async def parley_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.AsyncClient) -> Audience:
+    people = await population.users(base_url, "cmp", 10)
+    members = [u["id"] for u, _ in people[1:]]
+    [channel] = await population.workspace_with_channels(base_url, people[0][1], members, 1)
+    sockets = await population.listeners(base_url, [people[n % len(people)][1] for n in range(sizes.fanout_sockets)])
+    await population.join(sockets, [channel] * len(sockets))
+    cookie = people[0][1]
+
+    async def publish(tag: str) -> None:
+        body = {"channelId": channel, "content": population.stamped(tag)}
+        answer = await http.post(f"{base_url}/api/messages", json=body, headers={"Cookie": cookie})
+        answer.raise_for_status()
+
+    return Audience(sockets, publish, population.new_messages, pid)
+
+
+async def measure(name: str, base_url: str, pid: int, sizes: Sizes, make) -> dict:
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        audience = await make(base_url, pid, sizes, http)
+        try:
+            return await sweep(Target(base_url, "", pid, sizes), audience, name)
+        finally:
+            for socket in audience.sockets:
+                socket.close()
+
+
+def side_by_side(parley: dict, other: dict) -> str:
+    lines = [f"{'figure':24} {'Parley':>12} {'Centrifugo':>12} {'ratio':>8}", "-" * 59]
+    for figure in FIGURES:
+        ours, theirs = parley.get(figure), other.get(figure)
+        ratio = f"{ours / theirs:8.2f}" if isinstance(ours, int | float) and theirs else f"{'-':>8}"
+        lines.append(f"{figure:24} {ours!s:>12} {theirs!s:>12} {ratio}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    sizes = QUICK if quick else Sizes()
+    raise_open_files()
+    workers = len(os.sched_getaffinity(0))
+    with centrifugo.running() as (base_url, pid):
+        theirs = uvloop.run(measure("centrifugo", base_url, pid, sizes, centrifugo_audience))
+    print(f"centrifugo: {theirs}", flush=True)
+    with environment(), embedded_stack(edge_workers=workers) as (stack, base_url):
+        ours = uvloop.run(measure("parley", base_url, service_pids(stack)["edge"], sizes, parley_audience))
+    print(f"parley ({workers} edge workers): {ours}", flush=True)
+    print(f"\nfan-out, {sizes.fanout_sockets} sockets in one channel, {sizes.fanout_rate} msgs/s, over HTTP:")
+    print(side_by_side(ours, theirs))
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"compare-{'quick' if quick else 'full'}.json"
+    path.write_text(json.dumps({"sizes": sizes.__dict__, "parley": ours, "centrifugo": theirs}, indent=2))
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

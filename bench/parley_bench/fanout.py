@@ -1,0 +1,99 @@
+"""One channel to many sockets, for any server: the latency at a steady rate, then the
+highest rate whose p99 stays within `PEAK_P99_MS`. The `fanout` scenario runs it on Parley;
+`make bench-compare` runs it on Parley and on Centrifugo with the same load."""
+
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from parley_client import Listener
+
+from .load import at_rate, settle
+from .measure import latency_figures
+from .target import Target
+
+PEAK_P99_MS = 250
+
+
+@dataclass
+class Audience:
+    """The sockets of one channel and how to reach and read them on one server."""
+
+    sockets: list[Listener]
+    publish: Callable[[str], Coroutine[Any, Any, object]]
+    """Publishes one message stamped with this tag (`population.stamped`)."""
+    stamps: Callable[[bytes], Iterator[tuple[str, float]]]
+    """The (tag, sent) of each delivery one received frame carries."""
+    pid: int
+    """The server process (and its children) whose CPU a delivery costs."""
+    _read: list[int] = field(default_factory=list)
+    _counted: int = 0
+
+    def delivered(self) -> int:
+        """Deliveries received so far (a frame may carry several)."""
+        if not self._read:
+            self._read = [0] * len(self.sockets)
+        for n, socket in enumerate(self.sockets):
+            for _, payload in socket.received[self._read[n] :]:
+                self._counted += sum(1 for _ in self.stamps(payload))
+            self._read[n] = len(socket.received)
+        return self._counted
+
+    def deliveries(self, tags: set[str]) -> tuple[list[float], int, int]:
+        return deliveries(self.sockets, tags, self.stamps)
+
+
+def deliveries(
+    sockets: list[Listener], tags: set[str], stamps: Callable[[bytes], Iterator[tuple[str, float]]]
+) -> tuple[list[float], int, int]:
+    """Latencies of every delivery of these tags to every socket; how many were lost and doubled."""
+    latencies, lost, doubled = [], 0, 0
+    for socket in sockets:
+        seen: dict[str, int] = {}
+        for arrived, payload in socket.received:
+            for tag, sent in stamps(payload):
+                if tag in tags:
+                    seen[tag] = seen.get(tag, 0) + 1
+                    if seen[tag] == 1:
+                        latencies.append(arrived - sent)
+        lost += len(tags - seen.keys())
+        doubled += sum(n - 1 for n in seen.values())
+    return latencies, lost, doubled
+
+
+async def sweep(target: Target, audience: Audience, name: str) -> dict:
+    sizes = target.sizes
+
+    async def run(rate: int, seconds: float, prefix: str) -> dict:
+        before = audience.delivered()
+        count = int(rate * seconds)
+        tags = {f"{prefix}{n}" for n in range(count)}
+        target.progress(f"{name}: {len(audience.sockets)} sockets, {rate} msgs/s for {seconds}s")
+        with target.measuring(f"{name}_{prefix}", audience.pid) as span:
+            await at_rate(rate, count, lambda n: audience.publish(f"{prefix}{n}"), target)
+            await settle(audience.delivered, lambda: before + count * len(audience.sockets), target)
+        latencies, lost, doubled = audience.deliveries(tags)
+        return {
+            "rate": rate, "deliveries_per_s": round(len(latencies) / span.seconds), **latency_figures(latencies),
+            "lost": lost, "duplicated": doubled, "cpu_pct": span.cpu_pct, "kernel_pct": span.system_pct,
+            "us_per_delivery": round(1e6 * span.cpu_s / max(1, len(latencies)), 1),
+            "user_us_per_delivery": round(1e6 * (span.cpu_s - span.system_s) / max(1, len(latencies)), 1),
+        }  # fmt: skip
+
+    await run(sizes.fanout_rate, 1, "w")  # warm-up
+    steady = await run(sizes.fanout_rate, sizes.fanout_seconds, "f")
+    peak, lost, doubled = 0, steady["lost"], steady["duplicated"]
+    for step, rate in enumerate(sizes.fanout_peak_rates):
+        tried = await run(rate, sizes.fanout_peak_seconds, f"p{step}_")
+        target.progress(f"  {rate} msgs/s: p50 {tried['p50_ms']} ms, p99 {tried['p99_ms']} ms")
+        lost, doubled = lost + tried["lost"], doubled + tried["duplicated"]
+        if tried["p99_ms"] > PEAK_P99_MS or tried["lost"]:
+            break
+        peak = rate
+    return {
+        "sockets": len(audience.sockets),
+        **{k: v for k, v in steady.items() if k not in ("lost", "duplicated")},
+        f"peak_rate_p99_{PEAK_P99_MS}ms": peak,
+        "lost": lost,
+        "duplicated": doubled,
+    }

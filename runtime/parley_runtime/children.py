@@ -1,0 +1,15 @@
+"""Child processes that do not outlive the process that started them."""
+
+import ctypes
+import signal
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Runs in a child before exec: on Linux it gets SIGTERM (and drains) when its parent
+    dies, even by kill -9; elsewhere the parent's own stop still ends it."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux
