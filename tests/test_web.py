@@ -69,6 +69,7 @@ def web_stack(tmp_path_factory):
         "PARLEY_PORT": str(port),
         "PARLEY_NATS_PORT": str(free_port()),
         "PARLEY_RESTART_BACKOFF_S": "2",
+        "PARLEY_EDGE_WORKERS": "1",  # an edge is one process, so that kill -9 is a crash with sockets open
         "PARLEY_EDGE_WEB_DIR": str(BUILD),
     }
     log = (tmp_path / "stack.log").open("wb")

@@ -34,12 +34,14 @@ def config(port: int, history: bool) -> dict:
     if history:
         channel |= {"history_size": 100, "history_ttl": "300s", "force_recovery": True}
     return {
-        "http_server": {"address": "127.0.0.1", "port": str(port)},
-        "client": {"insecure": True, "allowed_origins": ["*"], "ping_interval": "600s", "pong_timeout": "60s"},
+        "http_server": {"address": "127.0.0.1", "port": port},
+        "client": {"allow_anonymous_connect_without_token": True, "allowed_origins": ["*"],
+                   "ping_interval": "600s", "pong_timeout": "60s"},  # the load does not answer pings
         "http_api": {"key": API_KEY},
         "channel": {"without_namespace": channel},
+        "health": {"enabled": True},
         "log": {"level": "error"},
-    }
+    }  # fmt: skip
 
 
 @contextmanager

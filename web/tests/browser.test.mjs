@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { ARTIFACTS, BASE_URL, PASSWORD, room, signedIn, stackPids, until } from './support.mjs';
+import { ARTIFACTS, BASE_URL, PASSWORD, room, signedIn, stackPids, uniqueName, until } from './support.mjs';
 
 const DELIVERY_BUDGET_MS = 1000;
 let browser, ada, bob, pageA, pageB;
@@ -169,6 +169,81 @@ scenario('an HTML or script payload is shown as text and never runs', async () =
     assert.equal(await page.evaluate(() => window.__xss), undefined);
     assert.equal(await messages(page).locator('img, script, b').count(), 0);
     assert.ok((await texts(page)).includes(payload));
+  }
+});
+
+scenario('someone new registers with the Register button and is signed in', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(BASE_URL + '/');
+    const form = page.getByRole('form', { name: 'Log in' });
+    const username = uniqueName('cy');
+    await form.getByLabel('Username').fill(username);
+    await form.getByLabel('Password').fill(PASSWORD);
+    await form.getByRole('button', { name: 'Register' }).click();
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await page.getByText(`Signed in as ${username}`).waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('form', { name: 'Log in' }).waitFor();
+  } finally {
+    await context.close();
+  }
+});
+
+/** The item of `page`'s list whose own text is `text`. */
+function item(page, text) {
+  return items(page).filter({ has: page.locator('.text', { hasText: new RegExp(`^${text}$`) }) });
+}
+
+scenario('replies, reactions, edits and deletes show on both pages', async () => {
+  await pageReady();
+  await send(pageA, 'to be changed');
+  await item(pageB, 'to be changed').getByRole('button', { name: 'Reply' }).click();
+  await pageB.getByText(`Replying to ${ada.username}: to be changed`).waitFor();
+  await send(pageB, 'a reply');
+  await item(pageA, 'a reply').filter({ hasText: `reply to ${ada.username}: to be changed` }).waitFor();
+  await item(pageA, 'to be changed').filter({ hasText: '1 reply' }).waitFor();
+
+  await item(pageB, 'to be changed').getByRole('button', { name: 'React 👍' }).click();
+  await item(pageA, 'to be changed').getByRole('button', { name: '👍 1', pressed: false }).waitFor();
+  await item(pageB, 'to be changed').getByRole('button', { name: '👍 1', pressed: true }).waitFor();
+  await item(pageA, 'to be changed').getByRole('button', { name: '👍 1' }).click();
+  for (const page of [pageA, pageB]) await item(page, 'to be changed').getByRole('button', { name: '👍 2', pressed: true }).waitFor();
+  await item(pageB, 'to be changed').getByRole('button', { name: '👍 2' }).click();
+  await item(pageA, 'to be changed').getByRole('button', { name: '👍 1', pressed: true }).waitFor();
+
+  assert.equal(await item(pageB, 'to be changed').getByRole('button', { name: 'Edit' }).count(), 0, "not bob's to edit");
+  await item(pageA, 'to be changed').getByRole('button', { name: 'Edit' }).click();
+  const edit = pageA.getByRole('form', { name: 'Edit message' });
+  await edit.getByRole('textbox', { name: 'Edited message' }).fill('changed for good');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  for (const page of [pageA, pageB]) await item(page, 'changed for good').filter({ hasText: '(edited)' }).waitFor();
+
+  await item(pageB, 'a reply').getByRole('button', { name: 'Delete' }).click();
+  for (const page of [pageA, pageB]) {
+    await item(page, '\\(deleted\\)').waitFor();
+    assert.equal(await item(page, 'a reply').count(), 0);
+  }
+});
+
+scenario("a channel's unread badge counts what came before the page saw it, and clears when opened", async () => {
+  await pageA.getByRole('textbox', { name: 'Channel name' }).fill('random');
+  await pageA.getByRole('button', { name: 'Create channel' }).click();
+  await pageA.getByRole('heading', { name: '#random' }).waitFor();
+  await send(pageA, 'news in random');
+  await item(pageA, 'news in random').and(pageA.locator('[data-state="acknowledged"]')).waitFor();
+  // Bob's page learns of the channel on its next look (every 10 s): the message is older
+  // than his join, so only the server's count can show it.
+  const channels = pageB.getByRole('navigation', { name: 'Channels' });
+  const random = channels.getByRole('listitem').filter({ has: pageB.getByRole('link', { name: '#random' }) });
+  await random.getByText('1 unread').waitFor({ timeout: 30_000 });
+  await channels.getByRole('link', { name: '#random' }).click();
+  await item(pageB, 'news in random').waitFor();
+  assert.equal(await random.getByText('unread').count(), 0);
+  for (const page of [pageA, pageB]) {
+    await page.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name: '#general' }).click();
+    await page.getByRole('heading', { name: '#general' }).waitFor();
   }
 });
 

@@ -123,3 +123,43 @@ test('direct messages go both ways and are acknowledged by their echo', async ()
   a.close();
   b.close();
 });
+
+test('a dropped DM line resumes its conversation: a message and an edit made meanwhile arrive once', async () => {
+  const a = new MessagePalSocket(ada.socketOptions('/messagepal'));
+  const b = new MessagePalSocket(bob.socketOptions('/messagepal'));
+  open.push(a, b);
+  const seen = [];
+  b.on('frame', (f) => (f.type === 'message_received' || f.type === 'message_edited') && seen.push(f));
+  const acked = [];
+  a.on('ack', (m) => acked.push(m));
+  a.start();
+  b.start();
+  await until(() => a.connected && b.connected, { what: 'both DM sockets' });
+  const conversation = conversationIdOf(ada.user.id, bob.user.id);
+  const held = await bob.http.conversationMessages(conversation);
+  b.subscribe(conversation, held.at(-1)?.seq ?? 0);
+  a.sendMessage(bob.user.id, 'before the drop');
+  await until(() => seen.length === 1 && acked.length === 1, { what: 'the first DM' });
+  const reconnected = new Promise((resolve) => {
+    b.on('status', (status) => status === 'connected' && resolve());
+  });
+  bob.sockets.at(-1).close(); // bob's line drops; his client brings it back
+  await until(() => b.status === 'reconnecting' || b.status === 'connecting', { what: 'bob reconnecting' });
+  assert.ok(a.editMessage(acked[0].id, 'edited while bob was away'));
+  a.sendMessage(bob.user.id, 'sent while bob was away');
+  await reconnected;
+  await until(() => seen.length === 3, { what: 'the edit and the message bob missed' });
+  a.sendMessage(bob.user.id, 'after bob came back');
+  await until(() => seen.length === 4, { what: 'the live DM at bob' });
+  assert.deepEqual(
+    seen.map((f) => f.payload.content),
+    ['before the drop', 'edited while bob was away', 'sent while bob was away', 'after bob came back'],
+  );
+  const seqs = seen.map((f) => f.payload.seq);
+  assert.equal(new Set(seqs).size, seqs.length, 'nothing doubled');
+  assert.equal(b.lastSeq(conversation), Math.max(...seqs), 'the position covers the edit: no gap to resume from');
+  const history = await bob.http.conversationMessages(conversation);
+  assert.equal(history.find((m) => m.id === acked[0].id)?.content, 'edited while bob was away');
+  a.close();
+  b.close();
+});

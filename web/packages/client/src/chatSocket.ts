@@ -83,6 +83,37 @@ export class ChatSocket extends SendingSocket<ChatSocketEvents, Client.SendMessa
     return this.live.has(channelId) && this.sendFrame({ type: 'mark_read', channelId, messageId } satisfies Client.MarkRead);
   }
 
+  /** Changes to a posted message (the lifecycle's frames): sent only on a live line, like
+   * typing; the change comes back to every socket in the channel as its own event, and a
+   * refusal as an `error` frame. */
+  editMessage(messageId: number, content: string): boolean {
+    return this.sendFrame({ type: 'edit_message', messageId, content } satisfies Client.EditMessage);
+  }
+
+  deleteMessage(messageId: number): boolean {
+    return this.sendFrame({ type: 'delete_message', messageId } satisfies Client.DeleteMessage);
+  }
+
+  addReaction(messageId: number, emoji: string): boolean {
+    return this.sendFrame({ type: 'add_reaction', messageId, emoji } satisfies Client.AddReaction);
+  }
+
+  removeReaction(messageId: number, emoji: string): boolean {
+    return this.sendFrame({ type: 'remove_reaction', messageId, emoji } satisfies Client.RemoveReaction);
+  }
+
+  pinMessage(channelId: number, messageId: number): boolean {
+    return this.sendFrame({ type: 'pin_message', channelId, messageId } satisfies Client.PinMessage);
+  }
+
+  unpinMessage(channelId: number, messageId: number): boolean {
+    return this.sendFrame({ type: 'unpin_message', channelId, messageId } satisfies Client.UnpinMessage);
+  }
+
+  markDelivered(channelId: number, messageId: number): boolean {
+    return this.live.has(channelId) && this.sendFrame({ type: 'mark_delivered', channelId, messageId } satisfies Client.MarkDelivered);
+  }
+
   protected isGreeting(frame: { type?: unknown }): boolean {
     return frame.type === 'connected';
   }

@@ -6,6 +6,7 @@ import type * as Auth from './generated/auth.js';
 import type * as Chat from './generated/chat.js';
 import type * as Dm from './generated/dm.js';
 import type * as Http from './generated/http.js';
+import type * as Unread from './generated/unread.js';
 import type { ErrorCode } from './generated/errors.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -113,6 +114,16 @@ export class ParleyHttp {
 
   markRead(messageId: number, channelId: number): Promise<Http.Ok> {
     return this.call('POST', `/api/messages/${messageId}/read`, { channelId } satisfies Http.MarkReadBody);
+  }
+
+  /** The signed-in user's unread count in one channel (their own and deleted messages left out). */
+  unread(channelId: number): Promise<Unread.Unread> {
+    return this.call('GET', `/api/channels/${channelId}/unread`);
+  }
+
+  /** Every channel's and DM conversation's unread count of the signed-in user. */
+  allUnread(): Promise<Unread.UserUnread> {
+    return this.call('GET', '/api/users/me/unread');
   }
 
   openDirectChannel(userId: number): Promise<Chat.Channel> {

@@ -28,4 +28,5 @@ export type * as Auth from './generated/auth.js';
 export type * as Chat from './generated/chat.js';
 export type * as Dm from './generated/dm.js';
 export type * as Http from './generated/http.js';
+export type * as Unread from './generated/unread.js';
 export type { ErrorCode, ErrorBody } from './generated/errors.js';

@@ -53,6 +53,16 @@ export class MessagePalSocket extends SendingSocket<MessagePalSocketEvents, Clie
     return this.sendFrame(envelope('mark_read', { messageId }) satisfies Client.MarkRead);
   }
 
+  /** Changes one's own DM: sent only on a live line; both sides get `message_edited` /
+   * `message_deleted`, or the sender an `error` frame. */
+  editMessage(messageId: number, content: string): boolean {
+    return this.sendFrame(envelope('edit_message', { messageId, content }) satisfies Client.EditMessage);
+  }
+
+  deleteMessage(messageId: number): boolean {
+    return this.sendFrame(envelope('delete_message', { messageId }) satisfies Client.DeleteMessage);
+  }
+
   fetchHistory(conversationId: string, before?: number, limit?: number): boolean {
     const payload = { conversationId, ...(before !== undefined && { before }), ...(limit !== undefined && { limit }) };
     return this.sendFrame(envelope('fetch_history', payload) satisfies Client.FetchHistory);
@@ -101,6 +111,8 @@ export class MessagePalSocket extends SendingSocket<MessagePalSocketEvents, Clie
         this.emit('frame', frame);
         return;
       case 'message_read':
+      case 'message_edited':
+      case 'message_deleted':
         if (!this.seen(frame.payload.conversationId, frame.payload.seq)) return;
         this.emit('frame', frame);
         return;

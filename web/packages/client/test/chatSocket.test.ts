@@ -238,3 +238,27 @@ test('typing and read receipts are sent only on a live line in a joined channel'
   assert.equal(t.socket.markRead(7, 101), true);
   assert.deepEqual(t.last().sent.slice(-3).map((f) => f.type), ['typing', 'stop_typing', 'mark_read']);
 });
+
+test('message changes go out as the lifecycle frames on a live line', () => {
+  const t = started();
+  assert.equal(t.socket.addReaction(101, '👍'), false, 'nothing is sent while the line is down');
+  t.socket.join(7);
+  t.last().open(HELLO);
+  t.last().receive({ type: 'joined_channel', channelId: 7, online: [], lastSeq: 0 });
+  assert.ok(t.socket.editMessage(101, 'fixed'));
+  assert.ok(t.socket.deleteMessage(102));
+  assert.ok(t.socket.addReaction(101, '👍'));
+  assert.ok(t.socket.removeReaction(101, '👍'));
+  assert.ok(t.socket.pinMessage(7, 101));
+  assert.ok(t.socket.unpinMessage(7, 101));
+  assert.ok(t.socket.markDelivered(7, 101));
+  assert.deepEqual(t.last().sent.slice(-7), [
+    { type: 'edit_message', messageId: 101, content: 'fixed' },
+    { type: 'delete_message', messageId: 102 },
+    { type: 'add_reaction', messageId: 101, emoji: '👍' },
+    { type: 'remove_reaction', messageId: 101, emoji: '👍' },
+    { type: 'pin_message', channelId: 7, messageId: 101 },
+    { type: 'unpin_message', channelId: 7, messageId: 101 },
+    { type: 'mark_delivered', channelId: 7, messageId: 101 },
+  ]);
+});

@@ -38,11 +38,15 @@ test('paths, queries and bodies follow the API', async () => {
   await http.users([3, 14]);
   await http.markRead(9, 7);
   await http.conversationMessages('conv_1_2');
+  await http.unread(7);
+  await http.allUnread();
   assert.deepEqual(calls, [
     { url: 'http://edge/api/channels/7/messages?before=40&limit=20', method: 'GET', body: undefined },
     { url: 'http://edge/api/users?ids=3%2C14', method: 'GET', body: undefined },
     { url: 'http://edge/api/messages/9/read', method: 'POST', body: { channelId: 7 } },
     { url: 'http://edge/api/messagepal/conversations/conv_1_2/messages', method: 'GET', body: undefined },
+    { url: 'http://edge/api/channels/7/unread', method: 'GET', body: undefined },
+    { url: 'http://edge/api/users/me/unread', method: 'GET', body: undefined },
   ]);
 });
 

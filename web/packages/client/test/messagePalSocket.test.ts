@@ -96,3 +96,38 @@ test('another epoch on subscribed means the conversation is reloaded', () => {
   assert.deepEqual(reloads, [CONV]);
   assert.equal(t.socket.lastSeq(CONV), 1);
 });
+
+test('edits and deletes move the resume position too, and their repeats are dropped', () => {
+  const t = started();
+  const changes: string[] = [];
+  t.socket.on('frame', (frame) => {
+    if (frame.type === 'message_edited' || frame.type === 'message_deleted') changes.push(`${frame.type}:${frame.payload.seq}`);
+  });
+  t.socket.subscribe(CONV, 1);
+  t.last().open(HELLO);
+  t.last().receive({ type: 'subscribed', payload: { conversationId: CONV, lastSeq: 1 } });
+  t.last().receive(received(2));
+  const edited = { type: 'message_edited', payload: { messageId: 52, conversationId: CONV, content: 'd2!', editedAt: 'x', seq: 3 } };
+  t.last().receive(edited);
+  t.last().receive(received(4));
+  assert.equal(t.socket.lastSeq(CONV), 4, 'no gap is left at the edit');
+  t.last().drop();
+  t.clock.advance(250);
+  t.last().open(HELLO);
+  assert.deepEqual(t.last().ofType('subscribe'), [{ type: 'subscribe', payload: { conversationId: CONV, lastSeq: 4 } }]);
+  t.last().receive(edited);
+  t.last().receive({ type: 'message_deleted', payload: { messageId: 52, conversationId: CONV, seq: 5 } });
+  assert.deepEqual(changes, ['message_edited:3', 'message_deleted:5']);
+});
+
+test("one's own DMs are edited and deleted with the envelope frames, only on a live line", () => {
+  const t = started();
+  assert.equal(t.socket.editMessage(52, 'new text'), false);
+  t.last().open(HELLO);
+  assert.equal(t.socket.editMessage(52, 'new text'), true);
+  assert.equal(t.socket.deleteMessage(52), true);
+  assert.deepEqual(t.last().sent.slice(-2), [
+    { type: 'edit_message', payload: { messageId: 52, content: 'new text' } },
+    { type: 'delete_message', payload: { messageId: 52 } },
+  ]);
+});

@@ -153,6 +153,15 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
     if (!channel) return;
     let last: number | undefined;
     try {
+      // The count first, then the page: a message stored in between is in the page and not
+      // counted, rather than counted twice (once here, once when the join replays it).
+      const { count } = await this.http.unread(channelId);
+      // The open channel is being read: its count is the reader's, not the server's.
+      if (channelId !== this.active) channel.unread = count;
+    } catch {
+      // no count (the server is away): the badge counts from now on
+    }
+    try {
       const page = await this.http.history(channelId, { limit: this.pageSize });
       for (const message of page) channel.messages.set(message.id, message);
       channel.hasOlder = page.length === this.pageSize;
@@ -178,8 +187,26 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
         channel.messages.set(frame.message.id, frame.message);
         this.clearTyping(frame.channelId, frame.message.authorId);
         if (isNew && frame.channelId !== this.active && frame.message.authorId !== this.socket.userId) channel.unread += 1;
+        const parent = frame.message.replyTo ? channel.messages.get(frame.message.replyTo) : undefined;
+        if (isNew && parent) {
+          channel.messages.set(parent.id, { ...parent, replyCount: (parent.replyCount ?? 0) + 1, lastReplyAt: frame.message.createdAt });
+        }
         break;
       }
+      case 'reaction_added':
+      case 'reaction_removed': {
+        const message = channel.messages.get(frame.messageId);
+        if (message) {
+          const reactions = reacted(message.reactions ?? [], frame.emoji, frame.userId, frame.type === 'reaction_added', this.socket.userId);
+          channel.messages.set(message.id, { ...message, reactions });
+        }
+        break;
+      }
+      case 'unread_updated':
+        // Counts go up with the messages seen here (which resume replays); a read made
+        // elsewhere (another tab, another device) brings them down.
+        if (frame.delta < 0) channel.unread = Math.max(0, channel.unread + frame.delta);
+        break;
       case 'message_edited': {
         const message = channel.messages.get(frame.messageId);
         if (message) channel.messages.set(frame.messageId, { ...message, content: frame.content, editedAt: frame.editedAt });
@@ -241,6 +268,24 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
     }
     return { status: this.socket.status, userId: this.socket.userId, channels, pending: this.socket.pending(), failed: this.failed };
   }
+}
+
+/** A message's reactions after `userId` added or removed `emoji`: each emoji's users, count
+ * and whether the reader (`me`) is among them, as history folds them; repeats change nothing. */
+export function reacted(
+  reactions: readonly ChatServer.Reaction[],
+  emoji: string,
+  userId: number,
+  added: boolean,
+  me: number | null,
+): ChatServer.Reaction[] {
+  const existing = reactions.find((r) => r.emoji === emoji);
+  const before = existing?.userIds ?? [];
+  if (added === before.includes(userId)) return [...reactions];
+  const userIds = added ? [...before, userId] : before.filter((id) => id !== userId);
+  const next: ChatServer.Reaction = { emoji, count: userIds.length, userIds, reacted: me !== null && userIds.includes(me) };
+  if (!existing) return [...reactions, next];
+  return reactions.flatMap((r) => (r !== existing ? [r] : userIds.length ? [next] : []));
 }
 
 function emptyChannel(): ChannelState {

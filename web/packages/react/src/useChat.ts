@@ -21,6 +21,9 @@ export interface ShownMessage {
   editedAt: string | null;
   deleted: boolean;
   replyTo: number | null;
+  /** How many replies it has, and each emoji's reactions (`reacted`: the reader's among them). */
+  replyCount: number;
+  reactions: readonly ChatServer.Reaction[];
   clientMsgId: string | null;
   state: DeliveryState;
 }
@@ -98,19 +101,31 @@ export function useChat(options: UseChatOptions) {
     sendTyping: useCallback((channelId: number) => store?.socket.typing(channelId) ?? false, [store]),
     stopTyping: useCallback((channelId: number) => store?.socket.stopTyping(channelId) ?? false, [store]),
     markRead: useCallback((channelId: number, messageId: number) => store?.socket.markRead(channelId, messageId) ?? false, [store]),
+    markDelivered: useCallback(
+      (channelId: number, messageId: number) => store?.socket.markDelivered(channelId, messageId) ?? false,
+      [store],
+    ),
+    /** Changes to posted messages: false when the line is down (nothing is sent). */
+    editMessage: useCallback((messageId: number, content: string) => store?.socket.editMessage(messageId, content) ?? false, [store]),
+    deleteMessage: useCallback((messageId: number) => store?.socket.deleteMessage(messageId) ?? false, [store]),
+    addReaction: useCallback((messageId: number, emoji: string) => store?.socket.addReaction(messageId, emoji) ?? false, [store]),
+    removeReaction: useCallback((messageId: number, emoji: string) => store?.socket.removeReaction(messageId, emoji) ?? false, [store]),
+    pinMessage: useCallback((channelId: number, messageId: number) => store?.socket.pinMessage(channelId, messageId) ?? false, [store]),
+    unpinMessage: useCallback((channelId: number, messageId: number) => store?.socket.unpinMessage(channelId, messageId) ?? false, [store]),
     reconnectNow: useCallback(() => store?.socket.reconnectNow(), [store]),
   };
 }
 
 const NONE: readonly PersonRef[] = [];
 const NO_READS: ReadonlyMap<number, readonly number[]> = new Map();
+const NO_REACTIONS: readonly ChatServer.Reaction[] = [];
 
 /** Stored messages, then the outbox's sends not yet among them, then the refused ones. */
 export function shownMessages(snapshot: ChatSnapshot, channelId: number, stored: readonly ChatServer.ChannelMessage[]): ShownMessage[] {
   const shown: ShownMessage[] = stored.map((m) => ({
     key: `m${m.id}`, id: m.id, seq: m.seq, channelId: m.channelId, authorId: m.authorId, content: m.content,
     createdAt: m.createdAt, editedAt: m.editedAt ?? null, deleted: m.deleted ?? false, replyTo: m.replyTo ?? null,
-    clientMsgId: m.clientMsgId ?? null, state: 'acknowledged',
+    replyCount: m.replyCount ?? 0, reactions: m.reactions ?? NO_REACTIONS, clientMsgId: m.clientMsgId ?? null, state: 'acknowledged',
   }));
   const held = new Set(shown.map((m) => m.clientMsgId));
   const author = snapshot.userId ?? 0;
@@ -118,15 +133,16 @@ export function shownMessages(snapshot: ChatSnapshot, channelId: number, stored:
     if (p.target !== channelId || held.has(p.clientMsgId)) continue;
     shown.push({
       key: `p${p.clientMsgId}`, id: null, seq: null, channelId, authorId: author, content: p.content,
-      createdAt: new Date(p.createdAt).toISOString(), editedAt: null, deleted: false, replyTo: null,
-      clientMsgId: p.clientMsgId, state: 'pending',
+      createdAt: new Date(p.createdAt).toISOString(), editedAt: null, deleted: false, replyTo: 'replyTo' in p.frame ? (p.frame.replyTo ?? null) : null,
+      replyCount: 0, reactions: NO_REACTIONS, clientMsgId: p.clientMsgId, state: 'pending',
     });
   }
   for (const f of snapshot.failed) {
     if (f.channelId !== channelId) continue;
     shown.push({
       key: `f${f.clientMsgId}`, id: null, seq: null, channelId, authorId: author, content: f.content,
-      createdAt: '', editedAt: null, deleted: false, replyTo: null, clientMsgId: f.clientMsgId, state: 'failed',
+      createdAt: '', editedAt: null, deleted: false, replyTo: null, replyCount: 0, reactions: NO_REACTIONS,
+      clientMsgId: f.clientMsgId, state: 'failed',
     });
   }
   return shown;

@@ -26,6 +26,8 @@ export interface ShownDirectMessage {
   content: string;
   createdAt: string;
   readAt: string | null;
+  editedAt: string | null;
+  deleted: boolean;
   clientMsgId: string | null;
   state: DeliveryState;
 }
@@ -76,6 +78,9 @@ export function useMessagePal(options: UseMessagePalOptions) {
     sendMessage: useCallback((recipientId: number, content: string) => store?.socket.sendMessage(recipientId, content) ?? null, [store]),
     sendTyping: useCallback((recipientId: number) => store?.socket.typing(recipientId) ?? false, [store]),
     markMessageAsRead: useCallback((messageId: number) => store?.socket.markRead(messageId) ?? false, [store]),
+    /** One's own DMs: false when the line is down (nothing is sent). */
+    editMessage: useCallback((messageId: number, content: string) => store?.socket.editMessage(messageId, content) ?? false, [store]),
+    deleteMessage: useCallback((messageId: number) => store?.socket.deleteMessage(messageId) ?? false, [store]),
     fetchConversationHistory: useCallback(
       (conversationId: string, before?: number) => store?.socket.fetchHistory(conversationId, before, pageSize) ?? false,
       [store, pageSize],
@@ -104,22 +109,23 @@ export function shownDirectMessages(snapshot: MessagePalSnapshot, conversationId
   const shown: ShownDirectMessage[] = (snapshot.messages.get(conversationId) ?? []).map((m: Dm.DirectMessage) => ({
     key: `m${m.id}`, id: m.id, seq: m.seq, conversationId: m.conversationId, senderId: m.senderId,
     recipientId: m.recipientId, content: m.content, createdAt: m.createdAt, readAt: m.readAt ?? null,
-    clientMsgId: m.clientMsgId ?? null, state: 'acknowledged',
+    editedAt: m.editedAt ?? null, deleted: m.deleted ?? false, clientMsgId: m.clientMsgId ?? null, state: 'acknowledged',
   }));
   const held = new Set(shown.map((m) => m.clientMsgId));
   for (const p of snapshot.pending) {
     if (conversationIdOf(me, p.target) !== conversationId || held.has(p.clientMsgId)) continue;
     shown.push({
       key: `p${p.clientMsgId}`, id: null, seq: null, conversationId, senderId: me, recipientId: p.target,
-      content: p.content, createdAt: new Date(p.createdAt).toISOString(), readAt: null, clientMsgId: p.clientMsgId,
-      state: 'pending',
+      content: p.content, createdAt: new Date(p.createdAt).toISOString(), readAt: null, editedAt: null, deleted: false,
+      clientMsgId: p.clientMsgId, state: 'pending',
     });
   }
   for (const f of snapshot.failed) {
     if (conversationIdOf(me, f.channelId) !== conversationId) continue;
     shown.push({
       key: `f${f.clientMsgId}`, id: null, seq: null, conversationId, senderId: me, recipientId: f.channelId,
-      content: f.content, createdAt: '', readAt: null, clientMsgId: f.clientMsgId, state: 'failed',
+      content: f.content, createdAt: '', readAt: null, editedAt: null, deleted: false, clientMsgId: f.clientMsgId,
+      state: 'failed',
     });
   }
   return shown;

@@ -12,12 +12,14 @@ function message(seq: number, extra: Partial<ChatServer.ChannelMessage> = {}): C
   return { id: 100 + seq, channelId: 7, authorId: 2, content: `m${seq}`, seq, createdAt: '2026-01-01T00:00:00Z', ...extra };
 }
 
-/** A store over a fake line, with an HTTP API answering history from `pages`. */
-function setUp(pages: ChatServer.ChannelMessage[][]) {
+/** A store over a fake line, with an HTTP API answering history from `pages` and each
+ * channel's unread count from `unread`. */
+function setUp(pages: ChatServer.ChannelMessage[][], unread = 0) {
   const r = rig();
   const asked: string[] = [];
   const http = new ParleyHttp({
     fetch: async (url) => {
+      if (url.endsWith('/unread')) return new Response(JSON.stringify({ count: unread, mentions: 0, lastReadSeq: 0 }), { status: 200 });
       asked.push(url);
       return new Response(JSON.stringify(pages.shift() ?? []), { status: 200 });
     },
@@ -140,4 +142,68 @@ test('join and leave one channel beside the declared ones', async () => {
   t.store.leave(8);
   assert.deepEqual(t.last().ofType('leave_channel'), [{ type: 'leave_channel', channelId: 8 }]);
   assert.deepEqual([...t.store.getSnapshot().channels.keys()], [7]);
+});
+
+test("a channel's badge starts at the server's count and goes on from there; a read elsewhere lowers it", async () => {
+  const t = setUp([[message(1), message(2)]], 2);
+  t.store.setChannels([7]);
+  await settled(() => t.last().ofType('join_channel').length > 0);
+  assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 2, 'from GET /api/channels/7/unread');
+  t.last().receive({ type: 'joined_channel', channelId: 7, online: [], lastSeq: 2 });
+  t.last().receive({ type: 'new_message', channelId: 7, seq: 3, message: message(3) });
+  assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 3);
+  t.last().receive({ type: 'unread_updated', channelId: 7, delta: 1 });
+  assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 3, 'new messages are counted once, as they come');
+  t.last().receive({ type: 'unread_updated', channelId: 7, delta: -2 });
+  assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 1);
+  t.last().receive({ type: 'unread_updated', channelId: 7, delta: -5 });
+  assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 0);
+});
+
+test('reactions fold into their message: users, count, and whether the reader reacted', async () => {
+  const t = setUp([[message(1)]]);
+  t.store.setChannels([7]);
+  await settled(() => t.last().ofType('join_channel').length > 0);
+  t.last().receive({ type: 'joined_channel', channelId: 7, online: [], lastSeq: 1 });
+  const reactions = () => t.store.getSnapshot().channels.get(7)?.messages[0]?.reactions;
+  t.last().receive({ type: 'reaction_added', channelId: 7, messageId: 101, userId: 2, emoji: '👍', seq: 2 });
+  t.last().receive({ type: 'reaction_added', channelId: 7, messageId: 101, userId: 1, emoji: '👍', seq: 3 });
+  t.last().receive({ type: 'reaction_added', channelId: 7, messageId: 101, userId: 2, emoji: '🎉', seq: 4 });
+  assert.deepEqual(reactions(), [
+    { emoji: '👍', count: 2, userIds: [2, 1], reacted: true },
+    { emoji: '🎉', count: 1, userIds: [2], reacted: false },
+  ]);
+  t.last().receive({ type: 'reaction_removed', channelId: 7, messageId: 101, userId: 1, emoji: '👍', seq: 5 });
+  t.last().receive({ type: 'reaction_removed', channelId: 7, messageId: 101, userId: 2, emoji: '🎉', seq: 6 });
+  assert.deepEqual(reactions(), [{ emoji: '👍', count: 1, userIds: [2], reacted: false }]);
+  const shown = shownMessages(t.store.getSnapshot(), 7, t.store.getSnapshot().channels.get(7)?.messages ?? []);
+  assert.deepEqual(shown[0]?.reactions, [{ emoji: '👍', count: 1, userIds: [2], reacted: false }]);
+});
+
+test("a reply counts on its parent, and edits and deletes change the message held", async () => {
+  const t = setUp([[message(1)]]);
+  t.store.setChannels([7]);
+  await settled(() => t.last().ofType('join_channel').length > 0);
+  t.last().receive({ type: 'joined_channel', channelId: 7, online: [], lastSeq: 1 });
+  t.last().receive({ type: 'new_message', channelId: 7, seq: 2, message: message(2, { replyTo: 101, createdAt: '2026-01-01T00:00:09Z' }) });
+  t.last().receive({ type: 'message_edited', channelId: 7, messageId: 102, content: 'changed', editedAt: '2026-01-01T00:00:10Z', seq: 3 });
+  t.last().receive({ type: 'message_deleted', channelId: 7, messageId: 101, seq: 4 });
+  const snapshot = t.store.getSnapshot();
+  const shown = shownMessages(snapshot, 7, snapshot.channels.get(7)?.messages ?? []);
+  assert.deepEqual(
+    shown.map((m) => [m.id, m.content, m.replyTo, m.replyCount, m.editedAt, m.deleted]),
+    [
+      [101, '', null, 1, null, true],
+      [102, 'changed', 101, 0, '2026-01-01T00:00:10Z', false],
+    ],
+  );
+});
+
+test("the open channel's server count is not kept for when it is left: it is being read", async () => {
+  const t = setUp([[message(1)]], 3);
+  t.store.setActive(7);
+  t.store.setChannels([7]);
+  await settled(() => t.last().ofType('join_channel').length > 0);
+  t.store.setActive(null);
+  assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 0);
 });
