@@ -40,6 +40,7 @@ test: lint web chromium
 	$(RUN) coverage html --quiet
 	$(RUN) coverage json --quiet
 	$(RUN) coverage report
+	@$(RUN) python -c 'import tomllib; floor = tomllib.load(open("pyproject.toml", "rb"))["tool"]["coverage"]["report"]["fail_under"]; print(f"coverage floor: {floor} % (fail_under in pyproject.toml): met")'
 
 $(WEB_INSTALLED): web/package-lock.json
 	cd web && $(NPM) ci --no-audit --no-fund

@@ -47,7 +47,7 @@ class Listener(asyncio.Protocol):
         return listener
 
     # A stream connection's protocol is handed a full `Transport`, which `_flush` writes to.
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # a stream's Transport
         self._transport = transport
         request = self._client.connect()
         if self._cookie:

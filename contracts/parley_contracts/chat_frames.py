@@ -54,7 +54,7 @@ class LeaveChannel(ClientFrame):
 class SendMessage(ClientFrame, MessageDraft):
     type: Literal["send_message"]
     # Wider than the draft's ids on purpose: the edge resolves the names before it sends the draft on.
-    mentions: Annotated[list[Id | UsernameQuery], Field(max_length=MAX_MENTIONS)] = []  # type: ignore[assignment]
+    mentions: Annotated[list[Id | UsernameQuery], Field(max_length=MAX_MENTIONS)] = []  # type: ignore[assignment]  # names too
     """User ids, or usernames as the seed's newer client sends them; the edge resolves
     names to ids and drops those that name nobody."""
 

@@ -351,8 +351,8 @@ class Bus:
         """Stop taking commands (other copies get them), answer those under way, then close."""
         if self.nc.is_closed:
             return
-        # nats-py leaves `Subscription.drain` unannotated.
-        await asyncio.gather(*(subscription.drain() for subscription in self._served))  # type: ignore[no-untyped-call]
+        drains = [sub.drain() for sub in self._served]  # type: ignore[no-untyped-call]  # nats-py leaves it unannotated
+        await asyncio.gather(*drains)
         if self._handling:  # bounded like nats-py's own drain: one stuck handler must not hold the exit
             await asyncio.wait(self._handling, timeout=DRAIN_TIMEOUT_S)
         if self._follow_ups:

@@ -71,7 +71,7 @@ class WireProtocol(WebSocketsSansIOProtocol):
 
     async def run_asgi(self) -> None:
         # ASGI types an extension's value as a dict; ours is the `Wire` itself, read only by `wire_of`.
-        self.scope["extensions"][EXTENSION] = Wire(self)  # type: ignore[assignment]
+        self.scope["extensions"][EXTENSION] = Wire(self)  # type: ignore[assignment]  # a Wire, not ASGI's dict
         await super().run_asgi()
 
     def send_receive_event_to_app(self) -> None:
