@@ -29,7 +29,7 @@ log = structlog.get_logger("parley.edge.workers")
 STEADY_AFTER_S = 60.0
 """Start-up may take a while on a busy host; a crash later than this is not a bad setting."""
 WATCH_EVERY_S = 0.5
-STOP_WAIT_S = 30.0
+STOP_WAIT_S = 45.0
 """Longer than a worker's drain (uvicorn's graceful shutdown, then the bus's)."""
 
 
