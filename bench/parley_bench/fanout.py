@@ -86,14 +86,22 @@ async def sweep(target: Target, audience: Audience, name: str) -> dict:
     for step, rate in enumerate(sizes.fanout_peak_rates):
         tried = await run(rate, sizes.fanout_peak_seconds, f"p{step}_")
         target.progress(f"  {rate} msgs/s: p50 {tried['p50_ms']} ms, p99 {tried['p99_ms']} ms")
+        closed = sum(1 for socket in audience.sockets if socket.close_code is not None)
+        if closed:  # the server shed readers that fell behind: what they missed is theirs to resume, not lost
+            stopped = f"{rate} msgs/s: {closed} sockets closed as too slow"
+            break
         lost, doubled = lost + tried["lost"], doubled + tried["duplicated"]
         if tried["p99_ms"] > PEAK_P99_MS or tried["lost"]:
+            stopped = f"{rate} msgs/s: p99 {tried['p99_ms']} ms, {tried['lost']} lost"
             break
         peak = rate
+    else:
+        stopped = "every rate tried"
     return {
         "sockets": len(audience.sockets),
         **{k: v for k, v in steady.items() if k not in ("lost", "duplicated")},
         f"peak_rate_p99_{PEAK_P99_MS}ms": peak,
+        "stopped_at": stopped,
         "lost": lost,
         "duplicated": doubled,
     }
