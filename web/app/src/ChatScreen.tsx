@@ -27,6 +27,9 @@ export function ChatScreen({ http, user, onLogOut }: { http: ParleyHttp; user: A
   const report = useCallback((caught: unknown) => {
     setNotice(caught instanceof ParleyHttpError ? caught.message : String(caught));
   }, []);
+  // The socket's refusals (a reaction or edit over the rate limit) show until dismissed, as HTTP's do.
+  const [dismissed, setDismissed] = useState<object | null>(null);
+  const shown = notice ?? (chat.refusal && chat.refusal !== dismissed ? chat.refusal.message : null);
 
   const refreshWorkspaces = useCallback(
     () =>
@@ -192,9 +195,16 @@ export function ChatScreen({ http, user, onLogOut }: { http: ParleyHttp; user: A
           </ul>
         </nav>
         <OneField label="Username to message" button="Start conversation" onSubmit={startDirect} />
-        {notice && (
-          <p className="notice" role="alert" onClick={() => setNotice(null)}>
-            {notice}
+        {shown && (
+          <p
+            className="notice"
+            role="alert"
+            onClick={() => {
+              setNotice(null);
+              setDismissed(chat.refusal);
+            }}
+          >
+            {shown}
           </p>
         )}
       </aside>

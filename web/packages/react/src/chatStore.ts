@@ -38,6 +38,14 @@ export interface ChatSnapshot {
   channels: ReadonlyMap<number, ChannelSnapshot>;
   pending: readonly ChatPending[];
   failed: readonly FailedMessage[];
+  /** The server's latest refusal of a frame that is not a send (a reaction, an edit, a join
+   * over the rate limit, say): a new object each time, for the page to tell its user. */
+  refusal: Refusal | null;
+}
+
+export interface Refusal {
+  code: string;
+  message: string;
 }
 
 interface ChannelState {
@@ -63,6 +71,7 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
   private readonly pageSize: number;
   private readonly typingExpiresMs: number;
   private failed: FailedMessage[] = [];
+  private refusal: Refusal | null = null;
   private active: number | null = null;
 
   constructor(
@@ -175,6 +184,11 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
   }
 
   private apply(frame: ChatServer.ChatServerFrame): void {
+    if (frame.type === 'error' && !frame.clientMsgId) {
+      // A send's refusal is the outbox's to retry or report; any other is only the reader's to know.
+      this.refusal = { code: frame.code, message: frame.message };
+      return this.changed();
+    }
     if (!('channelId' in frame) || typeof frame.channelId !== 'number') return this.changed();
     const channel = this.channels.get(frame.channelId);
     if (!channel) return;
@@ -266,7 +280,7 @@ export class ChatStore extends SnapshotStore<ChatSnapshot> {
         hasOlder: c.hasOlder,
       });
     }
-    return { status: this.socket.status, userId: this.socket.userId, channels, pending: this.socket.pending(), failed: this.failed };
+    return { status: this.socket.status, userId: this.socket.userId, channels, pending: this.socket.pending(), failed: this.failed, refusal: this.refusal };
   }
 }
 

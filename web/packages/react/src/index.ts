@@ -3,5 +3,5 @@
 
 export { useChat, shownMessages, type UseChatOptions, type ShownMessage } from './useChat.js';
 export { useMessagePal, shownDirectMessages, type UseMessagePalOptions, type ShownDirectMessage } from './useMessagePal.js';
-export { ChatStore, type ChatSnapshot, type ChannelSnapshot, type DeliveryState, type PersonRef, type FailedMessage } from './chatStore.js';
+export { ChatStore, type ChatSnapshot, type ChannelSnapshot, type DeliveryState, type PersonRef, type FailedMessage, type Refusal } from './chatStore.js';
 export { MessagePalStore, type MessagePalSnapshot } from './messagePalStore.js';

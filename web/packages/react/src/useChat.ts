@@ -42,7 +42,7 @@ export interface UseChatOptions {
   pageSize?: number;
 }
 
-const IDLE: ChatSnapshot = { status: 'idle', userId: null, channels: new Map(), pending: [], failed: [] };
+const IDLE: ChatSnapshot = { status: 'idle', userId: null, channels: new Map(), pending: [], failed: [], refusal: null };
 
 export function useChat(options: UseChatOptions) {
   const { http, enabled, channelIds, activeChannelId = null, onEvent, pageSize = 50 } = options;
@@ -88,6 +88,8 @@ export function useChat(options: UseChatOptions) {
     readReceipts: active?.reads ?? NO_READS,
     unread,
     hasOlder: active?.hasOlder ?? false,
+    /** The latest refused action that was not a send (a reaction or edit over the rate limit, say). */
+    refusal: snapshot.refusal,
     loadOlder: useCallback(async () => {
       if (store && activeChannelId !== null) await store.loadOlder(activeChannelId);
     }, [store, activeChannelId]),

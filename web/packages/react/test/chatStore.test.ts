@@ -207,3 +207,18 @@ test("the open channel's server count is not kept for when it is left: it is bei
   t.store.setActive(null);
   assert.equal(t.store.getSnapshot().channels.get(7)?.unread, 0);
 });
+
+test("a refused action that is not a send becomes the snapshot's refusal; a send's refusal stays the outbox's", async () => {
+  const t = setUp([[]]);
+  t.store.setChannels([7]);
+  await settled(() => t.last().ofType('join_channel').length > 0);
+  assert.equal(t.store.getSnapshot().refusal, null);
+  t.last().receive({ type: 'error', code: 'rate_limited', message: 'too many sends; slow down', retryAfterMs: 800 });
+  const first = t.store.getSnapshot().refusal;
+  assert.deepEqual(first, { code: 'rate_limited', message: 'too many sends; slow down' });
+  t.last().receive({ type: 'error', code: 'rate_limited', message: 'too many sends; slow down', retryAfterMs: 800 });
+  assert.notEqual(t.store.getSnapshot().refusal, first, 'a new refusal is a new object, so the page tells it again');
+  const before = t.store.getSnapshot().refusal;
+  t.last().receive({ type: 'error', code: 'forbidden', message: 'not yours', clientMsgId: 'c1' });
+  assert.equal(t.store.getSnapshot().refusal, before);
+});
