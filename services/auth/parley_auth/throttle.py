@@ -23,11 +23,12 @@ from collections.abc import Callable
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from parley_contracts.errors import ErrorCode
 from parley_runtime.errors import ParleyError
+from parley_runtime.kv_buckets import open_bucket
 
 CAS_ATTEMPTS = 10
 
@@ -75,10 +76,7 @@ class LoginThrottle:
     async def open(
         cls, js: JetStreamContext, bucket: str, window_s: float, clock: Callable[[], float], replicas: int = 1
     ) -> "LoginThrottle":
-        try:
-            kv = await js.key_value(bucket)
-        except BucketNotFoundError:
-            kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=window_s, history=1, replicas=replicas))
+        kv = await open_bucket(js, KeyValueConfig(bucket=bucket, ttl=window_s, history=1, replicas=replicas))
         status = await kv.status()
         if status.ttl != window_s:  # the window was changed since the bucket was made
             config = status.stream_info.config

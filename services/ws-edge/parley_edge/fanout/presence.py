@@ -11,11 +11,12 @@ import time
 import structlog
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from parley_contracts.chat_frames import OnlineUser
 from parley_contracts.signals import PresenceEntry, PresenceKey
+from parley_runtime.kv_buckets import open_bucket
 
 log = structlog.get_logger("parley.edge.presence")
 DELETED = {"DEL", "PURGE"}
@@ -35,10 +36,7 @@ class PresenceBoard:
     async def open(
         cls, js: JetStreamContext, bucket: str, edge_id: str, ttl_s: float, replicas: int = 1
     ) -> "PresenceBoard":
-        try:
-            kv = await js.key_value(bucket)
-        except BucketNotFoundError:
-            kv = await js.create_key_value(KeyValueConfig(bucket=bucket, ttl=ttl_s, history=1, replicas=replicas))
+        kv = await open_bucket(js, KeyValueConfig(bucket=bucket, ttl=ttl_s, history=1, replicas=replicas))
         board = cls(kv, edge_id, ttl_s)
         board._watching = asyncio.create_task(board._watch())
         await asyncio.wait_for(board._synced.wait(), 10)
