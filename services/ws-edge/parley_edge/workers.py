@@ -7,9 +7,9 @@ as separate edges behind a load balancer would (nothing is shared, so nothing is
 Worker `i` serves its probes and metrics on `PARLEY_EDGE_HEALTH_PORT + i` when that is set.
 
 The supervisor passes SIGTERM on and waits for every worker's drain. A worker that dies
-is started again; one that dies again within `STEADY_AFTER_S` of its start (a port taken,
-a setting refused) stops the whole edge with its exit code, for the host's restart policy
-to see, rather than be restarted in a loop.
+later than `STEADY_AFTER_S` after its start is started again; one that dies sooner (a port
+taken, a setting refused) stops the whole edge with its exit code, for the host's restart
+policy to see, rather than be restarted in a loop.
 """
 
 import os
