@@ -7,6 +7,10 @@ unique `seq`s. The service's projection of the event (`project`) is written in t
 same unit, so a post costs one write transaction at most, shared with its neighbours,
 and its history row can never lag behind its event. Clearing an outbox mark rides
 along with the next commit: lost in a crash, it only means one harmless re-publish.
+
+Statements are most of what an append costs the service's CPU, so an append claims its
+idempotency key by inserting it (a duplicate is the rare case, read only when the insert
+finds the key taken), and the marks published meanwhile are cleared by one unit.
 """
 
 from collections.abc import Awaitable, Callable
@@ -52,6 +56,8 @@ class SqliteEventLog(Generic[Event]):
         self._t = name
         self._codec = codec
         self._project = project
+        self._published: list[tuple[str, int]] = []
+        """Outbox marks to clear in the next shared transaction."""
 
     def _dump(self, event: Event) -> str:
         return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
@@ -63,33 +69,38 @@ class SqliteEventLog(Generic[Event]):
         self, tx: Statements, stream: str, build: Callable[[int], Event], key: str | None
     ) -> Appended[Event]:
         t = self._t
-        if key is not None:
-            row = await tx.one(
+        (head,) = await tx.first(f"SELECT COALESCE(MAX(seq), 0) FROM {t}_events WHERE stream = ?", (stream,))
+        seq = head + 1
+        if key is not None and not await tx.execute(
+            f"INSERT INTO {t}_keys (stream, key, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (stream, key, seq)
+        ):  # the key was used before: its event is the answer
+            (body,) = await tx.first(
                 f"SELECT e.body FROM {t}_keys k JOIN {t}_events e ON e.stream = k.stream AND e.seq = k.seq"
                 " WHERE k.stream = ? AND k.key = ?",
                 (stream, key),
             )
-            if row:
-                return Appended(self._codec.validate_json(row[0]), duplicate=True)
-        (head,) = await tx.first(f"SELECT COALESCE(MAX(seq), 0) FROM {t}_events WHERE stream = ?", (stream,))
-        event = build(head + 1)
+            return Appended(self._codec.validate_json(body), duplicate=True)
+        event = build(seq)
         if head == 0:  # the stream starts (again): a new epoch
             await tx.execute(f"INSERT OR REPLACE INTO {t}_epochs (stream, epoch) VALUES (?, ?)", (stream, new_epoch()))
         await tx.execute(
-            f"INSERT INTO {t}_events (stream, seq, body) VALUES (?, ?, ?)", (stream, head + 1, self._dump(event))
+            f"INSERT INTO {t}_events (stream, seq, body) VALUES (?, ?, ?)", (stream, seq, self._dump(event))
         )
         await tx.execute(
             f"INSERT INTO {t}_outbox (stream, seq, marked_at) VALUES (?, ?, ?)",
-            (stream, head + 1, datetime.now(UTC).isoformat()),
+            (stream, seq, datetime.now(UTC).isoformat()),
         )
-        if key is not None:
-            await tx.execute(f"INSERT INTO {t}_keys (stream, key, seq) VALUES (?, ?, ?)", (stream, key, head + 1))
         await self._project(tx, event)
         return Appended(event, duplicate=False)
 
     async def mark_published(self, stream: Stream, seq: int) -> None:
-        query = f"DELETE FROM {self._t}_outbox WHERE stream = ? AND seq = ?"
-        self._db.write_soon(lambda tx: tx.execute(query, (str(stream), seq)))
+        if not self._published:
+            self._db.write_soon(self._clear_published)
+        self._published.append((str(stream), seq))
+
+    async def _clear_published(self, tx: Statements) -> None:
+        marks, self._published = self._published, []
+        await tx.execute_many(f"DELETE FROM {self._t}_outbox WHERE stream = ? AND seq = ?", marks)
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         await self._db.flush()  # marks cleared a moment ago are not owed

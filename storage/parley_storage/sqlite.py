@@ -72,6 +72,10 @@ class Statements:
         """Runs a write; returns the rows it changed."""
         return self.connection.execute(query, params).rowcount
 
+    async def execute_many(self, query: str, rows: list[Params]) -> None:
+        """Runs a write once for each of `rows`, in one call."""
+        self.connection.executemany(query, rows)
+
 
 class Database:
     def __init__(self, connection: sqlite3.Connection):

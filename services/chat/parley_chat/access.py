@@ -9,12 +9,33 @@ from .directory import Directory, existing
 MANAGERS = (WorkspaceRole.OWNER, WorkspaceRole.ADMIN)
 
 
+class KnownChannels:
+    """The directory's channels, each read once: nothing changes or deletes a channel once
+    it is made (see `directory.existing`), so what was read stays true. What does change,
+    who is a member of its workspace and with what role, is read for every request."""
+
+    def __init__(self, directory: Directory, remember: int = 100_000):
+        self._directory = directory
+        self._remember = remember
+        self._known: dict[int, Channel] = {}
+
+    async def get(self, channel_id: int) -> Channel | None:
+        channel = self._known.get(channel_id)
+        if channel is None:
+            channel = await self._directory.channel(channel_id)
+            if channel is not None:
+                if len(self._known) >= self._remember:
+                    self._known.clear()
+                self._known[channel_id] = channel
+        return channel
+
+
 async def channel_for(
-    directory: Directory, channel_id: int, actor_id: int, assistant_id: int | None = None
+    directory: Directory, channels: KnownChannels, channel_id: int, actor_id: int, assistant_id: int | None = None
 ) -> tuple[Channel, WorkspaceRole]:
     """The channel and the actor's role in it, or a refusal. DM participants count as
     members, and so does the assistant in a workspace that has it enabled."""
-    channel = await directory.channel(channel_id)
+    channel = await channels.get(channel_id)
     if channel is None:
         raise ParleyError(ErrorCode.NOT_FOUND, "no such channel")
     if channel.type is ChannelType.DM:

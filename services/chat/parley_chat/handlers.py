@@ -6,6 +6,7 @@ publishes those events before it replies (see `publishing`).
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from parley_contracts import chat
 from parley_contracts.chat import Channel, WorkspaceRole
@@ -33,9 +34,14 @@ class Ports:
     assistant_id: Callable[[], Awaitable[int | None]]
     """The assistant's user id, if it exists: it may act wherever a workspace enables it."""
 
+    @cached_property
+    def channels(self) -> access.KnownChannels:
+        return access.KnownChannels(self.directory)
 
-async def _channel(ports: Ports, channel_id: int, actor_id: int) -> tuple[Channel, WorkspaceRole]:
-    return await access.channel_for(ports.directory, channel_id, actor_id, await ports.assistant_id())
+
+async def channel_of(ports: Ports, channel_id: int, actor_id: int) -> tuple[Channel, WorkspaceRole]:
+    """The channel and the actor's role in it, or the refusal (`access.channel_for`)."""
+    return await access.channel_for(ports.directory, ports.channels, channel_id, actor_id, await ports.assistant_id())
 
 
 async def _require_users(ports: Ports, user_ids: list[int]) -> None:
@@ -127,7 +133,7 @@ async def list_direct_channels(command: chat.ListDirectChannels, ports: Ports) -
 
 
 async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
-    channel, _ = await _channel(ports, command.channel_id, command.actor_id)
+    channel, _ = await channel_of(ports, command.channel_id, command.actor_id)
     head, epoch = await position(ports.streams, channel.id)
     return chat.JoinAuthorized(channel=channel, last_seq=head, epoch=epoch), []
 
@@ -136,7 +142,7 @@ async def authorize_join(command: chat.AuthorizeJoin, ports: Ports) -> Outcome:
 
 
 async def post_message(command: chat.PostMessage, ports: Ports) -> Outcome:
-    channel, role = await _channel(ports, command.channel_id, command.actor_id)
+    channel, role = await channel_of(ports, command.channel_id, command.actor_id)
     access.require_may_post(channel, role)
     if command.reply_to is not None:
         parent = await ports.streams.message(channel.id, command.reply_to)
@@ -170,13 +176,13 @@ async def _own_message(ports: Ports, channel_id: int, message_id: int) -> chat.C
 
 
 async def history(command: chat.GetHistory, ports: Ports) -> Outcome:
-    await _channel(ports, command.channel_id, command.actor_id)
+    await channel_of(ports, command.channel_id, command.actor_id)
     messages = await ports.streams.history(command.channel_id, command.before, command.after, command.limit)
     return chat.History(messages=[projection.as_seen_by(m, command.actor_id) for m in messages]), []
 
 
 async def events_since(command: chat.GetEventsSince, ports: Ports) -> Outcome:
-    await _channel(ports, command.channel_id, command.actor_id)
+    await channel_of(ports, command.channel_id, command.actor_id)
     return await _event_batch(ports, command.channel_id, command.after_seq, command.limit), []
 
 

@@ -16,12 +16,8 @@ from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
 
 from . import access, projection
-from .handlers import Outcome, Ports
+from .handlers import Outcome, Ports, channel_of
 from .streams import BuildEvent, delivery_key
-
-
-async def channel_of(ports: Ports, channel_id: int, actor_id: int) -> tuple[chat.Channel, chat.WorkspaceRole]:
-    return await access.channel_for(ports.directory, channel_id, actor_id, await ports.assistant_id())
 
 
 async def _message(ports: Ports, message_id: int, channel_id: int | None) -> chat.ChannelMessage:

@@ -151,11 +151,29 @@ async def _project(tx: Statements, event: ChannelEvent) -> None:
             await tx.execute(
                 "DELETE FROM pins WHERE channel_id = ? AND message_id = ?", (event.channel_id, event.message_id)
             )
+        case chat.MessagePosted():
+            await _project_post(tx, event)
         case _:
-            await _project_body(tx, event)
+            await _project_change(tx, event)
 
 
-async def _project_body(tx: Statements, event: ChannelEvent) -> None:
+async def _project_post(tx: Statements, event: chat.MessagePosted) -> None:
+    """A message's first event: a row already there is this post's own, settled before."""
+    await tx.execute(
+        "INSERT INTO messages (channel_id, seq, id, body, last_seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (event.channel_id, event.seq, event.message.id, dump_message(event.message), event.seq),
+    )
+    reply = projection.reply_of(event)
+    if reply is not None:
+        await tx.execute(
+            "INSERT INTO thread_replies (channel_id, parent_id, seq, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (reply.channel_id, reply.reply_to, reply.seq, reply.created_at.isoformat()),
+        )
+
+
+async def _project_change(tx: Statements, event: ChannelEvent) -> None:
+    """An edit or a delete changes its message's body; every other event changes none."""
     message_id = projection.message_id_of(event)
     if message_id is None:
         return
@@ -168,11 +186,4 @@ async def _project_body(tx: Statements, event: ChannelEvent) -> None:
             "INSERT INTO messages (channel_id, seq, id, body, last_seq) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (channel_id, seq) DO UPDATE SET body = excluded.body, last_seq = excluded.last_seq",
             (event.channel_id, updated.seq, updated.id, dump_message(updated), event.seq),
-        )
-    reply = projection.reply_of(event)
-    if reply is not None:
-        await tx.execute(
-            "INSERT INTO thread_replies (channel_id, parent_id, seq, created_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (reply.channel_id, reply.reply_to, reply.seq, reply.created_at.isoformat()),
         )

@@ -17,8 +17,7 @@ from parley_contracts.unread import UNREAD_CAP
 from parley_runtime.clock import now
 from parley_runtime.errors import ParleyError
 
-from . import access
-from .handlers import Outcome, Ports
+from .handlers import Outcome, Ports, channel_of
 
 
 def names(message: chat.ChannelMessage, username: str) -> bool:
@@ -52,7 +51,7 @@ async def _unread_of(ports: Ports, channel_id: int, reader_id: int, username: st
 
 
 async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
-    await access.channel_for(ports.directory, command.channel_id, command.actor_id, await ports.assistant_id())
+    await channel_of(ports, command.channel_id, command.actor_id)
     message = await ports.streams.message(command.channel_id, command.message_id)
     if message is None or message.deleted:
         raise ParleyError(ErrorCode.NOT_FOUND, "no such message in this channel")
@@ -72,7 +71,7 @@ async def mark_read(command: chat.MarkRead, ports: Ports) -> Outcome:
 
 
 async def channel_unread(command: unread.GetUnread, ports: Ports) -> Outcome:
-    await access.channel_for(ports.directory, command.channel_id, command.actor_id, await ports.assistant_id())
+    await channel_of(ports, command.channel_id, command.actor_id)
     return await _unread_of(ports, command.channel_id, command.actor_id, command.username), []
 
 

@@ -107,21 +107,20 @@ async def _project(tx: Statements, event: ConversationEvent) -> None:
 
 async def _project_sent(tx: Statements, event: DirectMessageSent) -> None:
     message = event.message
+    body = message.model_dump_json()
     await tx.execute(
         "INSERT INTO dm_messages (conversation_id, seq, id, recipient_id, body, last_seq) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT DO NOTHING",
-        (message.conversation_id, message.seq, message.id, message.recipient_id, message.model_dump_json(),
-         event.seq),
-    )  # fmt: skip
-    for user_id, other_id in ((message.sender_id, message.recipient_id), (message.recipient_id, message.sender_id)):
-        await tx.execute(
-            "INSERT INTO dm_inbox (user_id, conversation_id, other_user_id, last_seq, last_at, last_body)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, conversation_id) DO UPDATE SET"
-            " last_seq = excluded.last_seq, last_at = excluded.last_at, last_body = excluded.last_body"
-            " WHERE excluded.last_seq > dm_inbox.last_seq",
-            (user_id, message.conversation_id, other_id, message.seq, message.created_at.isoformat(),
-             message.model_dump_json()),
-        )  # fmt: skip
+        (message.conversation_id, message.seq, message.id, message.recipient_id, body, event.seq),
+    )
+    inbox_row = (message.conversation_id, message.seq, message.created_at.isoformat(), body)
+    await tx.execute(  # both participants' inboxes, in one statement
+        "INSERT INTO dm_inbox (user_id, other_user_id, conversation_id, last_seq, last_at, last_body)"
+        " VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, conversation_id) DO UPDATE SET"
+        " last_seq = excluded.last_seq, last_at = excluded.last_at, last_body = excluded.last_body"
+        " WHERE excluded.last_seq > dm_inbox.last_seq",
+        (message.sender_id, message.recipient_id, *inbox_row, message.recipient_id, message.sender_id, *inbox_row),
+    )
 
 
 async def _project_change(tx: Statements, event: Change) -> None:
