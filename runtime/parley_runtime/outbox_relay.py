@@ -4,7 +4,9 @@ projection, publish, then clear the outbox mark.
 A command is answered once its events are persisted and settled, before they are
 published: an acknowledgement waits for the store alone, never for JetStream (whose
 stream may be electing a leader for seconds after a node dies). The publish follows
-the reply; one that fails is left to the republisher.
+the reply; one that fails is left to the republisher. The events of every command
+answered in one loop turn are published together (`Bus.publish_events`): a publish of
+its own for each cost a service more than the rest of the command.
 
 The relay's republisher runs the same steps for events whose mark outlived a grace
 period (their writer died in between), and once at start-up for all of them. Events
@@ -15,7 +17,7 @@ The store it drives is the event-sourced store port, `parley_storage.event_log.E
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -41,16 +43,26 @@ Event = TypeVar("Event", bound=Sequenced)
 log = structlog.get_logger("parley.outbox")
 
 
+Publish = Callable[[list[Event]], Awaitable[list[BaseException | None]]]
+"""Publishes events together; for each, None once it is stored, else why not."""
+
+
+class NotPublished(Exception):
+    """Some events were not published; their outbox marks stay for the republisher."""
+
+    def __init__(self, count: int, first: BaseException):
+        super().__init__(f"{count} event(s) not published: {type(first).__name__}")
+        self.count = count
+        self.first = first
+
+
 class OutboxRelay(Generic[Event]):
-    def __init__(
-        self,
-        outbox: "EventStore[Event]",
-        publish: Callable[[Event], Awaitable[None]],
-        stream_of: "Callable[[Event], Stream]",
-    ):
+    def __init__(self, outbox: "EventStore[Event]", publish: Publish[Event], stream_of: "Callable[[Event], Stream]"):
         self._outbox = outbox
         self._publish = publish
         self._stream_of = stream_of
+        self._queued: list[Event] = []
+        """Events of the commands answered in this loop turn, for one publish after it."""
 
     async def deliver(self, events: list[Event]) -> None:
         await self.settle(events)
@@ -61,14 +73,30 @@ class OutboxRelay(Generic[Event]):
             await self._outbox.settle(event)
 
     async def publish(self, events: list[Event]) -> None:
-        for event in events:
-            await self._publish(event)
-            await self._outbox.mark_published(self._stream_of(event), event.seq)
+        """Publishes the events together and clears the marks of those stored; raises
+        `NotPublished` when some were not."""
+        failures = await self._publish(events) if events else []
+        for event, failure in zip(events, failures, strict=True):
+            if failure is None:
+                await self._outbox.mark_published(self._stream_of(event), event.seq)
+        failed = [failure for failure in failures if failure is not None]
+        if failed:
+            raise NotPublished(len(failed), failed[0])
 
-    async def publish_or_leave(self, events: list[Event]) -> None:
-        """Publish after the reply; on failure the marks stay for the republisher."""
+    def publish_soon(self, events: list[Event], follow_up: Callable[[Coroutine[Any, Any, None]], None]) -> None:
+        """Queues the events for a publish that `follow_up` starts after this loop turn,
+        which carries the events of every command answered in the turn."""
+        if not self._queued:
+            follow_up(self._publish_queued())
+        self._queued.extend(events)
+
+    async def _publish_queued(self) -> None:
+        """After the replies; on failure the marks stay for the republisher."""
+        events, self._queued = self._queued, []
         try:
             await self.publish(events)
+        except NotPublished as exc:
+            log.warning("publish_left_to_republisher", count=exc.count, error=type(exc.first).__name__)
         except Exception as exc:
             log.warning("publish_left_to_republisher", count=len(events), error=type(exc).__name__)
 
@@ -141,7 +169,7 @@ async def serve_handlers(
             if events:
                 crash_at("after_persist", failpoint)
                 await relay.settle(events)
-                bus.follow_up(relay.publish_or_leave(events))
+                relay.publish_soon(events, bus.follow_up)
             return reply
 
         await bus.serve(command, handle, owners)

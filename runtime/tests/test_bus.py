@@ -10,7 +10,7 @@ from nats.js.errors import NoStreamResponseError
 from parley_contracts import auth, subjects
 from parley_contracts.errors import ErrorCode
 from parley_contracts.replies import Empty
-from parley_runtime.bus import Bus
+from parley_runtime.bus import Bus, EventMessage, encode
 from parley_runtime.errors import ParleyError
 from parley_testkit.nats_server import EphemeralNats
 from parley_testkit.waiting import until
@@ -161,16 +161,25 @@ async def test_queue_group_delivers_each_request_to_one_copy(nats_url):
         await b.nc.close()
 
 
-async def test_jetstream_deduplicates_by_msg_id(bus: Bus):
+async def test_events_published_together_are_stored_once_each_by_msg_id(bus: Bus):
     await bus.ensure_events_stream("EVENTS")
-    event = auth.SessionEnded(session_key="k", user_id=1)
-    # Any captured subject will do; the model on it does not matter to JetStream.
-    topic = subjects.Topic("chat.evt.{channel_id}.probe", auth.SessionEnded, durable=True)
-    first = await bus.publish_event(topic, event, "chat:5:1", channel_id=5)
-    second = await bus.publish_event(topic, event, "chat:5:1", channel_id=5)
-    assert (first, second) == (False, True)
+    payload = encode(auth.SessionEnded(session_key="k", user_id=1))
+    # Any captured subject will do; the payload on it does not matter to JetStream.
+    messages = [EventMessage(f"chat.evt.{n % 3}.probe", payload, f"chat:{n % 3}:{n}") for n in range(50)]
+    assert await bus.publish_events(messages) == [None] * 50
+    assert await bus.publish_events(messages[:5]) == [None] * 5  # again: JetStream already has them
     info = await bus.js.stream_info("EVENTS")
-    assert info.state.messages == 1
+    assert info.state.messages == 50
+
+
+async def test_an_event_jetstream_does_not_take_is_reported_and_the_others_are_stored(bus: Bus):
+    await bus.ensure_events_stream("EVENTS")
+    payload = encode(auth.SessionEnded(session_key="k", user_id=1))
+    stored, nowhere = EventMessage("chat.evt.1.probe", payload, "chat:1:1"), EventMessage("nowhere", payload, "x")
+    failures = await bus.publish_events([stored, nowhere, stored._replace(msg_id="chat:1:2")])
+    assert failures[0] is None and failures[2] is None
+    assert isinstance(failures[1], NoStreamResponseError)
+    assert (await bus.js.stream_info("EVENTS")).state.messages == 2
 
 
 async def test_the_events_stream_is_bounded_and_follows_its_settings(bus: Bus):

@@ -27,7 +27,7 @@ in flight share one. `write_soon` is for bookkeeping whose loss in a crash is ha
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -72,7 +72,7 @@ class Statements:
         """Runs a write; returns the rows it changed."""
         return self.connection.execute(query, params).rowcount
 
-    async def execute_many(self, query: str, rows: list[Params]) -> None:
+    async def execute_many(self, query: str, rows: Sequence[Params]) -> None:
         """Runs a write once for each of `rows`, in one call."""
         self.connection.executemany(query, rows)
 

@@ -23,8 +23,9 @@ class Handlers:
         if store is not None and stream_of is not None:
             self._relay = OutboxRelay(store, self._publish, stream_of)
 
-    async def _publish(self, event: object) -> None:
-        self.published.append(event)
+    async def _publish(self, events: list[Any]) -> list[BaseException | None]:
+        self.published.extend(events)
+        return [None] * len(events)
 
     async def __call__(self, handler: Callable, **fields: object) -> Any:
         """Runs `handler` on its command, made from `fields`; returns the reply."""

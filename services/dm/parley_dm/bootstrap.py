@@ -4,7 +4,7 @@ that publishes each event to both participants, and the republisher."""
 from typing import Any
 
 from parley_contracts import dm, subjects
-from parley_runtime.bus import Bus
+from parley_runtime.bus import Bus, EventMessage, encode
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import OutboxRelay, Routes, serve_event_sourced
 from parley_runtime.users import user_lookup
@@ -47,10 +47,17 @@ async def open_store(settings: DmSettings) -> DmStore:
 
 
 def relay(bus: Bus, store: DmStore) -> OutboxRelay[dm.ConversationEvent]:
-    async def publish(event: dm.ConversationEvent) -> None:
-        for user_id in dm.participants(event.conversation_id):
-            msg_id = f"dm:{event.conversation_id}:{event.seq}:{user_id}"
-            await bus.publish_event(TOPICS[event.type], event, msg_id, user_id=user_id)
+    """Each event goes to both participants' subjects; it is published once both took it."""
+
+    async def publish(events: list[dm.ConversationEvent]) -> list[BaseException | None]:
+        messages = []
+        for event in events:
+            payload = encode(event)
+            for user_id in dm.participants(event.conversation_id):
+                msg_id = f"dm:{event.conversation_id}:{event.seq}:{user_id}"
+                messages.append(EventMessage(TOPICS[event.type].subject(user_id=user_id), payload, msg_id))
+        failures = await bus.publish_events(messages)
+        return [first or second for first, second in zip(failures[0::2], failures[1::2], strict=True)]
 
     return OutboxRelay(store, publish, stream_of=lambda event: event.conversation_id)
 
