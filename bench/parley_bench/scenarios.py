@@ -25,8 +25,7 @@ async def fanout(target: Target) -> dict:
     members = [u["id"] for u, _ in people[1:]]
     [channel] = await population.workspace_with_channels(target.base_url, people[0][1], members, 1)
     cookies = [people[n % len(people)][1] for n in range(sizes.fanout_sockets)]
-    sockets = await population.listeners(target.base_url, cookies)
-    await population.join(sockets, [channel] * len(sockets))
+    readers = await population.readers(target.base_url, cookies, channel)
     # As the edge's HTTP route does: an HTTP client at this rate would cost the load process
     # more than the edge's fan-out (`make bench-compare` publishes over HTTP, for both servers).
     sender = await Bus.connect(target.nats_url, "bench-sender")
@@ -37,11 +36,10 @@ async def fanout(target: Target) -> dict:
         await sender.request(subjects.CHAT_POST_MESSAGE, command, timeout_s=60)
 
     try:
-        return await sweep(target, Audience(sockets, post, population.new_messages, target.edge_pid), "fanout")
+        return await sweep(target, Audience(readers, post, target.edge_pid), "fanout")
     finally:
         await sender.drain()
-        for socket in sockets:
-            socket.close()
+        await readers.close()
 
 
 async def many_channels(target: Target) -> dict:
