@@ -160,7 +160,7 @@ class CassandraEventLog(Generic[Event]):
         self._waiting[stream].append(pending)
         if stream not in self._committers:
             self._committers[stream] = asyncio.create_task(self._commit_waiting(stream))
-        if self._keeper is None:
+        if self._keeper is None or self._keeper.done():
             self._keeper = asyncio.create_task(self._keep_leases())
         return await pending.done
 
@@ -196,7 +196,11 @@ class CassandraEventLog(Generic[Event]):
             return lease
         lease = await self.leases.take(stream, wait_s=self.leases.terms.patience_s)
         self._heads.pop(stream, None)
-        await self._fence(stream, lease, await self.head(stream))
+        try:
+            await self._fence(stream, lease, await self.head(stream))
+        except Exception:  # not written without the fence: the next append takes the lease again
+            self.leases.held.pop(stream, None)
+            raise
         return lease
 
     async def _fence(self, stream: str, lease: Lease, head: int) -> None:
@@ -232,14 +236,16 @@ class CassandraEventLog(Generic[Event]):
         if not positions:
             return batch
         keyed = {key_position(p.key): p for p in batch if p.key is not None}
-        for searched in range(max(bucket - 1, 0), bucket + 1):
-            for row in await execute(self._session, self._keys_in, (stream, searched, positions)):
+        searched = range(max(bucket - 1, 0), bucket + 1)
+        found = await asyncio.gather(*(execute(self._session, self._keys_in, (stream, b, positions)) for b in searched))
+        for rows in found:
+            for row in rows:
                 pending = keyed.get(row.seq)
                 if pending is None or row.key != pending.key or row.ref is None or row.ref > head:
                     continue
-                found = await execute(self._session, self._event_at, (stream, self._rows.bucket(row.ref), row.ref))
-                if found and found[0].key == pending.key and found[0].body is not None:
-                    pending.settle(Appended(self._codec.validate_json(found[0].body), duplicate=True))
+                event = await execute(self._session, self._event_at, (stream, self._rows.bucket(row.ref), row.ref))
+                if event and event[0].key == pending.key and event[0].body is not None:
+                    pending.settle(Appended(self._codec.validate_json(event[0].body), duplicate=True))
         return [pending for pending in batch if not pending.done.done()]
 
     async def _write(
@@ -276,14 +282,14 @@ class CassandraEventLog(Generic[Event]):
         self.mine = mine
 
     async def _keep_leases(self) -> None:
-        """Forever: renews busy streams' leases at half their length, releases those
-        another copy owns now, and forgets idle ones that lapsed."""
+        """While any lease is held or wanted: renews busy streams' leases at half their
+        length, releases those another copy owns now, and forgets idle ones that lapsed."""
         terms = self.leases.terms
-        while True:
+        while self.leases.held or self._committers:
             await asyncio.sleep(min(terms.margin_s, terms.length_s / 4))
             for stream, lease in list(self.leases.held.items()):
-                if stream in self._renewing:
-                    continue
+                if self.leases.held.get(stream) is not lease or stream in self._renewing:
+                    continue  # released, or taken again, while this pass awaited a release
                 if not self.mine(stream):
                     if stream not in self._committers:
                         await self.leases.release(stream, lease)
