@@ -194,7 +194,7 @@ class CassandraEventLog(Generic[Event]):
             return lease
         if lease is not None and await self.leases.renew(stream, lease):
             return lease
-        lease = await self.leases.take(stream, wait_s=self.leases.terms.patience_s)
+        lease = await self.leases.take(stream, self.leases.terms.patience_s, lambda: self.mine(stream))
         self._heads.pop(stream, None)
         try:
             await self._fence(stream, lease, await self.head(stream))

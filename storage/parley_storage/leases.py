@@ -17,6 +17,7 @@ be acknowledged: another process may hold the stream by then (`LeaseLost`).
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,14 @@ class LeaseLost(TimeoutError):
     retry with the same idempotency key finds it if it was stored after all."""
 
 
+class HeldByOwner(LeaseLost):
+    """Another process holds the stream's lease and, by `mine`, owns the stream: nothing
+    was written, and the command is best handed to the owner (`owner_elsewhere`, which
+    `parley_runtime.bus` looks for) than waited out here."""
+
+    owner_elsewhere = True
+
+
 @dataclass
 class Lease:
     term: int
@@ -120,9 +129,10 @@ class Leases:
         self._create = prepare("INSERT INTO {t}_lease (stream, owner, term, until) VALUES (?, ?, 1, ?) IF NOT EXISTS")
         self._move = prepare("UPDATE {t}_lease SET owner = ?, term = ?, until = ? WHERE stream = ? IF term = ?")
 
-    async def take(self, stream: str, wait_s: float) -> Lease:
+    async def take(self, stream: str, wait_s: float, mine: Callable[[], bool] = lambda: True) -> Lease:
         """Takes the stream's lease, waiting up to `wait_s` for another holder's to lapse
-        or be released; `LeaseLost` past that."""
+        or be released; `LeaseLost` past that, and `HeldByOwner` rather than waiting for
+        a stream that is not `mine`."""
         give_up = time.monotonic() + wait_s
         while True:
             rows = await execute(self._session, self._read, (stream,))
@@ -139,6 +149,8 @@ class Leases:
                 if await self._cas(self._move, params, stream, term):
                     return self._hold(stream, term, sent, floor=row.until + 1)
                 continue
+            if not mine():
+                raise HeldByOwner(f"stream {stream} is held by its owner")
             left_s = give_up - time.monotonic()
             if left_s <= 0:
                 raise LeaseLost(f"another process holds stream {stream}")
