@@ -199,7 +199,7 @@ class CassandraEventLog(Generic[Event]):
         try:
             await self._fence(stream, lease, await self.head(stream))
         except Exception:  # not written without the fence: the next append takes the lease again
-            self.leases.held.pop(stream, None)
+            self.leases.forget(stream)
             raise
         return lease
 
@@ -294,7 +294,7 @@ class CassandraEventLog(Generic[Event]):
                     if stream not in self._committers:
                         await self.leases.release(stream, lease)
                 elif lease.left_us() <= 0:
-                    del self.leases.held[stream]
+                    self.leases.forget(stream)
                 elif lease.active and lease.left_us() < terms.length_us // 2:
                     self._renewing[stream] = asyncio.create_task(self._renew(stream, lease))
 

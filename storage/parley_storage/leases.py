@@ -117,6 +117,9 @@ class Leases:
         self.me = uuid.uuid4().hex[:12]
         self.terms = terms
         self.held: dict[str, Lease] = {}
+        self._last: dict[str, int] = {}
+        """The last write timestamp of each stream's leases given up here: a lease this
+        process takes back from itself writes above it."""
         self._session = session
 
         def prepare(cql: str, consistency: int = ConsistencyLevel.LOCAL_QUORUM) -> Any:
@@ -147,7 +150,10 @@ class Leases:
                 term = row.term + 1
                 params = (self.me, term, sent + self.terms.length_us, stream, row.term)
                 if await self._cas(self._move, params, stream, term):
-                    return self._hold(stream, term, sent, floor=row.until + 1)
+                    # From itself: its own `until` may be ahead (a renewal whose answer was
+                    # lost), but only its own writes came before, each below `_last`.
+                    floor = self._last.get(stream, 0) + 1 if row.owner == self.me else row.until + 1
+                    return self._hold(stream, term, sent, floor)
                 continue
             if not mine():
                 raise HeldByOwner(f"stream {stream} is held by its owner")
@@ -168,7 +174,7 @@ class Leases:
         sent, term = now_us(), lease.term + 1
         params = (self.me, term, sent + self.terms.length_us, stream, lease.term)
         if not await self._cas(self._move, params, stream, term):
-            self.held.pop(stream, None)
+            self.forget(stream)
             return False
         lease.term, lease.until, lease.active = term, sent + self.terms.length_us, False
         lease.deadline = lease.until - self.terms.margin_us
@@ -176,12 +182,19 @@ class Leases:
 
     async def release(self, stream: str, lease: Lease) -> None:
         """Gives the lease up at once: the next holder's writes start above this one's last."""
-        self.held.pop(stream, None)
+        self.forget(stream)
         until = max(now_us(), lease.last)
         try:
             await self._cas(self._move, (self.me, lease.term + 1, until, stream, lease.term), stream, lease.term + 1)
         except Exception as exc:  # the lease then lapses on its own
             log.warning("lease_not_released", stream=stream, error=str(exc))
+
+    def forget(self, stream: str) -> None:
+        """Stops using the stream's lease (it lapses or was lost), remembering the timestamp
+        its successor here must write above: its last write's, or its own floor's."""
+        lease = self.held.pop(stream, None)
+        if lease is not None:
+            self._last[stream] = max(self._last.get(stream, 0), lease.last, lease.floor - 1)
 
     async def _cas(self, statement: Any, params: tuple[Any, ...], stream: str, term: int) -> bool:
         """Whether the conditional write applied; one that timed out is resolved by a

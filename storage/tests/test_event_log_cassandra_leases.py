@@ -159,3 +159,15 @@ async def test_a_stream_another_copy_owns_now_is_handed_over(logs):
     first.follow_owners(lambda stream: stream != "s")  # a copy that owns "s" arrived
     assert (await asyncio.wait_for(second.append("s", posted(2)), timeout=10)).event.seq == 2
     assert "t" in first.leases.held
+
+
+async def test_a_renewal_whose_answer_was_lost_does_not_lock_the_holder_out(logs, cassandra_session):
+    log = logs(SHORT)
+    await log.append("s", posted(1))
+    lease = log.leases.held["s"]
+    pause(log)
+    # The renewal applied, but its answer never came: the row is a term ahead, its until too.
+    applied = log.leases._move.bind((log.leases.me, lease.term + 1, leases.now_us() + SHORT.length_us, "s", lease.term))
+    await execute(cassandra_session, applied)
+    assert not await log.leases.renew("s", lease)  # the next renewal finds the term moved on
+    assert (await log.append("s", posted(2))).event.seq == 2
