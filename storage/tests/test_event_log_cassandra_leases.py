@@ -53,6 +53,15 @@ def pause(log: CassandraEventLog) -> None:
     log._keeper.cancel()
 
 
+async def land_late(monkeypatch, old: CassandraEventLog, stale, head: int, events, keys) -> None:
+    """The old holder's write, issued before its deadline (so timestamped below it), lands now."""
+    issued_at = stale.deadline - 1000
+    monkeypatch.setattr(leases, "now_us", lambda: issued_at)
+    monkeypatch.setattr(event_log_cassandra, "now_us", lambda: issued_at)
+    await old._write("s", stale, head, events, keys)
+    monkeypatch.undo()
+
+
 async def test_a_late_write_of_a_paused_old_holder_loses(logs, monkeypatch):
     old, new = logs(SHORT), logs(SHORT)
     for n in range(1, 4):
@@ -61,13 +70,7 @@ async def test_a_late_write_of_a_paused_old_holder_loses(logs, monkeypatch):
     pause(old)
     assert (await new.append("s", posted(40), key="k-new")).event.seq == 4
 
-    # The old holder's write, issued before its deadline (so with a timestamp below it), lands now.
-    issued_at = stale.deadline - 1000
-    monkeypatch.setattr(leases, "now_us", lambda: issued_at)
-    monkeypatch.setattr(event_log_cassandra, "now_us", lambda: issued_at)
-    late = [(4, posted(90)(4)), (5, posted(91)(5))]
-    await old._write("s", stale, 3, late, ["k-late", None])
-    monkeypatch.undo()
+    await land_late(monkeypatch, old, stale, 3, [(4, posted(90)(4)), (5, posted(91)(5))], ["k-late", None])
 
     fresh = logs(SHORT)  # reads without any hint of its own
     assert await fresh.head("s") == 4
@@ -86,11 +89,7 @@ async def test_a_late_write_landing_before_the_new_holders_first_append_does_not
     pause(old)
     await new._lease("s")  # taken (the head fenced), nothing appended yet
 
-    issued_at = stale.deadline - 1000
-    monkeypatch.setattr(leases, "now_us", lambda: issued_at)
-    monkeypatch.setattr(event_log_cassandra, "now_us", lambda: issued_at)
-    await old._write("s", stale, 1, [(2, posted(90)(2))], ["k-late"])
-    monkeypatch.undo()
+    await land_late(monkeypatch, old, stale, 1, [(2, posted(90)(2))], ["k-late"])
 
     fresh = logs(SHORT)
     assert await fresh.head("s") == 1
