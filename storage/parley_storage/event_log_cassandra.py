@@ -30,9 +30,10 @@ as JetStream recognises a re-published message id within its duplicate window.
 While Cassandra does not answer, appends fail at once (`breaker`) rather than queue
 behind a stalled node; a probe tells when it answers again.
 
-The outbox marks of a group are written (one partition, one batch) before the group's
-batch, so a crash after the write still leaves every event to be handed back by
-`unsettled`. Marks cleared by `mark_published` within one loop turn go out together too.
+The outbox marks of a group are written before the group's batch, so a crash after the
+write still leaves every event to be handed back by `unsettled`. Marks written, and
+marks cleared by `mark_published`, within one loop turn go out together, one batch per
+outbox shard, whichever streams they belong to.
 """
 
 import asyncio
@@ -112,8 +113,6 @@ class CassandraEventLog(Generic[Event]):
         self._heads: dict[str, int] = {}  # the holder's head; a hint for anyone else
         self._waiting: defaultdict[str, list[_Pending]] = defaultdict(list)
         self._committers: dict[str, asyncio.Task[None]] = {}
-        self._unmarks: list[tuple[int, str, int]] = []
-        self._unmarking: asyncio.Future[None] | None = None
         self.leases = Leases(session, keyspace, name, terms)
         self._renewing: dict[str, asyncio.Task[bool]] = {}
         self._keeper: asyncio.Task[None] | None = None
@@ -144,8 +143,11 @@ class CassandraEventLog(Generic[Event]):
         self._keys_in = prepare("SELECT seq, key, ref FROM {t}_log WHERE stream = ? AND bucket = ? AND seq IN ?")
         self._event_at = prepare("SELECT body, key FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?")
         self._rows = BucketedRows(session, keyspace, f"{name}_log", "stream", "seq, body", bucket_size)
-        self._mark = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
+        self._marks = _PerShard(
+            session, prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
+        )
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
+        self._unmarks = _PerShard(session, self._unmark)
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
 
     def _dump(self, event: Event) -> str:
@@ -253,7 +255,7 @@ class CassandraEventLog(Generic[Event]):
     ) -> None:
         """One batch on the bucket's partition; `LeaseLost` if it completed past the deadline."""
         marked_at, shard = datetime.now(UTC), shard_of(stream)
-        await execute_together(self._session, [(self._mark, (shard, stream, seq, marked_at)) for seq, _ in events])
+        await self._marks.write([(shard, stream, seq, marked_at) for seq, _ in events])
 
         stamp = lease.timestamp()
         bucket = self._rows.bucket(head + 1)
@@ -353,25 +355,14 @@ class CassandraEventLog(Generic[Event]):
     # The outbox --------------------------------------------------------------------
 
     async def mark_published(self, stream: Stream, seq: int) -> None:
-        """Clears the mark; the marks cleared within one loop turn go out as one batch per shard.
-        A failure is logged, not raised: the event is out, and a mark left behind only
+        """Clears the mark, together with the others cleared within one loop turn. A
+        failure is logged, not raised: the event is out, and a mark left behind only
         means one harmless re-publish."""
         stream = str(stream)
-        self._unmarks.append((shard_of(stream), stream, seq))
-        if self._unmarking is None:
-            self._unmarking = asyncio.ensure_future(self._clear_marks())
-        await asyncio.shield(self._unmarking)
-
-    async def _clear_marks(self) -> None:
-        await asyncio.sleep(0)  # let this turn's other publishers join
-        marks, self._unmarks, self._unmarking = self._unmarks, [], None
-        by_shard: defaultdict[int, list[tuple[Any, tuple[int, str, int]]]] = defaultdict(list)
-        for mark in marks:
-            by_shard[mark[0]].append((self._unmark, mark))
         try:
-            await asyncio.gather(*(execute_together(self._session, cleared) for cleared in by_shard.values()))
-        except Exception as exc:  # the events are published: a mark left behind costs one re-publish
-            log.warning("outbox_marks_not_cleared", count=len(marks), error=str(exc))
+            await self._unmarks.write([(shard_of(stream), stream, seq)])
+        except Exception as exc:  # the event is published: a mark left behind costs one re-publish
+            log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         found: list[Event] = []
@@ -389,6 +380,32 @@ class CassandraEventLog(Generic[Event]):
                 if len(found) >= limit:
                     return found
         return found
+
+
+class _PerShard:
+    """Outbox rows (`shard` first) written within one loop turn, by any stream's group or
+    publisher, go out together: one batch per shard, so one partition each. Each writer
+    hears whether its turn's batches all went in."""
+
+    def __init__(self, session: Session, statement: PreparedStatement):
+        self._session = session
+        self._statement = statement
+        self._rows: list[tuple[Any, ...]] = []
+        self._writing: asyncio.Future[None] | None = None
+
+    async def write(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows.extend(rows)
+        if self._writing is None:
+            self._writing = asyncio.ensure_future(self._write_turn())
+        await asyncio.shield(self._writing)
+
+    async def _write_turn(self) -> None:
+        await asyncio.sleep(0)  # let this turn's other writers join
+        rows, self._rows, self._writing = self._rows, [], None
+        by_shard: defaultdict[int, list[tuple[Any, tuple[Any, ...]]]] = defaultdict(list)
+        for row in rows:
+            by_shard[row[0]].append((self._statement, row))
+        await asyncio.gather(*(execute_together(self._session, part) for part in by_shard.values()))
 
 
 def _next_group(waiting: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
