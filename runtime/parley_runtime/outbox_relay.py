@@ -64,6 +64,10 @@ class OutboxRelay(Generic[Event]):
         self._queued: list[Event] = []
         """Events of the commands answered in this loop turn, for one publish after it."""
 
+    def follow(self, owners: Owners) -> None:
+        """The store hears which streams this copy owns (`EventStore.follow_owners`)."""
+        self._outbox.follow_owners(lambda stream: owners.owner(stream) == owners.me)
+
     async def deliver(self, events: list[Event]) -> None:
         await self.settle(events)
         await self.publish(events)
@@ -143,6 +147,7 @@ async def serve_event_sourced(
     )
     await relay.republish(grace=timedelta(0))
     owners = Owners(bus, routes[0][0].service)
+    relay.follow(owners)
     await owners.start()
     await serve_handlers(bus, routes, ports, relay, owners, settings.failpoint)
     grace = timedelta(seconds=settings.republish_grace_s)
