@@ -33,14 +33,12 @@ class Connection:
         self.id = next(_ids)
         self.websocket = websocket
         self.user = session.user
+        self.user_id = session.user.id
+        """An attribute, not a property: fan-out compares it for every socket."""
         self.session_key = session.session_key
         self.closed = False
         self._wire = wire
         self._buffer_limit = buffer_limit
-
-    @property
-    def user_id(self) -> int:
-        return self.user.id
 
     def push(self, frame: bytes, droppable: bool = False) -> None:
         if self.closed:

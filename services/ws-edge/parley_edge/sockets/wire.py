@@ -4,7 +4,9 @@ A server's WebSocket frames are not masked, so the bytes of one text frame are t
 for every socket: `encode` builds them once per event and `Wire.write` hands them to
 each socket's transport as they are. Frames written to a socket in one turn of the
 event loop leave in one system call at the end of it: a busy edge sends fewer, fuller
-packets instead of one per frame.
+packets instead of one per frame. One `Flusher` per event loop sends them for every
+socket that has any, from one callback: a fan-out to a thousand sockets schedules one
+callback, not a thousand.
 
 uvicorn's own WebSocket protocol would frame the text again for every socket and wait
 on its flow control; `WireProtocol` is that protocol plus an ASGI extension
@@ -14,7 +16,9 @@ a text frame, an oversized or malformed frame) closes the socket with its code a
 log line, where uvicorn would log a traceback or nothing.
 """
 
+import asyncio
 import struct
+from weakref import WeakKeyDictionary
 
 import structlog
 from starlette.websockets import WebSocket
@@ -38,32 +42,70 @@ def encode(payload: bytes) -> bytes:
     return header + payload
 
 
+class Flusher:
+    """The wires with frames written in this turn of the loop, sent at its end."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self._loop = loop
+        self._waiting: list[Wire] = []
+
+    def add(self, wire: "Wire") -> None:
+        if not self._waiting:
+            self._loop.call_soon(self.flush)
+        self._waiting.append(wire)
+
+    def flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for wire in waiting:
+            wire.flush()
+
+
+_flushers: WeakKeyDictionary[asyncio.AbstractEventLoop, Flusher] = WeakKeyDictionary()
+
+
+def flusher_of(loop: asyncio.AbstractEventLoop) -> Flusher:
+    """The loop's one flusher (a process runs one loop; tests run one after another)."""
+    flusher = _flushers.get(loop)
+    if flusher is None:
+        flusher = _flushers[loop] = Flusher(loop)
+    return flusher
+
+
 class Wire:
     """A socket's transport, for frames that are already encoded."""
 
     def __init__(self, protocol: WebSocketsSansIOProtocol):
         self._protocol = protocol
+        self._transport = protocol.transport
+        self._flusher = flusher_of(protocol.loop)
         self._pending: list[bytes] = []
 
     def buffered(self) -> int:
         """Bytes written but not yet taken by the kernel: how far behind the client is."""
-        return self._protocol.transport.get_write_buffer_size()
+        return self._transport.get_write_buffer_size()
 
     def write(self, frame: bytes) -> None:
-        if not self._pending:
-            self._protocol.loop.call_soon(self.flush)
-        self._pending.append(frame)
+        pending = self._pending
+        if not pending:
+            self._flusher.add(self)
+        pending.append(frame)
 
     def flush(self) -> None:
         """Send what was written; before anything uvicorn writes itself (a close frame)."""
-        frames, self._pending = self._pending, []
+        frames = self._pending
+        if not frames:
+            return  # flushed already, by a close
+        self._pending = []
         protocol = self._protocol
-        if frames and protocol.handshake_complete and not (protocol.close_sent or protocol.disconnected):
-            protocol.transport.writelines(frames)
+        if protocol.handshake_complete and not (protocol.close_sent or protocol.disconnected):
+            if len(frames) == 1:
+                self._transport.write(frames[0])  # the usual case: no list for the transport to walk
+            else:
+                self._transport.writelines(frames)
 
     def abort(self) -> None:
         """Drop the connection without a close handshake: for a client that reads nothing."""
-        self._protocol.transport.abort()
+        self._transport.abort()
 
 
 class WireProtocol(WebSocketsSansIOProtocol):
