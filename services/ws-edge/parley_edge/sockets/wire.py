@@ -18,11 +18,15 @@ log line, where uvicorn would log a traceback or nothing.
 
 import asyncio
 import struct
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import structlog
 from starlette.websockets import WebSocket
+from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from .inbox import Inbox
 
 EXTENSION = "parley.wire"
 _FIN_TEXT = 0x81
@@ -109,7 +113,18 @@ class Wire:
 
 
 class WireProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol, offering the `parley.wire` extension."""
+    """uvicorn's sans-I/O WebSocket protocol, offering the `parley.wire` extension, and
+    lighter to keep open: its inbox is an `Inbox`, and the handshake's request and
+    response (their headers) go once the socket is accepted."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]  # what uvicorn uses of asyncio.Queue
+
+    async def send(self, message: ASGISendEvent) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            del self.request, self.response  # read only until the accept
 
     async def run_asgi(self) -> None:
         # ASGI types an extension's value as a dict; ours is the `Wire` itself, read only by `wire_of`.
