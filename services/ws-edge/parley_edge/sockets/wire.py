@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket
 from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from .inbox import Inbox
+from .protocol_state import Gate, Inbox
 
 EXTENSION = "parley.wire"
 _FIN_TEXT = 0x81
@@ -114,12 +114,13 @@ class Wire:
 
 class WireProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, offering the `parley.wire` extension, and
-    lighter to keep open: its inbox is an `Inbox`, and the handshake's request and
-    response (their headers) go once the socket is accepted."""
+    lighter to keep open: its inbox and writable gate are `protocol_state`'s, and the
+    handshake's request and response (their headers) go once the socket is accepted."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.queue = Inbox()  # type: ignore[assignment]  # what uvicorn uses of asyncio.Queue
+        self.writable = Gate()  # type: ignore[assignment]  # what uvicorn uses of asyncio.Event
 
     async def send(self, message: ASGISendEvent) -> None:
         await super().send(message)

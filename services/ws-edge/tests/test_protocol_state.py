@@ -1,8 +1,8 @@
-"""A socket's inbox, as uvicorn's protocol uses it: pure logic."""
+"""A socket's inbox and writable gate, as uvicorn's protocol uses them: pure logic."""
 
 import asyncio
 
-from parley_edge.sockets.inbox import Inbox
+from parley_edge.sockets.protocol_state import Gate, Inbox
 
 
 async def test_events_come_out_in_the_order_they_went_in():
@@ -32,3 +32,16 @@ async def test_a_cancelled_read_loses_nothing():
     await asyncio.gather(reader, return_exceptions=True)
     inbox.put_nowait("kept")
     assert await asyncio.wait_for(inbox.get(), 2) == "kept"
+
+
+async def test_a_writer_waits_while_the_gate_is_shut_and_goes_once_it_opens():
+    gate = Gate()
+    await asyncio.wait_for(gate.wait(), 2)  # open: no wait
+    gate.clear()
+    assert not gate.is_set()
+    writers = [asyncio.create_task(gate.wait()) for _ in range(2)]
+    await asyncio.sleep(0)
+    assert not any(writer.done() for writer in writers)
+    gate.set()
+    await asyncio.wait_for(asyncio.gather(*writers), 2)
+    assert gate.is_set()
