@@ -7,8 +7,8 @@ import socket
 
 import httpx
 
-from parley_bench.measure import family
 from parley_client import FrameSocket
+from parley_runtime.children import family
 from parley_stack.processes import free_port, free_ports, service, tail, wait_all
 from parley_testkit.teams import make_team
 from parley_testkit.waiting import until

@@ -30,9 +30,9 @@ from .target import QUICK, Sizes, Target
 
 OUT = Path(".parley/bench")
 EDGE_SCENARIOS = {
+    "idle": scenarios.idle,  # first: on a fresh edge
     "fanout": scenarios.fanout,
     "many_channels": scenarios.many_channels,
-    "idle": scenarios.idle,
     "dm": scenarios.direct_messages,
 }
 NAMES = [*EDGE_SCENARIOS, "fanout_workers", "persistence_sqlite", "persistence_cassandra"]

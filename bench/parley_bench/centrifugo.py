@@ -76,13 +76,3 @@ def wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout_s: flo
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"Centrifugo did not answer /health within {timeout_s:g} s")
-
-
-def publications(payload: bytes) -> Iterator[tuple[str, float]]:
-    """The (tag, sent) of each publication a received frame carries (Centrifugo puts
-    several replies in one frame, a line each)."""
-    for line in payload.splitlines():
-        push = json.loads(line).get("push") if line.strip() else None
-        data = push and push.get("pub", {}).get("data")
-        if data:
-            yield data["tag"], data["sent"]

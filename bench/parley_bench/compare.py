@@ -2,20 +2,19 @@
 (the same sockets in one channel, the same rates, publishing over HTTP to both), each
 figure side by side with Parley's ratio to Centrifugo's."""
 
-import asyncio
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import uvloop
 
-from parley_client import Listener
+from parley_client.frame_socket import socket_url
 
 from . import centrifugo, population
 from .fanout import PEAK_P99_MS, Audience, sweep
+from .listen import Readers
 from .stacks import embedded_stack, environment, raise_open_files, service_pids
 from .target import QUICK, Sizes, Target
 
@@ -24,43 +23,29 @@ FIGURES = ["p50_ms", "p99_ms", f"peak_rate_p99_{PEAK_P99_MS}ms", "deliveries_per
            "user_us_per_delivery", "cpu_pct", "lost", "duplicated"]  # fmt: skip
 
 
-async def replied(socket: Listener, marker: bytes, timeout_s: float = 30) -> None:
-    """Waits until a frame holding `marker` (a reply's id) has arrived."""
-    deadline = time.monotonic() + timeout_s
-    while not any(marker in payload for _, payload in socket.received):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no reply {marker!r} from Centrifugo")
-        await asyncio.sleep(0.01)
-
-
 async def centrifugo_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.AsyncClient) -> Audience:
-    limit = asyncio.Semaphore(50)
-
-    async def subscribed() -> Listener:
-        async with limit:
-            socket = await Listener.open(base_url, "/connection/websocket")
-            await socket.send({"id": 1, "connect": {}})
-            await replied(socket, b'"id":1')
-            await socket.send({"id": 2, "subscribe": {"channel": centrifugo.CHANNEL}})
-            await replied(socket, b'"id":2')
-            return socket
-
-    sockets = await asyncio.gather(*(subscribed() for _ in range(sizes.fanout_sockets)))
+    steps = [
+        {"send": json.dumps({"id": 1, "connect": {}})},
+        {"await": '"id":1'},
+        {"send": json.dumps({"id": 2, "subscribe": {"channel": centrifugo.CHANNEL}})},
+        {"await": '"id":2'},
+    ]
+    readers = await Readers.open(socket_url(base_url, "/connection/websocket"), sizes.fanout_sockets, steps)
 
     async def publish(tag: str) -> None:
         body = {"channel": centrifugo.CHANNEL, "data": json.loads(population.stamped(tag))}
         answer = await http.post(f"{base_url}/api/publish", json=body, headers={"X-API-Key": centrifugo.API_KEY})
         answer.raise_for_status()
 
-    return Audience(list(sockets), publish, centrifugo.publications, pid)
+    return Audience(readers, publish, pid)
 
 
 async def parley_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.AsyncClient) -> Audience:
     people = await population.users(base_url, "cmp", 10)
     members = [u["id"] for u, _ in people[1:]]
     [channel] = await population.workspace_with_channels(base_url, people[0][1], members, 1)
-    sockets = await population.listeners(base_url, [people[n % len(people)][1] for n in range(sizes.fanout_sockets)])
-    await population.join(sockets, [channel] * len(sockets))
+    cookies = [people[n % len(people)][1] for n in range(sizes.fanout_sockets)]
+    readers = await population.readers(base_url, cookies, channel)
     cookie = people[0][1]
 
     async def publish(tag: str) -> None:
@@ -68,7 +53,7 @@ async def parley_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.Asy
         answer = await http.post(f"{base_url}/api/messages", json=body, headers={"Cookie": cookie})
         answer.raise_for_status()
 
-    return Audience(sockets, publish, population.new_messages, pid)
+    return Audience(readers, publish, pid)
 
 
 async def measure(name: str, base_url: str, pid: int, sizes: Sizes, make) -> dict:
@@ -78,8 +63,7 @@ async def measure(name: str, base_url: str, pid: int, sizes: Sizes, make) -> dic
         try:
             return await sweep(Target(base_url, "", pid, sizes), audience, name)
         finally:
-            for socket in audience.sockets:
-                socket.close()
+            await audience.readers.close()
 
 
 def side_by_side(parley: dict, other: dict) -> str:

@@ -1,15 +1,17 @@
 """One channel to many sockets, for any server: the latency at a steady rate, then the
 highest rate whose p99 stays within `PEAK_P99_MS`. The `fanout` scenario runs it on Parley;
-`make bench-compare` runs it on Parley and on Centrifugo with the same load."""
+`make bench-compare` runs it on Parley and on Centrifugo with the same load, whose sockets
+are read by `listen` (Go). `deliveries` counts what in-process sockets (`Listener`) received,
+for the scenarios whose sockets also send."""
 
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from parley_client import Listener
 
+from .listen import Readers
 from .load import at_rate, settle
-from .measure import latency_figures
 from .target import Target
 
 PEAK_P99_MS = 250
@@ -17,30 +19,13 @@ PEAK_P99_MS = 250
 
 @dataclass
 class Audience:
-    """The sockets of one channel and how to reach and read them on one server."""
+    """The sockets of one channel and how to reach them on one server."""
 
-    sockets: list[Listener]
+    readers: Readers
     publish: Callable[[str], Coroutine[Any, Any, object]]
     """Publishes one message stamped with this tag (`population.stamped`)."""
-    stamps: Callable[[bytes], Iterator[tuple[str, float]]]
-    """The (tag, sent) of each delivery one received frame carries."""
     pid: int
     """The server process (and its children) whose CPU a delivery costs."""
-    _read: list[int] = field(default_factory=list)
-    _counted: int = 0
-
-    def delivered(self) -> int:
-        """Deliveries received so far (a frame may carry several)."""
-        if not self._read:
-            self._read = [0] * len(self.sockets)
-        for n, socket in enumerate(self.sockets):
-            for _, payload in socket.received[self._read[n] :]:
-                self._counted += sum(1 for _ in self.stamps(payload))
-            self._read[n] = len(socket.received)
-        return self._counted
-
-    def deliveries(self, tags: set[str]) -> tuple[list[float], int, int]:
-        return deliveries(self.sockets, tags, self.stamps)
 
 
 def deliveries(
@@ -65,19 +50,20 @@ async def sweep(target: Target, audience: Audience, name: str) -> dict:
     sizes = target.sizes
 
     async def run(rate: int, seconds: float, prefix: str) -> dict:
-        before = audience.delivered()
+        readers = audience.readers
+        before = readers.delivered()
         count = int(rate * seconds)
-        tags = {f"{prefix}{n}" for n in range(count)}
-        target.progress(f"{name}: {len(audience.sockets)} sockets, {rate} msgs/s for {seconds}s")
+        target.progress(f"{name}: {readers.count} sockets, {rate} msgs/s for {seconds}s")
         with target.measuring(f"{name}_{prefix}", audience.pid) as span:
             await at_rate(rate, count, lambda n: audience.publish(f"{prefix}{n}"), target)
-            await settle(audience.delivered, lambda: before + count * len(audience.sockets), target)
-        latencies, lost, doubled = audience.deliveries(tags)
+            await settle(readers.delivered, lambda: before + count * readers.count, target)
+        figures = await readers.figures(prefix, count)
+        delivered = figures.pop("deliveries")
         return {
-            "rate": rate, "deliveries_per_s": round(len(latencies) / span.seconds), **latency_figures(latencies),
-            "lost": lost, "duplicated": doubled, "cpu_pct": span.cpu_pct, "kernel_pct": span.system_pct,
-            "us_per_delivery": round(1e6 * span.cpu_s / max(1, len(latencies)), 1),
-            "user_us_per_delivery": round(1e6 * (span.cpu_s - span.system_s) / max(1, len(latencies)), 1),
+            "rate": rate, "deliveries_per_s": round(delivered / span.seconds), **figures,
+            "cpu_pct": span.cpu_pct, "kernel_pct": span.system_pct,
+            "us_per_delivery": round(1e6 * span.cpu_s / max(1, delivered), 1),
+            "user_us_per_delivery": round(1e6 * (span.cpu_s - span.system_s) / max(1, delivered), 1),
         }  # fmt: skip
 
     await run(sizes.fanout_rate, 1, "w")  # warm-up
@@ -86,8 +72,8 @@ async def sweep(target: Target, audience: Audience, name: str) -> dict:
     for step, rate in enumerate(sizes.fanout_peak_rates):
         tried = await run(rate, sizes.fanout_peak_seconds, f"p{step}_")
         target.progress(f"  {rate} msgs/s: p50 {tried['p50_ms']} ms, p99 {tried['p99_ms']} ms")
-        closed = sum(1 for socket in audience.sockets if socket.close_code is not None)
-        if closed:  # the server shed readers that fell behind: what they missed is theirs to resume, not lost
+        # The server shed readers that fell behind: what they missed is theirs to resume, not lost.
+        if closed := audience.readers.closed():
             stopped = f"{rate} msgs/s: {closed} sockets closed as too slow"
             break
         lost, doubled = lost + tried["lost"], doubled + tried["duplicated"]
@@ -98,7 +84,7 @@ async def sweep(target: Target, audience: Audience, name: str) -> dict:
     else:
         stopped = "every rate tried"
     return {
-        "sockets": len(audience.sockets),
+        "sockets": audience.readers.count,
         **{k: v for k, v in steady.items() if k not in ("lost", "duplicated")},
         f"peak_rate_p99_{PEAK_P99_MS}ms": peak,
         "stopped_at": stopped,

@@ -1,6 +1,9 @@
-"""Figures from raw samples: percentiles and rates. Pure logic."""
+"""Figures: percentiles of raw samples, and the memory and CPU of a process and its
+children (Linux /proc)."""
 
 import math
+
+from parley_runtime.children import family
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -16,15 +19,6 @@ def latency_figures(samples_s: list[float]) -> dict[str, float]:
         "p99_ms": round(percentile(samples_s, 99) * 1000, 2),
         "max_ms": round(max(samples_s) * 1000, 2) if samples_s else math.nan,
     }
-
-
-def family(pid: int) -> list[int]:
-    """The process and its children: an edge with workers is their supervisor."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as children:
-            return [pid, *(int(child) for child in children.read().split())]
-    except FileNotFoundError:
-        return [pid]
 
 
 def rss_kib(pid: int) -> int:

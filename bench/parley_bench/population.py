@@ -9,6 +9,9 @@ from collections.abc import Iterator
 import httpx
 
 from parley_client import Listener
+from parley_client.frame_socket import socket_url
+
+from .listen import Readers
 
 PASSWORD = "bench-password-1"
 RUN = uuid.uuid4().hex[:6]
@@ -54,6 +57,16 @@ async def listeners(base_url: str, cookies: list[str], path: str = "/ws/chat") -
             return socket
 
     return await asyncio.gather(*(one(cookie) for cookie in cookies))
+
+
+async def readers(base_url: str, cookies: list[str], channel_id: int) -> Readers:
+    """A socket per cookie in one channel, read by the load's Go readers (`listen`)."""
+    steps = [
+        {"await": '"type":"connected"'},
+        {"send": json.dumps({"type": "join_channel", "channelId": channel_id})},
+        {"await": '"type":"joined_channel"'},
+    ]
+    return await Readers.open(socket_url(base_url, "/ws/chat"), len(cookies), steps, cookies)
 
 
 async def join(sockets: list[Listener], channel_ids: list[int]) -> None:

@@ -1,4 +1,5 @@
-"""Child processes that do not outlive the process that started them."""
+"""Child processes: ones that do not outlive the process that started them, and the
+children a process has (an edge with workers is their supervisor)."""
 
 import ctypes
 import signal
@@ -13,3 +14,12 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass  # not Linux
+
+
+def family(pid: int) -> list[int]:
+    """The process and its children (Linux /proc; elsewhere the process alone)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [pid, *(int(child) for child in children.read().split())]
+    except FileNotFoundError:
+        return [pid]

@@ -27,9 +27,11 @@ export function ChatScreen({ http, user, onLogOut }: { http: ParleyHttp; user: A
   const report = useCallback((caught: unknown) => {
     setNotice(caught instanceof ParleyHttpError ? caught.message : String(caught));
   }, []);
-  // The socket's refusals (a reaction or edit over the rate limit) show until dismissed, as HTTP's do.
-  const [dismissed, setDismissed] = useState<object | null>(null);
-  const shown = notice ?? (chat.refusal && chat.refusal !== dismissed ? chat.refusal.message : null);
+  // The sockets' refusals (a reaction or edit over the rate limit) show until dismissed, as HTTP's do.
+  const [dismissed, setDismissed] = useState<readonly object[]>([]);
+  const refusals = [chat.refusal, pal.refusal].filter((r) => r !== null);
+  const refusal = refusals.find((r) => !dismissed.includes(r));
+  const shown = notice ?? refusal?.message ?? null;
 
   const refreshWorkspaces = useCallback(
     () =>
@@ -201,7 +203,7 @@ export function ChatScreen({ http, user, onLogOut }: { http: ParleyHttp; user: A
             role="alert"
             onClick={() => {
               setNotice(null);
-              setDismissed(chat.refusal);
+              setDismissed(refusals);
             }}
           >
             {shown}

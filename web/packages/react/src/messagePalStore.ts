@@ -5,7 +5,7 @@
 
 import type { ConnectionStatus, DirectPending, Dm, MessagePalServer, MessagePalSocket, ParleyHttp } from '@parley/client';
 
-import type { FailedMessage } from './chatStore.js';
+import type { FailedMessage, Refusal } from './chatStore.js';
 import { SnapshotStore } from './snapshotStore.js';
 
 export interface MessagePalSnapshot {
@@ -18,6 +18,9 @@ export interface MessagePalSnapshot {
   pending: readonly DirectPending[];
   /** `channelId` holds the recipient's id */
   failed: readonly FailedMessage[];
+  /** The server's latest refusal of a frame that is not a send (a read receipt, an edit, a
+   * subscribe over the rate limit): a new object each time, as `ChatSnapshot.refusal`. */
+  refusal: Refusal | null;
 }
 
 export interface MessagePalStoreOptions {
@@ -33,6 +36,7 @@ export class MessagePalStore extends SnapshotStore<MessagePalSnapshot> {
   private readonly pageSize: number;
   private readonly typingExpiresMs: number;
   private failed: FailedMessage[] = [];
+  private refusal: Refusal | null = null;
   private active: string | null = null;
 
   constructor(
@@ -147,6 +151,10 @@ export class MessagePalStore extends SnapshotStore<MessagePalSnapshot> {
         for (const message of frame.payload.messages) held.set(message.id, message);
         break;
       }
+      case 'error':
+        // A send's refusal is the outbox's to retry or report; any other is only the reader's to know.
+        if (!frame.payload.clientMsgId) this.refusal = { code: frame.payload.code, message: frame.payload.message };
+        break;
       case 'user_typing': {
         const typist = frame.payload.userId;
         const previous = this.typing.get(typist);
@@ -179,6 +187,7 @@ export class MessagePalStore extends SnapshotStore<MessagePalSnapshot> {
       typing: new Set(this.typing.keys()),
       pending: this.socket.pending(),
       failed: this.failed,
+      refusal: this.refusal,
     };
   }
 }

@@ -42,7 +42,7 @@ export interface UseMessagePalOptions {
 }
 
 const IDLE: MessagePalSnapshot = {
-  status: 'idle', userId: null, conversations: [], messages: new Map(), typing: new Set(), pending: [], failed: [],
+  status: 'idle', userId: null, conversations: [], messages: new Map(), typing: new Set(), pending: [], failed: [], refusal: null,
 };
 
 export function useMessagePal(options: UseMessagePalOptions) {
@@ -74,6 +74,7 @@ export function useMessagePal(options: UseMessagePalOptions) {
     setActiveConversation,
     messages,
     typingUsers: snapshot.typing,
+    refusal: snapshot.refusal,
     refreshInbox: useCallback(async () => store?.refreshInbox(), [store]),
     sendMessage: useCallback((recipientId: number, content: string) => store?.socket.sendMessage(recipientId, content) ?? null, [store]),
     sendTyping: useCallback((recipientId: number) => store?.socket.typing(recipientId) ?? false, [store]),

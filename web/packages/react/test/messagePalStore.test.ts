@@ -84,3 +84,17 @@ test('edits and deletes change the held message and the inbox line', async () =>
   ]);
   assert.equal(t.store.getSnapshot().conversations[0]?.lastMessage?.deleted, true);
 });
+
+test("a refused action that is not a send becomes the snapshot's refusal; a send's refusal stays the outbox's", async () => {
+  const t = setUp({});
+  t.last().open(HELLO);
+  assert.equal(t.store.getSnapshot().refusal, null);
+  t.last().receive({ type: 'error', payload: { code: 'rate_limited', message: 'too many frames; slow down', retryAfterMs: 800 } });
+  const first = t.store.getSnapshot().refusal;
+  assert.deepEqual(first, { code: 'rate_limited', message: 'too many frames; slow down' });
+  t.last().receive({ type: 'error', payload: { code: 'rate_limited', message: 'too many frames; slow down', retryAfterMs: 800 } });
+  assert.notEqual(t.store.getSnapshot().refusal, first, 'a new refusal is a new object, so the page tells it again');
+  const before = t.store.getSnapshot().refusal;
+  t.last().receive({ type: 'error', payload: { code: 'forbidden', message: 'not yours', clientMsgId: 'c1' } });
+  assert.equal(t.store.getSnapshot().refusal, before);
+});
