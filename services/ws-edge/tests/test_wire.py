@@ -1,6 +1,9 @@
 """Frames encoded once for every socket: what a standard WebSocket client reads back, and
 how the frames of one loop turn leave (pure logic, over a fake transport)."""
 
+import gc
+import weakref
+
 import pytest
 from websockets.client import ClientProtocol
 from websockets.frames import Opcode
@@ -107,3 +110,14 @@ def test_nothing_is_written_once_the_close_frame_went_or_the_client_left():
     loop.turn()
     assert closing_end.transport.writes == [b"before"]
     assert gone_end.transport.writes == []
+
+
+def test_a_loop_that_is_gone_takes_its_flusher_with_it():
+    loop = FakeLoop()
+    [(wire, protocol)] = wires(loop, 1)
+    wire.write(b"x")
+    loop.turn()
+    gone = weakref.ref(loop)
+    del loop, wire, protocol
+    gc.collect()
+    assert gone() is None

@@ -47,15 +47,15 @@ def encode(payload: bytes) -> bytes:
 
 
 class Flusher:
-    """The wires with frames written in this turn of the loop, sent at its end."""
+    """The wires with frames written in this turn of their loop, sent at its end. It keeps
+    no reference to the loop: `flusher_of` keys flushers weakly by loop."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop):
-        self._loop = loop
+    def __init__(self) -> None:
         self._waiting: list[Wire] = []
 
-    def add(self, wire: "Wire") -> None:
+    def add(self, wire: "Wire", loop: asyncio.AbstractEventLoop) -> None:
         if not self._waiting:
-            self._loop.call_soon(self.flush)
+            loop.call_soon(self.flush)
         self._waiting.append(wire)
 
     def flush(self) -> None:
@@ -71,7 +71,7 @@ def flusher_of(loop: asyncio.AbstractEventLoop) -> Flusher:
     """The loop's one flusher (a process runs one loop; tests run one after another)."""
     flusher = _flushers.get(loop)
     if flusher is None:
-        flusher = _flushers[loop] = Flusher(loop)
+        flusher = _flushers[loop] = Flusher()
     return flusher
 
 
@@ -81,6 +81,7 @@ class Wire:
     def __init__(self, protocol: WebSocketsSansIOProtocol):
         self._protocol = protocol
         self._transport = protocol.transport
+        self._loop = protocol.loop
         self._flusher = flusher_of(protocol.loop)
         self._pending: list[bytes] = []
 
@@ -91,7 +92,7 @@ class Wire:
     def write(self, frame: bytes) -> None:
         pending = self._pending
         if not pending:
-            self._flusher.add(self)
+            self._flusher.add(self, self._loop)
         pending.append(frame)
 
     def flush(self) -> None:
