@@ -116,7 +116,9 @@ class Wire:
 class WireProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, offering the `parley.wire` extension, and
     lighter to keep open: its inbox and writable gate are `protocol_state`'s, and the
-    handshake's request and response (their headers) go once the socket is accepted."""
+    handshake's request and response (their headers) go once the socket is accepted.
+    websockets' parser keeps the request to the end (a local of its generator), so its
+    headers are emptied: the app reads them from the ASGI scope, which has its own copy."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -126,6 +128,7 @@ class WireProtocol(WebSocketsSansIOProtocol):
     async def send(self, message: ASGISendEvent) -> None:
         await super().send(message)
         if message["type"] == "websocket.accept":
+            self.request.headers.clear()
             del self.request, self.response  # read only until the accept
 
     async def run_asgi(self) -> None:
