@@ -4,7 +4,9 @@ that encode and decode pydantic models.
 A responder never lets an exception vanish in a callback: a payload that fails
 validation becomes a `bad_request` reply, a `ParleyError` its own reply, a
 `TimeoutError` (a store that did not answer in time) an `unavailable` reply, and
-anything else an `internal` reply plus a logged traceback.
+anything else an `internal` reply plus a logged traceback. A `TimeoutError` that says
+`owner_elsewhere` (the store found the stream held by the copy that owns it, and wrote
+nothing) hands the command to that copy instead.
 
 A request rides out a responder's crash and restart within its timeout. While nobody
 listens, NATS says so at once (no responders) and the request is sent again after a
@@ -261,6 +263,12 @@ class Bus:
             COMMAND_ERRORS.labels(command.subject, exc.code.value).inc()
             return encode(ErrorReply(error=exc.body()))
         except TimeoutError as exc:  # a store that did not answer in time (StoreUnavailable)
+            if getattr(exc, "owner_elsewhere", False) and owners is not None:
+                # Nothing was written: the stream is held by the copy that owns it now
+                # (this one appended before it heard of that copy), so that copy handles it.
+                if (answer := await owners.forward(command, request, data)) is not None:
+                    log.debug("handed_over", subject=command.subject)
+                    return answer
             log.warning("store_unavailable", subject=command.subject, error=str(exc))
             error = ParleyError(ErrorCode.UNAVAILABLE, "the store did not answer; try again")
             COMMAND_ERRORS.labels(command.subject, error.code.value).inc()

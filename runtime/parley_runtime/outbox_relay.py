@@ -52,6 +52,10 @@ class OutboxRelay(Generic[Event]):
         self._publish = publish
         self._stream_of = stream_of
 
+    def follow(self, owners: Owners) -> None:
+        """The store hears which streams this copy owns (`EventStore.follow_owners`)."""
+        self._outbox.follow_owners(lambda stream: owners.owner(stream) == owners.me)
+
     async def deliver(self, events: list[Event]) -> None:
         await self.settle(events)
         await self.publish(events)
@@ -115,6 +119,7 @@ async def serve_event_sourced(
     )
     await relay.republish(grace=timedelta(0))
     owners = Owners(bus, routes[0][0].service)
+    relay.follow(owners)
     await owners.start()
     await serve_handlers(bus, routes, ports, relay, owners, settings.failpoint)
     grace = timedelta(seconds=settings.republish_grace_s)

@@ -1,19 +1,24 @@
 """Which copy of a service appends to each stream (a channel, a conversation).
 
-Two copies of chat appending to one channel at once both pay for it: on Cassandra each
-conditional batch that loses to the other copy's is paid again after Paxos backs off,
-and neither copy's group commit gathers much. So each stream has one owner among the
-copies alive: rendezvous hashing over the copies heard from lately (each says it is
-alive on `<service>.instances` every `HEARTBEAT_S`). A copy that receives a command
-appending to a stream it does not own (`Command.stream_of`) hands it to the owner on
-the owner's own subject (`Command.at`) and relays the answer.
+Two copies of chat appending to one channel at once both pay for it: on Cassandra
+the second waits for the first's lease, and neither copy's group commit gathers much.
+So each stream has one owner among the copies alive: rendezvous hashing over the
+copies heard from lately (each says it is alive on `<service>.instances` every
+`HEARTBEAT_S`). A copy that receives a command appending to a stream it does not
+own (`Command.stream_of`) hands it to the owner on the owner's own subject
+(`Command.at`) and relays the answer.
 
-Ownership is for speed only: the store's conditions keep seqs gap-free and keys unique
-whatever two copies believe, so a copy that has not yet heard of another's arrival or
-death costs a few contended appends, never a wrong one. An owner that is gone (NATS
-says no one listens) is forgotten at once and the command handled here; one that does
-not answer in time is forgotten too, and a repeatable command handled here, while any
-other command is refused as unavailable rather than risk being handled twice.
+On Cassandra the owner is also the copy that holds the stream's lease
+(`parley_storage.leases`) and alone writes it; the store follows `owner` to release a
+lease when another copy comes to own the stream. Ownership itself needs no agreement:
+a copy that has not yet heard of another's arrival or death appends where it believes,
+and the lease keeps the writes one at a time (the store hands such a command to the
+stream's owner once it hears of it). An owner that is gone (NATS says no one listens)
+is forgotten at once and the command handled here, where its lease is waited out. One
+that does not answer within the request timeout is forgotten too, and a repeatable
+command handled here, while any other command is refused as unavailable rather than
+risk being handled twice. The wait is the whole request timeout, not less: a slow
+owner still holds the stream's lease, so handling the command here only waits for it.
 """
 
 import asyncio
@@ -39,8 +44,6 @@ if TYPE_CHECKING:
 HEARTBEAT_S = 1.0
 FORGET_AFTER_S = 3.0
 """A copy not heard from for this long owns nothing."""
-FORWARD_TIMEOUT_S = 1.0
-"""How long a repeatable command waits for its owner before it is handled here."""
 
 
 def _weight(instance: str, stream: str) -> int:
@@ -90,15 +93,13 @@ class Owners:
         owner = self.owner(command.stream_of(request))
         if owner == self.me:
             return None
-        repeatable = command.repeatable(request)
-        timeout = FORWARD_TIMEOUT_S if repeatable else self._bus.request_timeout_s
         try:
-            return (await self._bus.nc.request(command.at(owner), data, timeout=timeout)).data
+            return (await self._bus.nc.request(command.at(owner), data, timeout=self._bus.request_timeout_s)).data
         except NoRespondersError:
             self.forget(owner)
             return None
         except NatsTimeout:
             self.forget(owner)
-            if repeatable:
+            if command.repeatable(request):
                 return None
             raise ParleyError(ErrorCode.UNAVAILABLE, f"{command.service} did not answer") from None

@@ -172,3 +172,9 @@ class CassandraFields(SecretSettings):
     cassandra_request_timeout_s: float = 2.0
     """How long a statement waits for Cassandra before the command fails as unavailable:
     a stalled node makes sends fail fast (the client retries) instead of piling up."""
+    cassandra_lease_s: float = 4.0
+    """How long a copy holds a stream's lease (renewed at half while the stream is busy):
+    after a copy dies, its streams wait this long (and the margin) for another."""
+    cassandra_lease_margin_s: float = 0.5
+    """The clock skew allowed between copies: a holder stops writing this long before its
+    lease ends, and another takes it no sooner than this long after."""

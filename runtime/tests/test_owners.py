@@ -138,7 +138,7 @@ async def test_an_owner_that_does_not_answer_loses_repeatable_commands_and_refus
     assert first.owner(channel_id) == first.me  # forgotten until it is heard from again
 
     first.heard(second.me)
-    assert await first.forward(MARK, request, data) is None  # handled here after FORWARD_TIMEOUT_S
+    assert await first.forward(MARK, request, data) is None  # handled here after the request timeout
     assert first.owner(channel_id) == first.me
     stuck.set()
     for bus in buses:

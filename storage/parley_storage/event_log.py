@@ -90,6 +90,11 @@ class EventStore(EventLog[Event], Protocol):
         """Applies the event to the projection: idempotent, and a late, older event never
         undoes a newer one, so the republisher may run it again."""
 
+    def follow_owners(self, mine: Callable[[Stream], bool]) -> None:
+        """Tells the store which streams this copy of the service owns among the copies
+        alive (`parley_runtime.owners`), as that changes: a store that holds a stream for
+        one writer at a time (Cassandra's leases) gives up what another copy owns."""
+
 
 class LoggedStore(Generic[Event]):
     """Base of a service store whose events live in an event log (`self._log`): the
@@ -114,3 +119,6 @@ class LoggedStore(Generic[Event]):
 
     async def epoch(self, stream: Stream) -> str:
         return await self._log.epoch(stream)
+
+    def follow_owners(self, mine: Callable[[Stream], bool]) -> None:
+        """Nothing to do for a log that any copy may write at any time."""

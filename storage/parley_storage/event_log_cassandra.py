@@ -1,31 +1,39 @@
-"""Cassandra adapter of the event log: group commit on a per-bucket sequencer.
+"""Cassandra adapter of the event log: plain writes by the stream's lease holder.
 
 A stream's events live in buckets of `bucket_size` seqs, one partition each, so no
-partition grows without limit. Each bucket partition has a static `head`, its last
-seq. Appends to a stream that wait at the same time in one process go out together as
-one conditional batch on that partition: `IF head = n` (`IF head = null` for a new
-bucket) sets the head to `n + k` and writes the k event rows. One Paxos round commits
-the whole group, so a busy stream costs one round per group, not one per event, and
-the condition on the head keeps seqs gap-free and unique across processes: a writer
-that loses learns the current head from the failed batch and tries again above it.
+partition grows without limit. Each bucket partition has a static `head`, its last seq
+(the first bucket also the stream's `epoch`).
+
+One process at a time writes a stream: the holder of its lease (`leases`), taken with
+one conditional write and renewed in the background while the stream is busy. While it
+holds the lease, the appends waiting on the stream go out together as one plain
+unlogged batch on the bucket's partition: the event rows, their idempotency keys and
+the new head, every write timestamped by the lease (`Lease.timestamp`), so the write of
+an old holder that lands late (paused, partitioned, its lease lapsed) loses to the new
+holder's, cell by cell. A batch is acknowledged only if it completed before the lease's
+deadline. A process that takes a lease reads the head (everything its predecessor
+acknowledged is in) and writes it back at its own timestamp, so a predecessor's late
+head never shows; readers trust no row past the head.
 
 Idempotency keys are rows of the same partition, at negative clustering positions
-(`-hash(key)`), inserted `IF NOT EXISTS` in the same batch, so a key and its event are
-committed together or not at all, and two processes committing the same key at once
-cannot both win. A bucket is immutable once its head reaches its end, so a key is
-looked up in the bucket being written and in the one before it: a retry is recognised
-within the last `bucket_size` to `2 * bucket_size` events of its stream (10,000 to
-20,000 by default), as JetStream recognises a re-published message id within its
-duplicate window.
+(`-hash(key)`), holding the key and the seq of its event (`ref`); each event row holds
+its key too. The holder, the one writer, looks the group's keys up before writing them:
+a key row counts only if the event at its `ref` (at or below the head) carries the same
+key, since a fenced-out late write may have left a key row whose seq another event
+took. A bucket is immutable once its head reaches its end, so a key is looked up in the
+bucket being written and in the one before it: a retry is recognised within the last
+`bucket_size` to `2 * bucket_size` events of its stream (10,000 to 20,000 by default),
+as JetStream recognises a re-published message id within its duplicate window.
 
 `CassandraEventStore` is the base of a service's store kept so.
 
 While Cassandra does not answer, appends fail at once (`breaker`) rather than queue
 behind a stalled node; a probe tells when it answers again.
 
-The outbox marks of a group are written (one partition, one batch) before the group's
-batch, so a crash after the commit still leaves every event to be handed back by
-`unsettled`. Marks cleared by `mark_published` within one loop turn go out together too.
+The outbox marks of a group are written before the group's batch, so a crash after the
+write still leaves every event to be handed back by `unsettled`. Marks written, and
+marks cleared by `mark_published`, within one loop turn go out together, one batch per
+outbox shard, whichever streams they belong to.
 """
 
 import asyncio
@@ -47,11 +55,12 @@ from .breaker import Breaker
 from .buckets import BUCKET_SIZE, BucketedRows
 from .cassandra import StoreUnavailable, execute, execute_together, qualified
 from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
+from .leases import DEFAULT_TERMS, Lease, LeaseLost, Leases, LeaseTerms, lease_table, now_us
 
 log = structlog.get_logger("parley.event_log")
 OUTBOX_SHARDS = 16
 MAX_GROUP = 100
-"""Events one conditional batch carries at most; bigger batches only grow the Paxos round."""
+"""Events one batch carries at most."""
 PROBE_TIMEOUT_S = 0.5
 
 
@@ -72,6 +81,7 @@ def event_log_tables(name: str) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {name}_outbox (
             shard int, stream text, seq bigint, marked_at timestamp, PRIMARY KEY (shard, stream, seq))""",
         f"ALTER TABLE {name}_log ADD IF NOT EXISTS epoch text static",  # a log made before epochs
+        lease_table(name),
     ]
 
 
@@ -93,49 +103,51 @@ class _Pending:
 
 class CassandraEventLog(Generic[Event]):
     def __init__(
-        self, session: Session, keyspace: str, name: str, codec: TypeAdapter[Event], bucket_size: int = BUCKET_SIZE
-    ):
+        self, session: Session, keyspace: str, name: str, codec: TypeAdapter[Event], bucket_size: int = BUCKET_SIZE,
+        terms: LeaseTerms = DEFAULT_TERMS,
+    ):  # fmt: skip
         """`name` prefixes the tables, created beforehand from `event_log_tables(name)`."""
         self._session = session
         self._codec = codec
         self._bucket_size = bucket_size
-        self._heads: dict[str, int] = {}  # a hint only: the batch's condition decides
+        self._heads: dict[str, int] = {}  # the holder's head; a hint for anyone else
         self._waiting: defaultdict[str, list[_Pending]] = defaultdict(list)
         self._committers: dict[str, asyncio.Task[None]] = {}
-        self._unmarks: list[tuple[int, str, int]] = []
-        self._unmarking: asyncio.Future[None] | None = None
+        self.leases = Leases(session, keyspace, name, terms)
+        self._renewing: dict[str, asyncio.Task[bool]] = {}
+        self._keeper: asyncio.Task[None] | None = None
+        self.mine: Callable[[str], bool] = lambda stream: True
+        """Whether this process owns the stream among its service's copies (`follow_owners`)."""
         self.breaker = Breaker(
             lambda: execute(session, "SELECT release_version FROM system.local", timeout_s=PROBE_TIMEOUT_S)
         )
 
-        def prepare(cql: str, consistency: int | None = None) -> Any:
+        def prepare(cql: str) -> Any:
             statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
-            if consistency is not None:
-                statement.consistency_level = consistency
+            # A write acknowledged by a quorum is seen by the next holder's quorum read.
+            statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM
             return statement
 
-        self._open_bucket = prepare("UPDATE {t}_log SET head = ? WHERE stream = ? AND bucket = ? IF head = null")
         self._open_stream = prepare(
-            "UPDATE {t}_log SET head = ?, epoch = ? WHERE stream = ? AND bucket = 0 IF head = null"
+            "UPDATE {t}_log USING TIMESTAMP ? SET head = ?, epoch = ? WHERE stream = ? AND bucket = 0"
         )
+        self._set_head = prepare("UPDATE {t}_log USING TIMESTAMP ? SET head = ? WHERE stream = ? AND bucket = ?")
         self._epoch_of = prepare("SELECT epoch FROM {t}_log WHERE stream = ? AND bucket = 0 LIMIT 1")
-        self._advance = prepare("UPDATE {t}_log SET head = ? WHERE stream = ? AND bucket = ? IF head = ?")
-        self._write_event = prepare("INSERT INTO {t}_log (stream, bucket, seq, body) VALUES (?, ?, ?, ?)")
-        self._claim_key = prepare(
-            "INSERT INTO {t}_log (stream, bucket, seq, key, ref) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS"
+        self._write_event = prepare(
+            "INSERT INTO {t}_log (stream, bucket, seq, body, key) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?"
+        )
+        self._write_key = prepare(
+            "INSERT INTO {t}_log (stream, bucket, seq, key, ref) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?"
         )
         self._head_of = prepare("SELECT head FROM {t}_log WHERE stream = ? AND bucket = ? LIMIT 1")
-        self._head_serial = prepare(
-            "SELECT head FROM {t}_log WHERE stream = ? AND bucket = ? LIMIT 1", ConsistencyLevel.SERIAL
-        )
-        self._event_serial = prepare(
-            "SELECT body FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?", ConsistencyLevel.SERIAL
-        )
         self._keys_in = prepare("SELECT seq, key, ref FROM {t}_log WHERE stream = ? AND bucket = ? AND seq IN ?")
-        self._event_at = prepare("SELECT body FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?")
-        self._rows = BucketedRows(session, keyspace, f"{name}_log", "stream", bucket_size=bucket_size)
-        self._mark = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
+        self._event_at = prepare("SELECT body, key FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?")
+        self._rows = BucketedRows(session, keyspace, f"{name}_log", "stream", "seq, body", bucket_size)
+        self._marks = _PerShard(
+            session, prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
+        )
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
+        self._unmarks = _PerShard(session, self._unmark)
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
 
     def _dump(self, event: Event) -> str:
@@ -150,17 +162,20 @@ class CassandraEventLog(Generic[Event]):
         self._waiting[stream].append(pending)
         if stream not in self._committers:
             self._committers[stream] = asyncio.create_task(self._commit_waiting(stream))
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.create_task(self._keep_leases())
         return await pending.done
 
     async def _commit_waiting(self, stream: str) -> None:
-        """Commits the stream's waiting appends, a group at a time, until none wait."""
+        """Writes the stream's waiting appends, a group at a time, until none wait."""
         try:
             while self._waiting[stream]:
                 group, self._waiting[stream] = _next_group(self._waiting[stream])
                 try:
                     self.breaker.check()
-                    await self._commit(stream, group)
+                    await self._commit(stream, await self._lease(stream), group)
                 except Exception as exc:  # the store failed: every append of the group hears it
+                    self._heads.pop(stream, None)  # the write may land or not: read the head again
                     if isinstance(exc, StoreUnavailable):
                         self.breaker.trip()
                     for pending in group:
@@ -170,98 +185,152 @@ class CassandraEventLog(Generic[Event]):
             if not self._waiting[stream]:
                 del self._waiting[stream]
 
-    async def _commit(self, stream: str, group: list[_Pending]) -> None:
+    async def _lease(self, stream: str) -> Lease:
+        """The stream's lease with time left for a write: held, renewed, or taken (reading
+        the head and fencing out the previous holder's late writes)."""
+        if stream in self._renewing:
+            await asyncio.shield(self._renewing[stream])
+        lease = self.leases.held.get(stream)
+        if lease is not None and lease.left_us() > self.leases.terms.margin_us:
+            lease.active = True
+            return lease
+        if lease is not None and await self.leases.renew(stream, lease):
+            return lease
+        lease = await self.leases.take(stream, self.leases.terms.patience_s, lambda: self.mine(stream))
+        self._heads.pop(stream, None)
+        try:
+            await self._fence(stream, lease, await self.head(stream))
+        except Exception:  # not written without the fence: the next append takes the lease again
+            self.leases.forget(stream)
+            raise
+        return lease
+
+    async def _fence(self, stream: str, lease: Lease, head: int) -> None:
+        """Writes the head back at this holder's timestamp, so that a late head of the
+        previous holder (one it never acknowledged) cannot show; a bucket not opened yet
+        gets a tombstone instead."""
+        if head == 0:
+            await execute(self._session, self._open_stream, (lease.timestamp(), None, None, stream))
+            return
+        bucket = self._rows.bucket(head + 1)
+        opened = head > bucket * self._bucket_size
+        await execute(self._session, self._set_head, (lease.timestamp(), head if opened else None, stream, bucket))
+
+    async def _commit(self, stream: str, lease: Lease, group: list[_Pending]) -> None:
         head = self._heads[stream] if stream in self._heads else await self.head(stream)
         while group:
             bucket = self._rows.bucket(head + 1)
             room = (bucket + 1) * self._bucket_size - head
-            batch, rest = group[:room], group[room:]
-            batch = await self._drop_known_keys(stream, bucket - 1, batch)
+            batch, group = group[:room], group[room:]
+            batch = await self._drop_known_keys(stream, head, bucket, batch)
             if not batch:
-                group = rest
                 continue
             events = [(head + n, pending.build(head + n)) for n, pending in enumerate(batch, start=1)]
-            committed, current = await self._try_batch(stream, bucket, head, batch, events)
-            if committed:
-                self._heads[stream] = head = head + len(batch)
-                for pending, (_, event) in zip(batch, events, strict=True):
-                    pending.settle(Appended(event, duplicate=False))
-                group = rest
-                continue
-            head = current
-            group = [pending for pending in group if not pending.done.done()]
+            await self._write(stream, lease, head, events, [pending.key for pending in batch])
+            self._heads[stream] = head = head + len(batch)
+            for pending, (_, event) in zip(batch, events, strict=True):
+                pending.settle(Appended(event, duplicate=False))
 
-    async def _drop_known_keys(self, stream: str, bucket: int, batch: list[_Pending]) -> list[_Pending]:
-        """Resolves appends whose key is in the (closed) bucket before the one written now."""
+    async def _drop_known_keys(self, stream: str, head: int, bucket: int, batch: list[_Pending]) -> list[_Pending]:
+        """Answers the appends whose key is in the bucket written or the one before it with
+        the original event; returns the others."""
         positions = [key_position(p.key) for p in batch if p.key is not None]
-        if bucket < 0 or not positions:
+        if not positions:
             return batch
-        await self._settle_duplicates(
-            stream, batch, await execute(self._session, self._keys_in, (stream, bucket, positions))
-        )
+        keyed = {key_position(p.key): p for p in batch if p.key is not None}
+        searched = range(max(bucket - 1, 0), bucket + 1)
+        found = await asyncio.gather(*(execute(self._session, self._keys_in, (stream, b, positions)) for b in searched))
+        for rows in found:
+            for row in rows:
+                pending = keyed.get(row.seq)
+                if pending is None or row.key != pending.key or row.ref is None or row.ref > head:
+                    continue
+                event = await execute(self._session, self._event_at, (stream, self._rows.bucket(row.ref), row.ref))
+                if event and event[0].key == pending.key and event[0].body is not None:
+                    pending.settle(Appended(self._codec.validate_json(event[0].body), duplicate=True))
         return [pending for pending in batch if not pending.done.done()]
 
-    async def _settle_duplicates(self, stream: str, batch: list[_Pending], rows: list[Any]) -> None:
-        """Answers the appends of `batch` whose key one of these key rows holds with its original event."""
-        keyed = {key_position(p.key): p for p in batch if p.key is not None}
-        for row in rows:
-            pending = keyed.get(row.seq)
-            if pending is not None and getattr(row, "key", None) == pending.key:
-                pending.settle(Appended(await self._event(stream, row.ref), duplicate=True))
-
-    async def _try_batch(
-        self, stream: str, bucket: int, head: int, batch: list[_Pending], events: list[tuple[int, Event]]
-    ) -> tuple[bool, int]:
-        """Whether the batch committed, and if not the current head; appends whose key was
-        used before are answered as duplicates."""
+    async def _write(
+        self, stream: str, lease: Lease, head: int, events: list[tuple[int, Event]], keys: list[str | None]
+    ) -> None:
+        """One batch on the bucket's partition; `LeaseLost` if it completed past the deadline."""
         marked_at, shard = datetime.now(UTC), shard_of(stream)
-        await execute_together(self._session, [(self._mark, (shard, stream, seq, marked_at)) for seq, _ in events])
+        await self._marks.write([(shard, stream, seq, marked_at) for seq, _ in events])
 
-        commit = BatchStatement(batch_type=BatchType.UNLOGGED)
+        stamp = lease.timestamp()
+        bucket = self._rows.bucket(head + 1)
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
         new_head = head + len(events)
         if head == 0:  # the stream's first bucket holds its epoch
-            commit.add(self._open_stream, (new_head, new_epoch(), stream))
-        elif head == bucket * self._bucket_size:
-            commit.add(self._open_bucket, (new_head, stream, bucket))
+            batch.add(self._open_stream, (stamp, new_head, new_epoch(), stream))
         else:
-            commit.add(self._advance, (new_head, stream, bucket, head))
-        for (seq, event), pending in zip(events, batch, strict=True):
-            commit.add(self._write_event, (stream, bucket, seq, self._dump(event)))
-            if pending.key is not None:
-                commit.add(self._claim_key, (stream, bucket, key_position(pending.key), pending.key, seq))
+            batch.add(self._set_head, (stamp, new_head, stream, bucket))
+        for (seq, event), key in zip(events, keys, strict=True):
+            batch.add(self._write_event, (stream, bucket, seq, self._dump(event), key, stamp))
+            if key is not None:
+                batch.add(self._write_key, (stream, bucket, key_position(key), key, seq, stamp))
         try:
-            rows = await execute(self._session, commit)
-        except WriteTimeout:
-            return await self._resolve_timeout(stream, bucket, head, events)
-        if rows[0].applied:
-            return True, head
-        await self._settle_duplicates(stream, batch, rows)
-        current = next((row.head for row in rows if row.head is not None), None)
-        return False, bucket * self._bucket_size if current is None else current  # None: the bucket is not open
+            await execute(self._session, batch)
+        except WriteTimeout as exc:
+            raise StoreUnavailable("Cassandra did not confirm the write in time") from exc
+        if now_us() >= lease.deadline:
+            raise LeaseLost("the write completed after the stream's lease ran out")
 
-    async def _resolve_timeout(
-        self, stream: str, bucket: int, head: int, events: list[tuple[int, Event]]
-    ) -> tuple[bool, int]:
-        """A conditional batch that timed out may or may not have been applied: a SERIAL read
-        finishes any round in progress and tells which."""
-        first_seq, first_event = events[0]
-        rows = await execute(self._session, self._event_serial, (stream, bucket, first_seq))
-        if rows and rows[0].body == self._dump(first_event):
-            return True, head
-        rows = await execute(self._session, self._head_serial, (stream, bucket))
-        current = rows[0].head if rows and rows[0].head is not None else bucket * self._bucket_size
-        return False, max(current, head)
+    # Keeping leases ----------------------------------------------------------------
+
+    def follow_owners(self, mine: Callable[[str], bool]) -> None:
+        """From now on a lease of a stream another copy owns is released once its
+        appends under way are done, so the owner takes it at once."""
+        self.mine = mine
+
+    async def _keep_leases(self) -> None:
+        """While any lease is held or wanted: renews busy streams' leases at half their
+        length, releases those another copy owns now, and forgets idle ones that lapsed."""
+        terms = self.leases.terms
+        while self.leases.held or self._committers:
+            await asyncio.sleep(min(terms.margin_s, terms.length_s / 4))
+            for stream, lease in list(self.leases.held.items()):
+                if self.leases.held.get(stream) is not lease or stream in self._renewing:
+                    continue  # released, or taken again, while this pass awaited a release
+                if not self.mine(stream):
+                    if stream not in self._committers:
+                        await self.leases.release(stream, lease)
+                elif lease.left_us() <= 0:
+                    self.leases.forget(stream)
+                elif lease.active and lease.left_us() < terms.length_us // 2:
+                    self._renewing[stream] = asyncio.create_task(self._renew(stream, lease))
+
+    async def _renew(self, stream: str, lease: Lease) -> bool:
+        try:
+            return await self.leases.renew(stream, lease)
+        except Exception as exc:  # the next append tries again, or takes the lease anew
+            log.warning("lease_not_renewed", stream=stream, error=str(exc))
+            return False
+        finally:
+            del self._renewing[stream]
+
+    async def close(self) -> None:
+        """Releases every lease held, once the appends under way are done."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+        await asyncio.gather(*self._committers.values(), *self._renewing.values(), return_exceptions=True)
+        for stream, lease in list(self.leases.held.items()):
+            await self.leases.release(stream, lease)
 
     # Reading -----------------------------------------------------------------------
 
     async def _event(self, stream: str, seq: int) -> Event | None:
+        """The event at `seq`; None past the head (a row there is a late write no one acknowledged)."""
+        if seq > await self.head(stream):
+            return None
         rows = await execute(self._session, self._event_at, (stream, self._rows.bucket(seq), seq))
         return self._codec.validate_json(rows[0].body) if rows and rows[0].body is not None else None
 
     async def events(self, stream: Stream, after_seq: int, limit: int) -> list[Event]:
         stream = str(stream)
-        rows = await self._rows.after(stream, await self.head(stream), after_seq, limit)
-        return [self._codec.validate_json(row.body) for row in rows]
+        head = await self.head(stream)
+        rows = await self._rows.after(stream, head, after_seq, limit)
+        return [self._codec.validate_json(row.body) for row in rows if row.seq <= head]
 
     async def head(self, stream: Stream) -> int:
         """Walks buckets forward from the last head this process saw."""
@@ -286,25 +355,14 @@ class CassandraEventLog(Generic[Event]):
     # The outbox --------------------------------------------------------------------
 
     async def mark_published(self, stream: Stream, seq: int) -> None:
-        """Clears the mark; the marks cleared within one loop turn go out as one batch per shard.
-        A failure is logged, not raised: the event is out, and a mark left behind only
+        """Clears the mark, together with the others cleared within one loop turn. A
+        failure is logged, not raised: the event is out, and a mark left behind only
         means one harmless re-publish."""
         stream = str(stream)
-        self._unmarks.append((shard_of(stream), stream, seq))
-        if self._unmarking is None:
-            self._unmarking = asyncio.ensure_future(self._clear_marks())
-        await asyncio.shield(self._unmarking)
-
-    async def _clear_marks(self) -> None:
-        await asyncio.sleep(0)  # let this turn's other publishers join
-        marks, self._unmarks, self._unmarking = self._unmarks, [], None
-        by_shard: defaultdict[int, list[tuple[Any, tuple[int, str, int]]]] = defaultdict(list)
-        for mark in marks:
-            by_shard[mark[0]].append((self._unmark, mark))
         try:
-            await asyncio.gather(*(execute_together(self._session, cleared) for cleared in by_shard.values()))
-        except Exception as exc:  # the events are published: a mark left behind costs one re-publish
-            log.warning("outbox_marks_not_cleared", count=len(marks), error=str(exc))
+            await self._unmarks.write([(shard_of(stream), stream, seq)])
+        except Exception as exc:  # the event is published: a mark left behind costs one re-publish
+            log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
         found: list[Event] = []
@@ -322,6 +380,32 @@ class CassandraEventLog(Generic[Event]):
                 if len(found) >= limit:
                     return found
         return found
+
+
+class _PerShard:
+    """Outbox rows (`shard` first) written within one loop turn, by any stream's group or
+    publisher, go out together: one batch per shard, so one partition each. Each writer
+    hears whether its turn's batches all went in."""
+
+    def __init__(self, session: Session, statement: PreparedStatement):
+        self._session = session
+        self._statement = statement
+        self._rows: list[tuple[Any, ...]] = []
+        self._writing: asyncio.Future[None] | None = None
+
+    async def write(self, rows: list[tuple[Any, ...]]) -> None:
+        self._rows.extend(rows)
+        if self._writing is None:
+            self._writing = asyncio.ensure_future(self._write_turn())
+        await asyncio.shield(self._writing)
+
+    async def _write_turn(self) -> None:
+        await asyncio.sleep(0)  # let this turn's other writers join
+        rows, self._rows, self._writing = self._rows, [], None
+        by_shard: defaultdict[int, list[tuple[Any, tuple[Any, ...]]]] = defaultdict(list)
+        for row in rows:
+            by_shard[row[0]].append((self._statement, row))
+        await asyncio.gather(*(execute_together(self._session, part) for part in by_shard.values()))
 
 
 def _next_group(waiting: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
@@ -344,10 +428,17 @@ class CassandraEventStore(LoggedStore[Event]):
     """Base of a service's store on Cassandra: its event log (tables `<name>_*`) and the
     projection's tables in one keyspace; `settle` writes the projection."""
 
-    def __init__(self, session: Session, keyspace: str, name: str, codec: "TypeAdapter[Event]"):
+    _log: CassandraEventLog[Event]
+
+    def __init__(
+        self, session: Session, keyspace: str, name: str, codec: "TypeAdapter[Event]", terms: LeaseTerms = DEFAULT_TERMS
+    ):
         self._session = session
         self._keyspace = keyspace
-        self._log = CassandraEventLog(session, keyspace, name, codec)
+        self._log = CassandraEventLog(session, keyspace, name, codec, terms=terms)
+
+    def follow_owners(self, mine: Callable[[Stream], bool]) -> None:
+        self._log.follow_owners(mine)
 
     def _prepare(self, cql: str) -> PreparedStatement:
         return self._session.prepare(qualified(self._keyspace)(cql))
@@ -356,4 +447,5 @@ class CassandraEventStore(LoggedStore[Event]):
         return bool(await execute(self._session, "SELECT release_version FROM system.local"))
 
     async def close(self) -> None:
+        await self._log.close()
         self._session.cluster.shutdown()

@@ -19,10 +19,12 @@ from parley_storage.event_log import position, read_since
 from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables
 from parley_storage.event_log_memory import MemoryEventLog
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
+from parley_storage.leases import LeaseTerms
 from parley_storage.sqlite import Database
 
 CODEC = TypeAdapter(chat.ChannelEvent)
 SMALL_BUCKETS = 50
+SHORT_LEASES = LeaseTerms(length_s=2.0, margin_s=0.25)
 
 
 def posted(message_id: int, client_msg_id: str | None = None):
@@ -43,15 +45,22 @@ async def sqlite_writers(tmp_path):
         await db.close()
 
 
-@pytest.fixture
-def cassandra_writers(cassandra_session, cassandra_keyspace):
-    """Two writers with their own heads and groups, as two service processes would be."""
+@pytest_asyncio.fixture
+async def cassandra_writers(cassandra_session, cassandra_keyspace):
+    """Two writers with their own heads, groups and leases, as two service processes would
+    be: one holds a stream while the other waits for its lease to lapse, so the leases are
+    short here."""
     for statement in event_log_tables("t") * 2:  # run again, as at every start: nothing changes
         cassandra_session.execute(qualified(cassandra_keyspace)(statement))
-    return [
-        CassandraEventLog(cassandra_session, cassandra_keyspace, "t", CODEC, bucket_size=SMALL_BUCKETS)
+    logs = [
+        CassandraEventLog(
+            cassandra_session, cassandra_keyspace, "t", CODEC, bucket_size=SMALL_BUCKETS, terms=SHORT_LEASES
+        )
         for _ in range(2)
     ]
+    yield logs
+    for log in logs:
+        await log.close()
 
 
 @pytest.fixture

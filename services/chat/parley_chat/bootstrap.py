@@ -10,6 +10,7 @@ from parley_runtime.outbox_relay import serve_event_sourced
 from parley_runtime.users import user_id_of, user_lookup
 from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
+from parley_storage.leases import lease_terms_of
 from parley_storage.mongo import client_with
 from parley_storage.sqlite import Database
 
@@ -65,7 +66,7 @@ async def open_directory(settings: ChatSettings) -> Directory:
 async def open_streams(settings: ChatSettings) -> Streams:
     if settings.stream_store is StreamKind.CASSANDRA:
         session = await open_session(settings, create_schema)
-        return CassandraStreams(session, settings.cassandra_keyspace)
+        return CassandraStreams(session, settings.cassandra_keyspace, lease_terms_of(settings))
     return await SqliteStreams.open(settings.sqlite_path)
 
 

@@ -20,6 +20,7 @@ from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
 from parley_storage.buckets import BucketedRows, bucket_of
 from parley_storage.cassandra import create_tables, execute, execute_together
 from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
+from parley_storage.leases import DEFAULT_TERMS, LeaseTerms
 
 from . import projection
 from .codec import dump_message, load_message
@@ -57,8 +58,8 @@ def create_schema(session: Session, keyspace: str) -> None:
 
 
 class CassandraStreams(CassandraEventStore[ChannelEvent]):
-    def __init__(self, session: Session, keyspace: str):
-        super().__init__(session, keyspace, "channel", TypeAdapter(ChannelEvent))
+    def __init__(self, session: Session, keyspace: str, terms: LeaseTerms = DEFAULT_TERMS):
+        super().__init__(session, keyspace, "channel", TypeAdapter(ChannelEvent), terms)
         prepare = self._prepare
         self._locate = prepare("SELECT channel_id, seq FROM message_index WHERE message_id = ?")
         self._seq_before_index = prepare("SELECT seq FROM message_seqs WHERE channel_id = ? AND message_id = ?")

@@ -10,6 +10,7 @@ from parley_runtime.outbox_relay import OutboxRelay, Routes, serve_event_sourced
 from parley_runtime.users import user_lookup
 from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
+from parley_storage.leases import lease_terms_of
 
 from . import handlers
 from .handlers import Ports
@@ -42,7 +43,7 @@ TOPICS: dict[str, subjects.Topic[Any]] = {
 async def open_store(settings: DmSettings) -> DmStore:
     if settings.store is StoreKind.CASSANDRA:
         session = await open_session(settings, create_schema)
-        return CassandraDmStore(session, settings.cassandra_keyspace)
+        return CassandraDmStore(session, settings.cassandra_keyspace, lease_terms_of(settings))
     return await SqliteDmStore.open(settings.sqlite_path)
 
 

@@ -22,6 +22,7 @@ from parley_contracts.dm import (
 from parley_storage.buckets import BucketedRows, bucket_of
 from parley_storage.cassandra import create_tables, execute, execute_together
 from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
+from parley_storage.leases import DEFAULT_TERMS, LeaseTerms
 
 from .store import UNREAD_CAP, Change, changed, newest_first, unread
 
@@ -44,8 +45,8 @@ def create_schema(session: Session, keyspace: str) -> None:
 
 
 class CassandraDmStore(CassandraEventStore[ConversationEvent]):
-    def __init__(self, session: Session, keyspace: str):
-        super().__init__(session, keyspace, "conversation", TypeAdapter(ConversationEvent))
+    def __init__(self, session: Session, keyspace: str, terms: LeaseTerms = DEFAULT_TERMS):
+        super().__init__(session, keyspace, "conversation", TypeAdapter(ConversationEvent), terms)
         prepare = self._prepare
         self._write_message = prepare(
             "INSERT INTO dm_messages (conversation_id, bucket, seq, recipient_id, body) VALUES (?, ?, ?, ?, ?)"

@@ -1,0 +1,207 @@
+"""Per-stream leases on Cassandra: which process may write a stream's log with plain writes.
+
+A lease is a row `<name>_lease (stream, owner, term, until)`, `until` in microseconds
+since the epoch. Every change to it (take, renew, release) is one conditional write on
+`term` that also raises the term, so no two changes from stale reads can both apply.
+A process takes a stream's lease when the row is absent, names it, or has lapsed by
+`until + margin` by its own clock; another holder is waited out (`take`'s `wait_s`).
+
+While it holds a lease, a process writes the stream with timestamps from `Lease.timestamp`:
+at least the previous holder's `until + 1` (`floor`) and below its own `deadline`, which is
+`until - margin` counted from when the take or renewal was *sent*, so a write of an old
+holder that lands late always loses to the new holder's write of the same cell, even
+with the clocks `margin` apart. A write that completes at or past the deadline must not
+be acknowledged: another process may hold the stream by then (`LeaseLost`).
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from cassandra import ConsistencyLevel, WriteTimeout
+from cassandra.cluster import Session
+
+from .cassandra import execute, qualified
+
+log = structlog.get_logger("parley.lease")
+POLL_S = 0.1
+"""How often a process waiting for another's lease looks at its row again (a release is seen this soon)."""
+
+
+def lease_table(name: str) -> str:
+    return f"CREATE TABLE IF NOT EXISTS {name}_lease (stream text PRIMARY KEY, owner text, term bigint, until bigint)"
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    length_s: float = 4.0
+    """How long a take or renewal holds the stream; an idle stream's lease lapses after it."""
+    margin_s: float = 0.5
+    """The clock skew allowed between processes: a holder stops writing this long before
+    its lease ends, and others take it no sooner than this long after."""
+
+    @property
+    def patience_s(self) -> float:
+        """How long an append waits for another holder's lease: one that renewed at half its
+        length, as a busy holder does, and then went idle lapses within 1.5 lengths."""
+        return 1.5 * self.length_s + 2 * self.margin_s
+
+    @property
+    def length_us(self) -> int:
+        return int(self.length_s * 1_000_000)
+
+    @property
+    def margin_us(self) -> int:
+        return int(self.margin_s * 1_000_000)
+
+
+DEFAULT_TERMS = LeaseTerms()
+
+
+def lease_terms_of(settings: Any) -> LeaseTerms:
+    """`LeaseTerms` from a service's `CassandraFields` settings."""
+    return LeaseTerms(settings.cassandra_lease_s, settings.cassandra_lease_margin_s)
+
+
+class LeaseLost(TimeoutError):
+    """The stream's lease ran out before a write was known to be in, or another process
+    held it for longer than an append waits: the append is answered `unavailable`, and a
+    retry with the same idempotency key finds it if it was stored after all."""
+
+
+class HeldByOwner(LeaseLost):
+    """Another process holds the stream's lease and, by `mine`, owns the stream: nothing
+    was written, and the command is best handed to the owner (`owner_elsewhere`, which
+    `parley_runtime.bus` looks for) than waited out here."""
+
+    owner_elsewhere = True
+
+
+@dataclass
+class Lease:
+    term: int
+    until: int
+    deadline: int
+    """No write goes out at or past it, and none completing past it is acknowledged."""
+    floor: int
+    """The previous holder's `until + 1`: every write's timestamp is at least this."""
+    last: int = 0
+    active: bool = field(default=True)
+    """An append used it since the last renewal: worth renewing."""
+
+    def timestamp(self) -> int:
+        """The next write's timestamp, above every earlier one of this holder; raises
+        `LeaseLost` at or past the deadline."""
+        stamp = max(now_us(), self.floor, self.last + 1)
+        if stamp >= self.deadline:
+            raise LeaseLost("the stream's lease ran out")
+        self.last = stamp
+        return stamp
+
+    def left_us(self) -> int:
+        return self.deadline - now_us()
+
+
+class Leases:
+    """The leases of one log's streams held by this process."""
+
+    def __init__(self, session: Session, keyspace: str, name: str, terms: LeaseTerms):
+        self.me = uuid.uuid4().hex[:12]
+        self.terms = terms
+        self.held: dict[str, Lease] = {}
+        self._last: dict[str, int] = {}
+        """The last write timestamp of each stream's leases given up here: a lease this
+        process takes back from itself writes above it."""
+        self._session = session
+
+        def prepare(cql: str, consistency: int = ConsistencyLevel.LOCAL_QUORUM) -> Any:
+            statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
+            statement.consistency_level = consistency
+            return statement
+
+        self._read = prepare("SELECT owner, term, until FROM {t}_lease WHERE stream = ?")
+        self._read_serial = prepare("SELECT owner, term FROM {t}_lease WHERE stream = ?", ConsistencyLevel.SERIAL)
+        self._create = prepare("INSERT INTO {t}_lease (stream, owner, term, until) VALUES (?, ?, 1, ?) IF NOT EXISTS")
+        self._move = prepare("UPDATE {t}_lease SET owner = ?, term = ?, until = ? WHERE stream = ? IF term = ?")
+
+    async def take(self, stream: str, wait_s: float, mine: Callable[[], bool] = lambda: True) -> Lease:
+        """Takes the stream's lease, waiting up to `wait_s` for another holder's to lapse
+        or be released; `LeaseLost` past that, and `HeldByOwner` rather than waiting for
+        a stream that is not `mine`."""
+        give_up = time.monotonic() + wait_s
+        while True:
+            rows = await execute(self._session, self._read, (stream,))
+            row = rows[0] if rows else None
+            sent = now_us()
+            if row is None:
+                if await self._cas(self._create, (stream, self.me, sent + self.terms.length_us), stream, 1):
+                    return self._hold(stream, 1, sent, floor=0)
+                continue
+            lapses_at = row.until + self.terms.margin_us
+            if row.owner == self.me or lapses_at < sent:
+                term = row.term + 1
+                params = (self.me, term, sent + self.terms.length_us, stream, row.term)
+                if await self._cas(self._move, params, stream, term):
+                    # From itself: its own `until` may be ahead (a renewal whose answer was
+                    # lost), but only its own writes came before, each below `_last`.
+                    floor = self._last.get(stream, 0) + 1 if row.owner == self.me else row.until + 1
+                    return self._hold(stream, term, sent, floor)
+                continue
+            if not mine():
+                raise HeldByOwner(f"stream {stream} is held by its owner")
+            left_s = give_up - time.monotonic()
+            if left_s <= 0:
+                raise LeaseLost(f"another process holds stream {stream}")
+            await asyncio.sleep(min(POLL_S, left_s, (lapses_at - sent) / 1_000_000 + 0.001))
+
+    def _hold(self, stream: str, term: int, sent: int, floor: int) -> Lease:
+        until = sent + self.terms.length_us
+        lease = Lease(term, until, until - self.terms.margin_us, floor)
+        self.held[stream] = lease
+        log.debug("lease_taken", stream=stream, term=term)
+        return lease
+
+    async def renew(self, stream: str, lease: Lease) -> bool:
+        """Extends a held lease; False when it was lost (it had lapsed and another took it)."""
+        sent, term = now_us(), lease.term + 1
+        params = (self.me, term, sent + self.terms.length_us, stream, lease.term)
+        if not await self._cas(self._move, params, stream, term):
+            self.forget(stream)
+            return False
+        lease.term, lease.until, lease.active = term, sent + self.terms.length_us, False
+        lease.deadline = lease.until - self.terms.margin_us
+        return True
+
+    async def release(self, stream: str, lease: Lease) -> None:
+        """Gives the lease up at once: the next holder's writes start above this one's last."""
+        self.forget(stream)
+        until = max(now_us(), lease.last)
+        try:
+            await self._cas(self._move, (self.me, lease.term + 1, until, stream, lease.term), stream, lease.term + 1)
+        except Exception as exc:  # the lease then lapses on its own
+            log.warning("lease_not_released", stream=stream, error=str(exc))
+
+    def forget(self, stream: str) -> None:
+        """Stops using the stream's lease (it lapses or was lost), remembering the timestamp
+        its successor here must write above: its last write's, or its own floor's."""
+        lease = self.held.pop(stream, None)
+        if lease is not None:
+            self._last[stream] = max(self._last.get(stream, 0), lease.last, lease.floor - 1)
+
+    async def _cas(self, statement: Any, params: tuple[Any, ...], stream: str, term: int) -> bool:
+        """Whether the conditional write applied; one that timed out is resolved by a
+        SERIAL read, which finishes any round in progress."""
+        try:
+            rows = await execute(self._session, statement, params)
+        except WriteTimeout:
+            rows = await execute(self._session, self._read_serial, (stream,))
+            return bool(rows) and rows[0].owner == self.me and rows[0].term == term
+        return bool(rows[0].applied)

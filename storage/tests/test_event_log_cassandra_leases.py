@@ -1,0 +1,172 @@
+"""The Cassandra log's leases on the real server: a paused old holder's late write loses
+to the new holder's, a stale key row is no duplicate, a write that completes past the
+lease is not acknowledged, and a stream moves to another log once the first's lease
+lapses, is released, or is handed over."""
+
+import asyncio
+import dataclasses
+import time
+
+import pytest
+from pydantic import TypeAdapter
+
+from parley_contracts import chat
+from parley_runtime.clock import now
+from parley_storage import event_log_cassandra, leases
+from parley_storage.cassandra import execute, qualified
+from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables, key_position
+from parley_storage.leases import LeaseLost, LeaseTerms
+
+SHORT = LeaseTerms(length_s=1.5, margin_s=0.2)
+LONG = LeaseTerms(length_s=60.0, margin_s=0.5)
+"""Longer than any test: a stream moves within it only by a release."""
+
+
+def posted(message_id: int):
+    def build(seq: int) -> chat.MessagePosted:
+        message = chat.ChannelMessage(id=message_id, channel_id=1, author_id=1, content=f"m{message_id}", seq=seq,
+                                      created_at=now())  # fmt: skip
+        return chat.MessagePosted(channel_id=1, seq=seq, occurred_at=now(), message=message)
+
+    return build
+
+
+@pytest.fixture
+async def logs(cassandra_session, cassandra_keyspace):
+    """Makes logs on one keyspace, as separate processes would have them; closes them after."""
+    for statement in event_log_tables("t"):
+        cassandra_session.execute(qualified(cassandra_keyspace)(statement))
+    made: list[CassandraEventLog] = []
+
+    def make(terms: LeaseTerms) -> CassandraEventLog:
+        made.append(CassandraEventLog(cassandra_session, cassandra_keyspace, "t", TypeAdapter(chat.ChannelEvent),
+                                      terms=terms))  # fmt: skip
+        return made[-1]
+
+    yield make
+    for log in made:
+        await log.close()
+
+
+def pause(log: CassandraEventLog) -> None:
+    """The process stops running, as under SIGSTOP or a long pause: its lease is not renewed."""
+    log._keeper.cancel()
+
+
+async def land_late(monkeypatch, old: CassandraEventLog, stale, head: int, events, keys) -> None:
+    """The old holder's write, issued before its deadline (so timestamped below it), lands now."""
+    issued_at = stale.deadline - 1000
+    monkeypatch.setattr(leases, "now_us", lambda: issued_at)
+    monkeypatch.setattr(event_log_cassandra, "now_us", lambda: issued_at)
+    await old._write("s", stale, head, events, keys)
+    monkeypatch.undo()
+
+
+async def test_a_late_write_of_a_paused_old_holder_loses(logs, monkeypatch):
+    old, new = logs(SHORT), logs(SHORT)
+    for n in range(1, 4):
+        await old.append("s", posted(n))
+    stale = dataclasses.replace(old.leases.held["s"])
+    pause(old)
+    assert (await new.append("s", posted(40), key="k-new")).event.seq == 4
+
+    await land_late(monkeypatch, old, stale, 3, [(4, posted(90)(4)), (5, posted(91)(5))], ["k-late", None])
+
+    fresh = logs(SHORT)  # reads without any hint of its own
+    assert await fresh.head("s") == 4
+    assert [e.message.id for e in await fresh.events("s", 0, 10)] == [1, 2, 3, 40]
+    retried = await new.append("s", posted(41), key="k-new")
+    assert retried.duplicate and retried.event.message.id == 40
+    # The late key row names seq 4, whose event carries another key: not a duplicate.
+    assert not (await new.append("s", posted(92), key="k-late")).duplicate
+    assert [e.message.id for e in await fresh.events("s", 0, 10)] == [1, 2, 3, 40, 92]
+
+
+async def test_a_late_write_landing_before_the_new_holders_first_append_does_not_show(logs, monkeypatch):
+    old, new = logs(SHORT), logs(SHORT)
+    await old.append("s", posted(1))
+    stale = dataclasses.replace(old.leases.held["s"])
+    pause(old)
+    await new._lease("s")  # taken (the head fenced), nothing appended yet
+
+    await land_late(monkeypatch, old, stale, 1, [(2, posted(90)(2))], ["k-late"])
+
+    fresh = logs(SHORT)
+    assert await fresh.head("s") == 1
+    assert [e.message.id for e in await fresh.events("s", 0, 10)] == [1]
+    appended = await new.append("s", posted(2), key="k-late")
+    assert (appended.duplicate, appended.event.seq, appended.event.message.id) == (False, 2, 2)
+
+
+async def test_a_key_row_pointing_at_an_event_with_another_key_is_no_duplicate(logs, cassandra_session):
+    log = logs(LONG)
+    original = await log.append("k", posted(1), key="a")
+    stray = log._write_key.bind(("k", 0, key_position("b"), "b", 1, 1))  # a key row left by a fenced-out write
+    await execute(cassandra_session, stray)
+    appended = await log.append("k", posted(2), key="b")
+    assert (appended.duplicate, appended.event.seq) == (False, 2)
+    again = await log.append("k", posted(3), key="a")
+    assert again.duplicate and again.event == original.event
+
+
+async def test_a_write_completing_after_the_deadline_is_not_acknowledged(logs, monkeypatch):
+    log = logs(SHORT)
+    real_execute = event_log_cassandra.execute
+    delayed = {"left": 1}
+
+    async def slow_execute(session, statement, params=None):
+        rows = await real_execute(session, statement, params)
+        writes = getattr(statement, "_statements_and_parameters", [])
+        if delayed["left"] and any(part[1] == log._write_event.query_id for part in writes):
+            delayed["left"] -= 1
+            pause(log)  # a renewal would extend the deadline past the answer: none comes
+            lease = log.leases.held["s"]
+            await asyncio.sleep(max(0.0, lease.left_us() / 1_000_000) + 0.05)  # the answer comes too late
+        return rows
+
+    monkeypatch.setattr(event_log_cassandra, "execute", slow_execute)
+    with pytest.raises(LeaseLost):
+        await log.append("s", posted(1), key="c-1")
+    # The client retries with the same key: the write did land, so it is the original.
+    retried = await log.append("s", posted(2), key="c-1")
+    assert retried.duplicate and (retried.event.seq, retried.event.message.id) == (1, 1)
+    assert (await log.append("s", posted(3))).event.seq == 2
+
+
+async def test_a_second_log_takes_over_after_the_first_ones_lease_lapses(logs):
+    killed, survivor = logs(SHORT), logs(SHORT)
+    await asyncio.gather(*(killed.append("s", posted(n)) for n in range(1, 6)))
+    lease = killed.leases.held["s"]
+    pause(killed)  # killed: never renews, never releases
+    results = await asyncio.gather(*(survivor.append("s", posted(n)) for n in range(6, 11)))
+    assert time.time_ns() // 1000 > lease.until + SHORT.margin_us  # it waited for the lease to lapse
+    assert sorted(r.event.seq for r in results) == list(range(6, 11))
+    assert [e.seq for e in await survivor.events("s", 0, 20)] == list(range(1, 11))
+
+
+async def test_a_released_lease_is_taken_at_once(logs):
+    first, second = logs(LONG), logs(LONG)
+    await first.append("s", posted(1))
+    await first.close()
+    assert (await asyncio.wait_for(second.append("s", posted(2)), timeout=10)).event.seq == 2
+
+
+async def test_a_stream_another_copy_owns_now_is_handed_over(logs):
+    first, second = logs(LONG), logs(LONG)
+    await first.append("s", posted(1))
+    await first.append("t", posted(1))
+    first.follow_owners(lambda stream: stream != "s")  # a copy that owns "s" arrived
+    assert (await asyncio.wait_for(second.append("s", posted(2)), timeout=10)).event.seq == 2
+    assert "t" in first.leases.held
+
+
+async def test_a_renewal_whose_answer_was_lost_does_not_lock_the_holder_out(logs, cassandra_session):
+    log = logs(SHORT)
+    await log.append("s", posted(1))
+    lease = log.leases.held["s"]
+    pause(log)
+    # The renewal applied, but its answer never came: the row is a term ahead, its until too.
+    applied = log.leases._move.bind((log.leases.me, lease.term + 1, leases.now_us() + SHORT.length_us, "s", lease.term))
+    await execute(cassandra_session, applied)
+    assert not await log.leases.renew("s", lease)  # the next renewal finds the term moved on
+    assert (await log.append("s", posted(2))).event.seq == 2
