@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from parley_runtime import collector
 
-from .app import create_app
+from .app import SocketPaths, create_app
 from .http.protocol import EdgeHttpProtocol
 from .settings import EdgeSettings
 from .sockets.wire import WireProtocol
@@ -35,7 +35,7 @@ def serve(settings: EdgeSettings) -> None:
     collector.tune()
     app = create_app(settings)
     config = uvicorn.Config(
-        app,
+        SocketPaths(app),
         host=settings.host,
         port=settings.port,
         ssl_certfile=settings.tls_certfile,

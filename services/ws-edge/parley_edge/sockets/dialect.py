@@ -116,6 +116,7 @@ async def serve_socket(websocket: WebSocket, path: str, dialect_type: type[Socke
     if session is None:
         return
     connection = Connection(websocket, wire_of(websocket), session, state.settings.send_buffer_kib * 1024)
+    del session  # the connection keeps what it needs; this frame lives as long as the socket
     state.registry.add(connection)
     metrics.OPEN_SOCKETS.labels(path).inc()
     dialect = dialect_type(state, connection)

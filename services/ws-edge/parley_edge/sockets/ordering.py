@@ -19,10 +19,12 @@ log = structlog.get_logger("parley.edge.socket")
 
 
 class InOrder:
+    __slots__ = ("_last", "_running", "_slots")
+
     def __init__(self, limit: int):
         self._slots = asyncio.Semaphore(limit)
         self._last: dict[object, asyncio.Task[None]] = {}
-        """Each stream's latest frame: the next one about it waits for it."""
+        # Each stream's latest frame: the next one about it waits for it.
         self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, stream: object | None, work: Coroutine[Any, Any, None]) -> None:

@@ -4,7 +4,9 @@ A server's WebSocket frames are not masked, so the bytes of one text frame are t
 for every socket: `encode` builds them once per event and `Wire.write` hands them to
 each socket's transport as they are. Frames written to a socket in one turn of the
 event loop leave in one system call at the end of it: a busy edge sends fewer, fuller
-packets instead of one per frame.
+packets instead of one per frame. One `Flusher` per event loop sends them for every
+socket that has any, from one callback: a fan-out to a thousand sockets schedules one
+callback, not a thousand.
 
 uvicorn's own WebSocket protocol would frame the text again for every socket and wait
 on its flow control; `WireProtocol` is that protocol plus an ASGI extension
@@ -14,11 +16,17 @@ a text frame, an oversized or malformed frame) closes the socket with its code a
 log line, where uvicorn would log a traceback or nothing.
 """
 
+import asyncio
 import struct
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import structlog
 from starlette.websockets import WebSocket
+from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from .protocol_state import Gate, Inbox
 
 EXTENSION = "parley.wire"
 _FIN_TEXT = 0x81
@@ -38,36 +46,90 @@ def encode(payload: bytes) -> bytes:
     return header + payload
 
 
+class Flusher:
+    """The wires with frames written in this turn of their loop, sent at its end. It keeps
+    no reference to the loop: `flusher_of` keys flushers weakly by loop."""
+
+    def __init__(self) -> None:
+        self._waiting: list[Wire] = []
+
+    def add(self, wire: "Wire", loop: asyncio.AbstractEventLoop) -> None:
+        if not self._waiting:
+            loop.call_soon(self.flush)
+        self._waiting.append(wire)
+
+    def flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for wire in waiting:
+            wire.flush()
+
+
+_flushers: WeakKeyDictionary[asyncio.AbstractEventLoop, Flusher] = WeakKeyDictionary()
+
+
+def flusher_of(loop: asyncio.AbstractEventLoop) -> Flusher:
+    """The loop's one flusher (a process runs one loop; tests run one after another)."""
+    flusher = _flushers.get(loop)
+    if flusher is None:
+        flusher = _flushers[loop] = Flusher()
+    return flusher
+
+
 class Wire:
     """A socket's transport, for frames that are already encoded."""
 
     def __init__(self, protocol: WebSocketsSansIOProtocol):
         self._protocol = protocol
+        self._transport = protocol.transport
+        self._loop = protocol.loop
+        self._flusher = flusher_of(protocol.loop)
         self._pending: list[bytes] = []
 
     def buffered(self) -> int:
         """Bytes written but not yet taken by the kernel: how far behind the client is."""
-        return self._protocol.transport.get_write_buffer_size()
+        return self._transport.get_write_buffer_size()
 
     def write(self, frame: bytes) -> None:
-        if not self._pending:
-            self._protocol.loop.call_soon(self.flush)
-        self._pending.append(frame)
+        pending = self._pending
+        if not pending:
+            self._flusher.add(self, self._loop)
+        pending.append(frame)
 
     def flush(self) -> None:
         """Send what was written; before anything uvicorn writes itself (a close frame)."""
-        frames, self._pending = self._pending, []
+        frames = self._pending
+        if not frames:
+            return  # flushed already, by a close
+        self._pending = []
         protocol = self._protocol
-        if frames and protocol.handshake_complete and not (protocol.close_sent or protocol.disconnected):
-            protocol.transport.writelines(frames)
+        if protocol.handshake_complete and not (protocol.close_sent or protocol.disconnected):
+            if len(frames) == 1:
+                self._transport.write(frames[0])  # the usual case: no list for the transport to walk
+            else:
+                self._transport.writelines(frames)
 
     def abort(self) -> None:
         """Drop the connection without a close handshake: for a client that reads nothing."""
-        self._protocol.transport.abort()
+        self._transport.abort()
 
 
 class WireProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol, offering the `parley.wire` extension."""
+    """uvicorn's sans-I/O WebSocket protocol, offering the `parley.wire` extension, and
+    lighter to keep open: its inbox and writable gate are `protocol_state`'s, and the
+    handshake's request and response (their headers) go once the socket is accepted.
+    websockets' parser keeps the request to the end (a local of its generator), so its
+    headers are emptied: the app reads them from the ASGI scope, which has its own copy."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.queue = Inbox()  # type: ignore[assignment]  # what uvicorn uses of asyncio.Queue
+        self.writable = Gate()  # type: ignore[assignment]  # what uvicorn uses of asyncio.Event
+
+    async def send(self, message: ASGISendEvent) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            self.request.headers.clear()
+            del self.request, self.response  # read only until the accept
 
     async def run_asgi(self) -> None:
         # ASGI types an extension's value as a dict; ours is the `Wire` itself, read only by `wire_of`.
