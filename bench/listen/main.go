@@ -16,6 +16,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -45,12 +46,22 @@ type seen struct {
 	count   int32
 }
 
-type reader struct {
-	mu    sync.Mutex
-	tags  map[string]seen
-	conn  *websocket.Conn
-	ended atomic.Bool
+type arrival struct {
+	at      float64
+	payload []byte
 }
+
+type reader struct {
+	mu       sync.Mutex
+	arrivals []arrival // read, not yet looked into
+	tags     map[string]seen
+	conn     *websocket.Conn
+	ended    atomic.Bool
+}
+
+// A stamp's tag key, in a frame's own JSON and escaped inside a JSON string: counting
+// them is cheap enough to do while reading; the stamps are parsed when reported.
+var tagPlain, tagEscaped = []byte(`tag":`), []byte(`tag\":`)
 
 var delivered atomic.Int64
 
@@ -62,23 +73,35 @@ func (r *reader) run() {
 			return
 		}
 		arrived := float64(time.Now().UnixNano()) / 1e9
-		for _, match := range stamp.FindAllSubmatch(payload, -1) {
+		stamps := bytes.Count(payload, tagPlain) + bytes.Count(payload, tagEscaped)
+		if stamps == 0 {
+			continue
+		}
+		r.mu.Lock()
+		r.arrivals = append(r.arrivals, arrival{arrived, payload})
+		r.mu.Unlock()
+		delivered.Add(int64(stamps))
+	}
+}
+
+// sort files what was read by tag; the caller holds r.mu.
+func (r *reader) sort() {
+	for _, a := range r.arrivals {
+		for _, match := range stamp.FindAllSubmatch(a.payload, -1) {
 			sent, err := strconv.ParseFloat(string(match[2]), 64)
 			if err != nil {
 				continue
 			}
 			tag := string(match[1])
-			r.mu.Lock()
 			entry, known := r.tags[tag]
 			if !known {
-				entry.latency = arrived - sent
+				entry.latency = a.at - sent
 			}
 			entry.count++
 			r.tags[tag] = entry
-			r.mu.Unlock()
-			delivered.Add(1)
 		}
 	}
+	r.arrivals = nil
 }
 
 func open(url, cookie string, steps []step) (*reader, error) {
@@ -137,6 +160,7 @@ func report(readers []*reader, prefix string, count int) figures {
 	latencies := make([]float64, 0, count*len(readers))
 	for _, r := range readers {
 		r.mu.Lock()
+		r.sort()
 		for n := 0; n < count; n++ {
 			tag := prefix + strconv.Itoa(n)
 			entry, known := r.tags[tag]
