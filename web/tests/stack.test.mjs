@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { ChatSocket, MessagePalSocket, ParleyHttpError, conversationIdOf } from '@parley/client';
 
-import { room, signedIn, until } from './support.mjs';
+import { dropLine, room, signedIn, until } from './support.mjs';
 
 let ada, bob, channel;
 const open = [];
@@ -66,11 +66,7 @@ test('a dropped line resumes from the last seq: what was sent meanwhile arrives 
   a.socket.join(channel.id);
   b.socket.join(channel.id, history.at(-1)?.seq ?? 0);
   await until(() => a.frames.some((f) => f.type === 'joined_channel') && b.frames.some((f) => f.type === 'joined_channel'), { what: 'both joined' });
-  const reconnected = new Promise((resolve) => {
-    b.socket.on('status', (status) => status === 'connected' && resolve());
-  });
-  bob.sockets.at(-1).close(); // bob's line drops; his client brings it back
-  await until(() => b.socket.status === 'reconnecting' || b.socket.status === 'connecting', { what: 'bob reconnecting' });
+  const { back: reconnected } = await dropLine(b.socket, bob.sockets.at(-1)); // bob's line drops
   a.socket.sendMessage(channel.id, 'while bob was away');
   a.socket.sendMessage(channel.id, 'and another');
   await reconnected;
@@ -140,11 +136,7 @@ test('a dropped DM line resumes its conversation: a message and an edit made mea
   b.subscribe(conversation, held.at(-1)?.seq ?? 0);
   a.sendMessage(bob.user.id, 'before the drop');
   await until(() => seen.length === 1 && acked.length === 1, { what: 'the first DM' });
-  const reconnected = new Promise((resolve) => {
-    b.on('status', (status) => status === 'connected' && resolve());
-  });
-  bob.sockets.at(-1).close(); // bob's line drops; his client brings it back
-  await until(() => b.status === 'reconnecting' || b.status === 'connecting', { what: 'bob reconnecting' });
+  const { back: reconnected } = await dropLine(b, bob.sockets.at(-1)); // bob's line drops
   assert.ok(a.editMessage(acked[0].id, 'edited while bob was away'));
   a.sendMessage(bob.user.id, 'sent while bob was away');
   await reconnected;

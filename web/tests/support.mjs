@@ -76,6 +76,19 @@ export async function room(owner, members, channelName = 'general') {
   return { workspace, channel };
 }
 
+/** Drops a client's line and waits until the client has seen it down; `back` settles once it
+ * is connected again. Statuses are recorded as they change, not polled: the first retry's
+ * jittered delay may be near zero, and the line back before a poll saw it was ever down. */
+export async function dropLine(client, line) {
+  const statuses = [];
+  const stop = client.on('status', (status) => statuses.push(status));
+  line.close();
+  await until(() => statuses.includes('reconnecting'), { what: 'the client reconnecting' });
+  const back = until(() => statuses.at(-1) === 'connected', { what: 'the client connected again' });
+  back.finally(stop).catch(() => {});
+  return { back };
+}
+
 export async function until(condition, { timeoutMs = 15_000, intervalMs = 25, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
