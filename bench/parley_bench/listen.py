@@ -10,14 +10,15 @@ import os
 import subprocess
 from pathlib import Path
 
+from parley_stack.processes import go_build_needed
+
 SOURCE = Path(__file__).resolve().parents[1] / "listen"
 BINARY = Path(".parley/bench/listen/parley-listen")
 
 
 def binary() -> Path:
     """The built reader, built again whenever its source is newer (a few seconds)."""
-    sources = [SOURCE / "main.go", SOURCE / "go.mod", SOURCE / "go.sum"]
-    if not BINARY.exists() or max(p.stat().st_mtime for p in sources) > BINARY.stat().st_mtime:
+    if go_build_needed(SOURCE, BINARY):
         BINARY.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["go", "build", "-o", str(BINARY.resolve()), "."], cwd=SOURCE, check=True)
     return BINARY

@@ -55,6 +55,13 @@ def free_ports(count: int) -> int:
             continue
 
 
+def go_build_needed(module: Path, binary: Path) -> bool:
+    """Whether the binary of a small Go program (`main.go` with its `go.mod` and `go.sum`)
+    is missing or older than its sources: FerretDB's wrapper and the bench's reader."""
+    sources = [module / "main.go", module / "go.mod", module / "go.sum"]
+    return not binary.exists() or binary.stat().st_mtime < max(p.stat().st_mtime for p in sources)
+
+
 def tail(log_file: Path, lines: int = 25) -> str:
     try:
         return "\n".join(log_file.read_text(errors="replace").splitlines()[-lines:])

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
+from parley_stack.processes import go_build_needed
 from parley_storage.mongo import Document
 
 from ..config import REPO_ROOT
@@ -28,9 +29,7 @@ class FerretDB(ManagedServer):
         return self.home / "bin" / "ferretdb"
 
     def install(self) -> None:
-        sources = [WRAPPER / "main.go", WRAPPER / "go.mod", WRAPPER / "go.sum"]
-        newest_source = max(p.stat().st_mtime for p in sources)
-        if self.binary.exists() and self.binary.stat().st_mtime >= newest_source:
+        if not go_build_needed(WRAPPER, self.binary):
             return
         run_checked(["go", "build", "-o", str(self.binary), "."], "building FerretDB with Go", cwd=WRAPPER)
 
