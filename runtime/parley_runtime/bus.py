@@ -67,7 +67,9 @@ _reply_envelope = TypeAdapter(OkReply | ErrorReply)
 
 
 def encode(model: BaseModel) -> bytes:
-    return model.model_dump_json(exclude_none=True).encode()
+    """The model's contract JSON, straight from its serializer: `model_dump_json` costs
+    a command a few microseconds more and returns text, only to be encoded again."""
+    return model.__pydantic_serializer__.to_json(model, exclude_none=True)
 
 
 class EventMessage(NamedTuple):
@@ -265,7 +267,7 @@ class Bus:
         owners: "Owners | None",
     ) -> bytes:
         try:
-            request = command.request.model_validate_json(data)
+            request = command.request.__pydantic_validator__.validate_json(data)
         except ValidationError as exc:
             error = ParleyError(ErrorCode.BAD_REQUEST, summary(exc), describe(exc))
             COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
@@ -295,7 +297,7 @@ class Bus:
             error = ParleyError(ErrorCode.INTERNAL, "the service failed; nothing was changed if it can be helped")
             COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
             return encode(ErrorReply(error=error.body()))
-        log.debug("handled", subject=command.subject)
+        # Not logged: a debug line costs a command more than its metrics (`COMMAND_SECONDS` counts it).
         # Spliced rather than re-validated: the handler's model is already checked.
         return b'{"ok":true,"data":' + encode(result) + b"}"
 

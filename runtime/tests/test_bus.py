@@ -1,6 +1,7 @@
 """The contract bus over a real NATS server."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from nats.errors import NoRespondersError
@@ -285,3 +286,12 @@ async def test_on_a_cluster_requests_and_replicated_events_outlive_a_node(nats_c
     assert (await client.js.stream_info("EVENTS")).state.messages == 20
     for bus in (responder, client):
         await bus.nc.close()
+
+
+def test_encode_is_the_models_own_json_without_nones():
+    """`encode` skips `model_dump_json`'s wrapper; what it sends must not change."""
+    user = auth.User(id=7, username="zoë", name='A "quoted" name', created_at=datetime(2026, 1, 2, 3, 4, 5, 6000, UTC))
+    models = [user, auth.UserList(users=[user, user.model_copy(update={"email": "z@example.com"})]), Empty()]
+    for model in models:
+        assert encode(model) == model.model_dump_json(exclude_none=True).encode()
+    assert b"null" not in encode(user) and b'"createdAt"' in encode(user)  # by alias, without the unset email

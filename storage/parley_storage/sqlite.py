@@ -53,6 +53,10 @@ class Statements:
 
     def __init__(self, connection: sqlite3.Connection):
         self.connection = connection
+        self.known: dict[object, object] = {}
+        """What the units of the shared write transaction learnt and keep true while it
+        lasts (an event log's heads): it holds SQLite's write lock, so no other writer
+        changes them. Emptied when the transaction begins and when a unit is undone."""
 
     async def one(self, query: str, params: Params = ()) -> Row | None:
         row: Row | None = self.connection.execute(query, params).fetchone()
@@ -127,6 +131,7 @@ class Database:
         async with self._lock:
             with timed("sqlite", "write"):
                 await self._statements.execute("BEGIN IMMEDIATE")
+                self._statements.known.clear()
                 try:
                     yield self._statements
                 except BaseException:
@@ -197,12 +202,14 @@ class Database:
         outcomes: list[tuple[object, BaseException | None]] = []
         try:
             await tx.execute("BEGIN IMMEDIATE")
+            tx.known.clear()
             for unit, _ in units:
                 await tx.execute("SAVEPOINT unit")
                 try:
                     outcomes.append((await unit(tx), None))
                 except Exception as exc:  # this unit's own failure: undo it alone
                     await tx.execute("ROLLBACK TO unit")
+                    tx.known.clear()
                     outcomes.append((None, exc))
                 await tx.execute("RELEASE unit")
             await tx.execute("COMMIT")

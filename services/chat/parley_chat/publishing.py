@@ -5,6 +5,7 @@ from parley_contracts.chat import ChannelEvent
 from parley_contracts.subjects import CHANNEL_EVENT_TOPICS
 from parley_runtime.bus import Bus, EventMessage, encode
 from parley_runtime.outbox_relay import OutboxRelay
+from parley_storage import stored_json
 
 from .streams import Streams
 
@@ -15,7 +16,7 @@ def msg_id(event: ChannelEvent) -> str:
 
 def message_of(event: ChannelEvent) -> EventMessage:
     subject = CHANNEL_EVENT_TOPICS[event.type].subject(channel_id=event.channel_id)
-    return EventMessage(subject, encode(event), msg_id(event))
+    return EventMessage(subject, stored_json.take(event) or encode(event), msg_id(event))
 
 
 def relay(bus: Bus, streams: Streams) -> OutboxRelay[ChannelEvent]:
