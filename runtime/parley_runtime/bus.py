@@ -36,7 +36,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.errors import NoRespondersError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import PubAck, StreamConfig
+from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -45,6 +45,7 @@ from parley_contracts.replies import ErrorReply, OkReply
 from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, TopicGroup, reply_inbox
 
 from .errors import ParleyError
+from .jetstream_acks import JetStreamAcks
 from .lateness import Lateness
 from .metrics import COMMAND_ERRORS, COMMAND_SECONDS
 from .validation import describe, summary
@@ -81,7 +82,7 @@ class EventMessage(NamedTuple):
     msg_id: str
 
 
-def _failure(ack: "asyncio.Future[PubAck] | Exception") -> BaseException | None:
+def _failure(ack: "asyncio.Future[None] | Exception") -> BaseException | None:
     if isinstance(ack, Exception):
         return ack
     if ack.cancelled():
@@ -95,6 +96,7 @@ class Bus:
     def __init__(self, nc: Client, request_timeout_s: float = 5.0, resend_after_s: float = 1.0, concurrency: int = 256):
         self.nc = nc
         self.js = nc.jetstream()
+        self._acks = JetStreamAcks(nc)
         self.request_timeout_s = request_timeout_s
         self.resend_after_s = resend_after_s
         self._lateness: dict[str, Lateness] = {}
@@ -313,13 +315,10 @@ class Bus:
         and a timer for each, which cost a service more than the rest of a post. For each
         message: None once JetStream stored it (or had it already, de-duplicated by its
         `msg_id`), else why not."""
-        acks: list[asyncio.Future[PubAck] | Exception] = []
+        acks: list[asyncio.Future[None] | Exception] = []
         for message in messages:
             try:
-                # No stall timeout: its timer per publish would cost what this saves. A publish
-                # waits only while 4,000 are unacknowledged, each for `request_timeout_s` at most.
-                headers = {"Nats-Msg-Id": message.msg_id}
-                ack = await self.js.publish_async(message.subject, message.payload, headers=headers)
+                ack = await self._acks.publish(message.subject, message.payload, message.msg_id)
             except Exception as exc:  # NATS away so long that the buffer of what waits for it is full
                 acks.append(exc)
             else:
@@ -328,7 +327,7 @@ class Bus:
         if awaited:
             _, late = await asyncio.wait(awaited, timeout=self.request_timeout_s)
             for ack in late:
-                ack.cancel()  # forgets it, and frees its place among the unacknowledged
+                ack.cancel()  # no longer waited for (`JetStreamAcks` forgets it)
         return [_failure(ack) for ack in acks]
 
     async def subscribe(

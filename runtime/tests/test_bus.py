@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.errors import NoStreamResponseError
+from nats.js.api import StreamConfig
+from nats.js.errors import APIError, NoStreamResponseError
 
 from parley_contracts import auth, subjects
 from parley_contracts.errors import ErrorCode
@@ -181,6 +182,15 @@ async def test_an_event_jetstream_does_not_take_is_reported_and_the_others_are_s
     assert failures[0] is None and failures[2] is None
     assert isinstance(failures[1], NoStreamResponseError)
     assert (await bus.js.stream_info("EVENTS")).state.messages == 2
+
+
+async def test_an_event_the_stream_refuses_is_reported_with_its_reason(bus: Bus):
+    await bus.js.add_stream(StreamConfig(name="SMALL", subjects=["small.>"], max_msg_size=64))
+    fits, too_big = EventMessage("small.1", b"{}", "s:1"), EventMessage("small.2", b"x" * 100, "s:2")
+    failures = await bus.publish_events([fits, too_big])
+    assert failures[0] is None
+    assert isinstance(failures[1], APIError) and failures[1].code == 400 and "size" in str(failures[1].description)
+    assert (await bus.js.stream_info("SMALL")).state.messages == 1
 
 
 async def test_the_events_stream_is_bounded_and_follows_its_settings(bus: Bus):
