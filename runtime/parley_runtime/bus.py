@@ -97,6 +97,10 @@ class Bus:
         self.nc = nc
         self.js = nc.jetstream()
         self._acks = JetStreamAcks(nc)
+        self._log = log.bind()
+        """For the lines of every command: bound once logging is configured, since the
+        module's lazy logger binds itself again at each call (microseconds a command, even
+        for a debug line filtered out)."""
         self.request_timeout_s = request_timeout_s
         self.resend_after_s = resend_after_s
         self._lateness: dict[str, Lateness] = {}
@@ -276,11 +280,11 @@ class Bus:
             return encode(ErrorReply(error=error.body()))
         try:
             if owners is not None and (answer := await owners.forward(command, request, data)) is not None:
-                log.debug("handed_over", subject=command.subject)
+                self._log.debug("handed_over", subject=command.subject)
                 return answer
             result = await handler(request)
         except ParleyError as exc:
-            log.debug("refused", subject=command.subject, code=exc.code.value)
+            self._log.debug("refused", subject=command.subject, code=exc.code.value)
             COMMAND_ERRORS.labels(command.subject, exc.code.value).inc()
             return encode(ErrorReply(error=exc.body()))
         except TimeoutError as exc:  # a store that did not answer in time (StoreUnavailable)
@@ -288,7 +292,7 @@ class Bus:
                 # Nothing was written: the stream is held by the copy that owns it now
                 # (this one appended before it heard of that copy), so that copy handles it.
                 if (answer := await owners.forward(command, request, data)) is not None:
-                    log.debug("handed_over", subject=command.subject)
+                    self._log.debug("handed_over", subject=command.subject)
                     return answer
             log.warning("store_unavailable", subject=command.subject, error=str(exc))
             error = ParleyError(ErrorCode.UNAVAILABLE, "the store did not answer; try again")
@@ -299,7 +303,7 @@ class Bus:
             error = ParleyError(ErrorCode.INTERNAL, "the service failed; nothing was changed if it can be helped")
             COMMAND_ERRORS.labels(command.subject, error.code.value).inc()
             return encode(ErrorReply(error=error.body()))
-        # Not logged: a debug line costs a command more than its metrics (`COMMAND_SECONDS` counts it).
+        self._log.debug("handled", subject=command.subject)
         # Spliced rather than re-validated: the handler's model is already checked.
         return b'{"ok":true,"data":' + encode(result) + b"}"
 
