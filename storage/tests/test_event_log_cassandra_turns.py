@@ -4,33 +4,20 @@ and a stream whose lease ran out while the turn's batch was in flight is not ack
 while the others in it are. Real Cassandra."""
 
 import asyncio
-from collections import Counter
 
 import pytest
-from cassandra.query import BatchStatement
 
+from parley_contracts import chat
 from parley_storage import cassandra, event_log_cassandra
 from parley_storage.leases import LeaseLost
+from parley_testkit.cassandra_requests import requests
 
 from .test_event_log_cassandra_leases import LONG, SHORT, pause, posted
 
 STREAMS = [f"s{n}" for n in range(20)]
 
 
-def counted(monkeypatch, session) -> Counter:
-    """Counts the session's requests from now on, batches apart from single statements."""
-    requests: Counter = Counter()
-    real = session.execute_async
-
-    def counting(statement, *args, **kwargs):
-        requests["batch" if isinstance(statement, BatchStatement) else "statement"] += 1
-        return real(statement, *args, **kwargs)
-
-    monkeypatch.setattr(session, "execute_async", counting)
-    return requests
-
-
-async def test_the_appends_of_many_streams_in_one_turn_take_a_few_requests(logs, cassandra_session, monkeypatch):
+async def test_the_appends_of_many_streams_in_one_turn_take_a_few_requests(logs, cassandra_session):
     log = logs(LONG)
     await asyncio.gather(*(log.append(stream, posted(1), key=f"{stream}-1") for stream in STREAMS))  # leases held
 
@@ -39,27 +26,26 @@ async def test_the_appends_of_many_streams_in_one_turn_take_a_few_requests(logs,
         await log.mark_published(stream, appended.event.seq)
         return appended.event.seq
 
-    requests = counted(monkeypatch, cassandra_session)
-    assert await asyncio.gather(*(post(stream) for stream in STREAMS)) == [2] * len(STREAMS)
+    with requests(cassandra_session) as sent:
+        assert await asyncio.gather(*(post(stream) for stream in STREAMS)) == [2] * len(STREAMS)
     # One read of the turn's keys, one batch of its outbox marks, one of its rows, one of its unmarks.
-    assert requests == {"statement": 1, "batch": 3}
+    assert sent == {"statement": 1, "batch": 3}
     assert [event.seq for event in await logs(LONG).events("s7", 0, 10)] == [1, 2]
 
 
-async def test_a_turn_too_big_for_one_batch_goes_out_in_several(logs, cassandra_session, monkeypatch):
+async def test_a_turn_too_big_for_one_batch_goes_out_in_several(logs, cassandra_session):
     log = logs(LONG)
     await asyncio.gather(*(log.append(stream, posted(1)) for stream in STREAMS))
     big = "x" * 4000  # 20 streams of it: past Cassandra's 50 KiB limit on one batch
-    requests = counted(monkeypatch, cassandra_session)
 
-    def with_body(build):
-        return lambda seq: build(seq).model_copy(
-            update={"message": build(seq).message.model_copy(update={"content": big})}
-        )
+    def big_post(seq: int) -> chat.MessagePosted:
+        event = posted(2)(seq)
+        return event.model_copy(update={"message": event.message.model_copy(update={"content": big})})
 
-    appended = await asyncio.gather(*(log.append(stream, with_body(posted(2))) for stream in STREAMS))
+    with requests(cassandra_session) as sent:
+        appended = await asyncio.gather(*(log.append(stream, big_post) for stream in STREAMS))
     assert [a.event.seq for a in appended] == [2] * len(STREAMS)
-    assert 3 <= requests["batch"] <= 8  # the marks, and the rows cut in a few batches
+    assert 3 <= sent["batch"] <= 8  # the marks, and the rows cut in a few batches
     assert (await logs(LONG).events("s3", 1, 10))[0].message.content == big
 
 
