@@ -21,7 +21,7 @@ def requests(session: Session) -> Iterator[Counter[str]]:
         counted["batch" if isinstance(statement, BatchStatement) else "statement"] += 1
         return real(statement, *args, **kwargs)
 
-    session.execute_async = counting  # type: ignore[method-assign]
+    session.execute_async = counting
     try:
         yield counted
     finally:
