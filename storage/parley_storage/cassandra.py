@@ -141,10 +141,10 @@ class WritesPerTurn:
 
     async def _write_all(self, callers: list[list[Write]]) -> list[BaseException | None]:
         batches: list[list[int]] = []
-        size = BATCH_BYTES
+        size = 0
         for index, writes in enumerate(callers):
             weight = sum(_weight(params) for _, params in writes)
-            if size + weight > BATCH_BYTES:  # a caller's writes heavier than a batch go alone
+            if not batches or size + weight > BATCH_BYTES:  # a caller's writes heavier than a batch go alone
                 batches.append([])
                 size = 0
             batches[-1].append(index)
