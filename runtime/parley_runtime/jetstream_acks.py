@@ -59,7 +59,7 @@ class JetStreamAcks:
             acked.set_exception(NoStreamResponseError())
         elif status:  # an answer from NATS, not the stream
             acked.set_exception(APIError(code=int(status), description=(msg.headers or {}).get("Description")))
-        elif "error" in (answer := json.loads(msg.data)):
+        elif b'"error"' in msg.data and "error" in (answer := json.loads(msg.data)):  # parsed only if it may be one
             error = answer["error"]
             acked.set_exception(APIError(error.get("code"), error.get("description"), error.get("err_code")))
         else:
