@@ -27,6 +27,9 @@ class EdgeSettings(ServiceSettings):
     session_secret: str = DEFAULT_SECRET
     """HMAC key of the `connect.sid` cookie; production refuses the default and any key
     under `MIN_SECRET_BYTES`."""
+    session_cache_s: float = Field(default=2.0, ge=0)
+    """How long a checked session is believed without asking auth again (0: ask every
+    time); a logout ends it at once, an expiry at most this much later."""
     tls_certfile: str | None = None
     tls_keyfile: str | None = None
     cookie_max_age_s: int = 30 * 24 * 3600
