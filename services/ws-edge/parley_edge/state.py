@@ -1,5 +1,6 @@
 """The edge's live parts, made once at start-up: bus, channel and conversation feeds,
-presence board, the sessions kept (`http.sessions`) and the socket registry; and what happens to sockets when a session ends or the edge stops."""
+presence board, the sessions kept (`http.sessions`) and the socket registry; and what
+happens to sockets when a session ends or the edge stops."""
 
 import asyncio
 import contextlib
