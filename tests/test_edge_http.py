@@ -115,6 +115,15 @@ async def test_oversized_headers_are_431(edge):
         assert (await client.get("/api/users/me", headers={"X-Pad": "p" * 4000})).status_code == 401
 
 
+async def test_a_malformed_request_is_400_in_json_and_the_connection_closes(edge):
+    status, headers, body = await raw_request(edge, b"GET /api/users/me HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+    refusal(status, body, 400, "bad_request")
+    assert headers["connection"] == "close"
+    # The edge goes on serving everyone else.
+    status, _, body = await raw_request(edge, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
 async def failed_logins_from(base_url: str, forwarded_for: list[str]) -> list[int]:
     """One failed login per address, each for another username; their status codes."""
     codes = []
