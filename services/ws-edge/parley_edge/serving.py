@@ -42,6 +42,7 @@ def serve(settings: EdgeSettings) -> None:
         ssl_keyfile=settings.tls_keyfile,
         access_log=False,
         http=http_protocol(settings.max_header_bytes),
+        timeout_keep_alive=settings.keep_alive_s,
         proxy_headers=bool(settings.proxies),
         forwarded_allow_ips=settings.proxies,
         log_config=None,

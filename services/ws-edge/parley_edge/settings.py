@@ -42,6 +42,11 @@ class EdgeSettings(ServiceSettings):
     trusted_proxies: str = ""
     """Comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` names the
     client; empty: nobody's, the client is whoever connected."""
+    keep_alive_s: float = Field(default=75.0, gt=0)
+    """How long an idle HTTP connection is kept open for the client's next request.
+    Longer than clients keep theirs (httpx: 5 s), so that a client never sends a request
+    on a connection the edge is closing at that moment: with uvicorn's 5 s, a busy
+    client saw its posts fail with a read error now and then."""
     max_body_bytes: int = 64 * 1024
     """A larger request body is refused with 413 before it is read whole."""
     max_header_bytes: int = 16 * 1024
