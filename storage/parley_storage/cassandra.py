@@ -4,18 +4,24 @@ A statement that Cassandra does not answer within the session's request timeout,
 that finds no node to run on, fails with `StoreUnavailable`, a `TimeoutError`: the bus
 answers it as `unavailable`, which clients retry. A write that timed out may still be
 applied when the node wakes; the retry, carrying the same idempotency key, then finds it.
+
+Each request costs the client more than the rows it carries (half of a busy service's
+time went to the driver's per-request work), so what many callers ask within one loop
+turn is asked together (`PerTurn`): their writes as few batches (`WritesPerTurn`), their
+reads of one table as few `IN` reads (`in_reads`).
 """
 
 import asyncio
+import math
 import re
 import socket
 import ssl
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from cassandra import OperationTimedOut
+from cassandra import ConsistencyLevel, OperationTimedOut
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, ResponseFuture, Session
 from cassandra.policies import RoundRobinPolicy
@@ -60,13 +66,134 @@ async def execute(session: Session, statement: Any, params: Any = None, timeout_
 
 
 async def execute_together(session: Session, statements: list[tuple[Any, Any]]) -> None:
-    """Independent, idempotent writes in one request (an unlogged batch): one round trip
-    and one request's client-side cost instead of one each. Not atomic, and not meant to
-    be: each row stands on its own, so a partial write is finished by writing again."""
-    batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+    """Writes in one request (an unlogged batch, at LOCAL_QUORUM): one round trip and one
+    request's client-side cost instead of one each. Atomic only within a partition (its
+    rows of the batch apply at once): each partition's rows stand on their own, so a
+    partial write is finished, or superseded, by writing again. A statement may carry its
+    own `USING TIMESTAMP`; the others get the request's."""
+    batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=ConsistencyLevel.LOCAL_QUORUM)
     for statement, params in statements:
         batch.add(statement, params)
     await execute(session, batch)
+
+
+Item = TypeVar("Item")
+Answer = TypeVar("Answer")
+Write = tuple[Any, Any]
+"""A statement and its parameters."""
+
+
+class PerTurn(Generic[Item, Answer]):
+    """Calls made within one loop turn, by any caller, served together: one call of
+    `serve` over all their items, which answers each item in order (its result, or the
+    error its caller hears)."""
+
+    def __init__(self, serve: Callable[[list[Item]], Awaitable[list[Answer | BaseException]]]):
+        self._serve = serve
+        self._items: list[Item] = []
+        self._callers: list[asyncio.Future[Answer]] = []
+        self._turn: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: Item) -> Answer:
+        caller: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._items.append(item)
+        self._callers.append(caller)
+        if self._turn is None:
+            self._turn = asyncio.create_task(self._serve_turn())
+        return await caller
+
+    async def _serve_turn(self) -> None:
+        await asyncio.sleep(0)  # let this turn's other callers join
+        items, callers = self._items, self._callers
+        self._items, self._callers, self._turn = [], [], None
+        try:
+            answers = await self._serve(items)
+        except Exception as exc:
+            answers = [exc] * len(items)
+        for caller, answer in zip(callers, answers, strict=True):
+            if caller.done():  # the caller stopped waiting (cancelled)
+                continue
+            if isinstance(answer, BaseException):
+                caller.set_exception(answer)
+            else:
+                caller.set_result(answer)
+
+
+BATCH_BYTES = 32 * 1024
+"""About how many bytes one batch of `WritesPerTurn` carries at most (`_weight`). Cassandra
+refuses a batch of several partitions past its `batch_size_fail_threshold` (50 KiB by
+default), counted on the rows as stored; a batch of one partition (a stream's rows) is
+never refused."""
+
+
+class WritesPerTurn:
+    """Writes made within one loop turn, by any caller (a stream's log rows, outbox marks,
+    projection rows), go out together: unlogged batches of about `BATCH_BYTES` each, over
+    any tables and partitions (`execute_together`). A caller's writes stay in one batch, so
+    its rows of one partition apply at once; each caller hears whether its batch went in."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._turn: PerTurn[list[Write], None] = PerTurn(self._write_all)
+
+    async def write(self, writes: list[Write]) -> None:
+        await self._turn(writes)
+
+    async def _write_all(self, callers: list[list[Write]]) -> list[BaseException | None]:
+        batches: list[list[int]] = []
+        size = 0
+        for index, writes in enumerate(callers):
+            weight = sum(_weight(params) for _, params in writes)
+            if not batches or size + weight > BATCH_BYTES:  # a caller's writes heavier than a batch go alone
+                batches.append([])
+                size = 0
+            batches[-1].append(index)
+            size += weight
+        outcomes = await asyncio.gather(
+            *(execute_together(self._session, [w for i in batch for w in callers[i]]) for batch in batches),
+            return_exceptions=True,
+        )
+        answers: list[BaseException | None] = [None] * len(callers)
+        for batch, outcome in zip(batches, outcomes, strict=True):
+            for index in batch:
+                answers[index] = outcome
+        return answers
+
+
+def _weight(params: Iterable[Any]) -> int:
+    """A statement's row's size as Cassandra counts it, roughly: texts by their length,
+    any other value 8 bytes, and 48 for the row's own keys and cell headers (what most of
+    a small row, an outbox mark, weighs)."""
+    return 48 + sum(len(value) if isinstance(value, str | bytes) else 8 for value in params)
+
+
+IN_PRODUCT = 512
+"""The most rows one `in_reads` read looks up: Cassandra looks up every combination of
+its `IN` lists, so the lists of many callers together are cut where their product grows
+past this."""
+
+
+def in_reads(
+    asks: list[Item], values_of: Callable[[Item], tuple[Iterable[Any], ...]]
+) -> list[tuple[list[Item], list[list[Any]]]]:
+    """The asks of a turn cut into reads of one statement with `IN` on each of its columns
+    (`values_of`: an ask's values for each), each looking up at most `IN_PRODUCT` rows
+    unless one ask alone needs more: each read's asks and its `IN` lists."""
+    reads: list[tuple[list[Item], list[dict[Any, None]]]] = []
+    for ask in asks:
+        values = [dict.fromkeys(column) for column in values_of(ask)]
+        if reads:
+            asked, columns = reads[-1]
+            grown = [
+                len(have) + sum(value not in have for value in new) for have, new in zip(columns, values, strict=True)
+            ]
+            if math.prod(grown) <= IN_PRODUCT:
+                asked.append(ask)
+                for have, new in zip(columns, values, strict=True):
+                    have.update(new)
+                continue
+        reads.append(([ask], values))
+    return [(asked, [list(column) for column in columns]) for asked, columns in reads]
 
 
 def _settle(done: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:

@@ -6,22 +6,25 @@ partition grows without limit. Each bucket partition has a static `head`, its la
 
 One process at a time writes a stream: the holder of its lease (`leases`), taken with
 one conditional write and renewed in the background while the stream is busy. While it
-holds the lease, the appends waiting on the stream go out together as one plain
-unlogged batch on the bucket's partition: the event rows, their idempotency keys and
-the new head, every write timestamped by the lease (`Lease.timestamp`), so the write of
-an old holder that lands late (paused, partitioned, its lease lapsed) loses to the new
-holder's, cell by cell. A batch is acknowledged only if it completed before the lease's
-deadline. A process that takes a lease reads the head (everything its predecessor
-acknowledged is in) and writes it back at its own timestamp, so a predecessor's late
-head never shows; readers trust no row past the head.
+holds the lease, the appends waiting on the stream form a group, written as plain rows
+on the bucket's partition: the event rows, their idempotency keys and the new head,
+every write timestamped by the lease (`Lease.timestamp`), so the write of an old holder
+that lands late (paused, partitioned, its lease lapsed) loses to the new holder's, cell
+by cell. The groups of every stream written within one loop turn go out together, in one
+unlogged batch (`WritesPerTurn`; a stream's rows are one partition's, so they apply at
+once, whatever happens to the others'). Each group is acknowledged only if the batch
+completed before its own stream's lease deadline. A process that takes a lease reads
+the head (everything its predecessor acknowledged is in) and writes it back at its own
+timestamp, so a predecessor's late head never shows; readers trust no row past the head.
 
 Idempotency keys are rows of the same partition, at negative clustering positions
 (`-hash(key)`), holding the key and the seq of its event (`ref`); each event row holds
-its key too. The holder, the one writer, looks the group's keys up before writing them:
-a key row counts only if the event at its `ref` (at or below the head) carries the same
-key, since a fenced-out late write may have left a key row whose seq another event
-took. A bucket is immutable once its head reaches its end, so a key is looked up in the
-bucket being written and in the one before it: a retry is recognised within the last
+its key too. The holder, the one writer, looks the group's keys up before writing them
+(the keys of every group of a loop turn in one read, `in_reads`): a key row counts only
+if the event at its `ref` (at or below the head) carries the same key, since a
+fenced-out late write may have left a key row whose seq another event took. A bucket
+is immutable once its head reaches its end, so a key is looked up in the bucket being
+written and in the one before it: a retry is recognised within the last
 `bucket_size` to `2 * bucket_size` events of its stream (10,000 to 20,000 by default),
 as JetStream recognises a re-published message id within its duplicate window.
 
@@ -30,10 +33,10 @@ as JetStream recognises a re-published message id within its duplicate window.
 While Cassandra does not answer, appends fail at once (`breaker`) rather than queue
 behind a stalled node; a probe tells when it answers again.
 
-The outbox marks of a group are written before the group's batch, so a crash after the
-write still leaves every event to be handed back by `unsettled`. Marks written, and
-marks cleared by `mark_published`, within one loop turn go out together, one batch per
-outbox shard, whichever streams they belong to.
+The outbox marks of a group are written before the group's rows, so a crash after the
+write still leaves every event to be handed back by `unsettled`: not in the same batch,
+which is not atomic across partitions. Marks written, and marks cleared by
+`mark_published`, within one loop turn go out together with the turn's other writes.
 """
 
 import asyncio
@@ -48,12 +51,12 @@ from typing import Any, Generic
 import structlog
 from cassandra import ConsistencyLevel, WriteTimeout
 from cassandra.cluster import Session
-from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from cassandra.query import PreparedStatement
 from pydantic import TypeAdapter
 
 from .breaker import Breaker
 from .buckets import BUCKET_SIZE, BucketedRows
-from .cassandra import StoreUnavailable, execute, execute_together, qualified
+from .cassandra import PerTurn, StoreUnavailable, Write, WritesPerTurn, execute, in_reads, qualified
 from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
 from .leases import DEFAULT_TERMS, Lease, LeaseLost, Leases, LeaseTerms, lease_table, now_us
 
@@ -140,14 +143,16 @@ class CassandraEventLog(Generic[Event]):
             "INSERT INTO {t}_log (stream, bucket, seq, key, ref) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?"
         )
         self._head_of = prepare("SELECT head FROM {t}_log WHERE stream = ? AND bucket = ? LIMIT 1")
-        self._keys_in = prepare("SELECT seq, key, ref FROM {t}_log WHERE stream = ? AND bucket = ? AND seq IN ?")
+        self._keys_in = prepare(
+            "SELECT stream, bucket, seq, key, ref FROM {t}_log WHERE stream IN ? AND bucket IN ? AND seq IN ?"
+        )
+        self._keys_of: PerTurn[_KeyAsk, list[Any]] = PerTurn(self._read_keys)
         self._event_at = prepare("SELECT body, key FROM {t}_log WHERE stream = ? AND bucket = ? AND seq = ?")
         self._rows = BucketedRows(session, keyspace, f"{name}_log", "stream", "seq, body", bucket_size)
-        self._marks = _PerShard(
-            session, prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
-        )
+        self.together = WritesPerTurn(session)
+        """This log's writes and its store's projection's, each loop turn's together."""
+        self._mark = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
-        self._unmarks = _PerShard(session, self._unmark)
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
 
     def _dump(self, event: Event) -> str:
@@ -238,39 +243,51 @@ class CassandraEventLog(Generic[Event]):
         if not positions:
             return batch
         keyed = {key_position(p.key): p for p in batch if p.key is not None}
-        searched = range(max(bucket - 1, 0), bucket + 1)
-        found = await asyncio.gather(*(execute(self._session, self._keys_in, (stream, b, positions)) for b in searched))
+        for row in await self._keys_of(_KeyAsk(stream, range(max(bucket - 1, 0), bucket + 1), positions)):
+            pending = keyed.get(row.seq)
+            if pending is None or row.key != pending.key or row.ref is None or row.ref > head:
+                continue
+            event = await execute(self._session, self._event_at, (stream, self._rows.bucket(row.ref), row.ref))
+            if event and event[0].key == pending.key and event[0].body is not None:
+                pending.settle(Appended(self._codec.validate_json(event[0].body), duplicate=True))
+        return [pending for pending in batch if not pending.done.done()]
+
+    async def _read_keys(self, asks: list["_KeyAsk"]) -> list[list[Any] | BaseException]:
+        """The key rows each ask names, read for the asks of a turn together."""
+        reads = in_reads(asks, lambda ask: ([ask.stream], ask.buckets, ask.positions))
+        found = await asyncio.gather(*(execute(self._session, self._keys_in, columns) for _, columns in reads))
+        rows_of: defaultdict[tuple[str, int], list[Any]] = defaultdict(list)
         for rows in found:
             for row in rows:
-                pending = keyed.get(row.seq)
-                if pending is None or row.key != pending.key or row.ref is None or row.ref > head:
-                    continue
-                event = await execute(self._session, self._event_at, (stream, self._rows.bucket(row.ref), row.ref))
-                if event and event[0].key == pending.key and event[0].body is not None:
-                    pending.settle(Appended(self._codec.validate_json(event[0].body), duplicate=True))
-        return [pending for pending in batch if not pending.done.done()]
+                rows_of[row.stream, row.bucket].append(row)
+        return [
+            [row for bucket in ask.buckets for row in rows_of[ask.stream, bucket] if row.seq in ask.positions]
+            for ask in asks
+        ]
 
     async def _write(
         self, stream: str, lease: Lease, head: int, events: list[tuple[int, Event]], keys: list[str | None]
     ) -> None:
-        """One batch on the bucket's partition; `LeaseLost` if it completed past the deadline."""
+        """The group's rows on the bucket's partition, in the turn's batch; `LeaseLost` if
+        it completed past the lease's deadline."""
         marked_at, shard = datetime.now(UTC), shard_of(stream)
-        await self._marks.write([(shard, stream, seq, marked_at) for seq, _ in events])
+        await self.together.write([(self._mark, (shard, stream, seq, marked_at)) for seq, _ in events])
 
         stamp = lease.timestamp()
         bucket = self._rows.bucket(head + 1)
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
         new_head = head + len(events)
-        if head == 0:  # the stream's first bucket holds its epoch
-            batch.add(self._open_stream, (stamp, new_head, new_epoch(), stream))
-        else:
-            batch.add(self._set_head, (stamp, new_head, stream, bucket))
+        rows: list[Write] = [
+            # the stream's first bucket holds its epoch
+            (self._open_stream, (stamp, new_head, new_epoch(), stream))
+            if head == 0
+            else (self._set_head, (stamp, new_head, stream, bucket))
+        ]
         for (seq, event), key in zip(events, keys, strict=True):
-            batch.add(self._write_event, (stream, bucket, seq, self._dump(event), key, stamp))
+            rows.append((self._write_event, (stream, bucket, seq, self._dump(event), key, stamp)))
             if key is not None:
-                batch.add(self._write_key, (stream, bucket, key_position(key), key, seq, stamp))
+                rows.append((self._write_key, (stream, bucket, key_position(key), key, seq, stamp)))
         try:
-            await execute(self._session, batch)
+            await self.together.write(rows)
         except WriteTimeout as exc:
             raise StoreUnavailable("Cassandra did not confirm the write in time") from exc
         if now_us() >= lease.deadline:
@@ -355,12 +372,11 @@ class CassandraEventLog(Generic[Event]):
     # The outbox --------------------------------------------------------------------
 
     async def mark_published(self, stream: Stream, seq: int) -> None:
-        """Clears the mark, together with the others cleared within one loop turn. A
-        failure is logged, not raised: the event is out, and a mark left behind only
-        means one harmless re-publish."""
+        """Clears the mark, together with the turn's other writes. A failure is logged, not
+        raised: the event is out, and a mark left behind only means one harmless re-publish."""
         stream = str(stream)
         try:
-            await self._unmarks.write([(shard_of(stream), stream, seq)])
+            await self.together.write([(self._unmark, (shard_of(stream), stream, seq))])
         except Exception as exc:  # the event is published: a mark left behind costs one re-publish
             log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
 
@@ -382,30 +398,13 @@ class CassandraEventLog(Generic[Event]):
         return found
 
 
-class _PerShard:
-    """Outbox rows (`shard` first) written within one loop turn, by any stream's group or
-    publisher, go out together: one batch per shard, so one partition each. Each writer
-    hears whether its turn's batches all went in."""
+@dataclass(frozen=True)
+class _KeyAsk:
+    """A group's keys to look up: their positions in the stream's buckets searched."""
 
-    def __init__(self, session: Session, statement: PreparedStatement):
-        self._session = session
-        self._statement = statement
-        self._rows: list[tuple[Any, ...]] = []
-        self._writing: asyncio.Future[None] | None = None
-
-    async def write(self, rows: list[tuple[Any, ...]]) -> None:
-        self._rows.extend(rows)
-        if self._writing is None:
-            self._writing = asyncio.ensure_future(self._write_turn())
-        await asyncio.shield(self._writing)
-
-    async def _write_turn(self) -> None:
-        await asyncio.sleep(0)  # let this turn's other writers join
-        rows, self._rows, self._writing = self._rows, [], None
-        by_shard: defaultdict[int, list[tuple[Any, tuple[Any, ...]]]] = defaultdict(list)
-        for row in rows:
-            by_shard[row[0]].append((self._statement, row))
-        await asyncio.gather(*(execute_together(self._session, part) for part in by_shard.values()))
+    stream: str
+    buckets: range
+    positions: list[int]
 
 
 def _next_group(waiting: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
@@ -436,6 +435,8 @@ class CassandraEventStore(LoggedStore[Event]):
         self._session = session
         self._keyspace = keyspace
         self._log = CassandraEventLog(session, keyspace, name, codec, terms=terms)
+        self._together = self._log.together
+        """For the projection's writes: they go out with the turn's log rows and marks."""
 
     def follow_owners(self, mine: Callable[[Stream], bool]) -> None:
         self._log.follow_owners(mine)

@@ -8,13 +8,12 @@ import dataclasses
 import time
 
 import pytest
-from pydantic import TypeAdapter
 
 from parley_contracts import chat
 from parley_runtime.clock import now
-from parley_storage import event_log_cassandra, leases
-from parley_storage.cassandra import execute, qualified
-from parley_storage.event_log_cassandra import CassandraEventLog, event_log_tables, key_position
+from parley_storage import cassandra, event_log_cassandra, leases
+from parley_storage.cassandra import execute
+from parley_storage.event_log_cassandra import CassandraEventLog, key_position
 from parley_storage.leases import LeaseLost, LeaseTerms
 
 SHORT = LeaseTerms(length_s=1.5, margin_s=0.2)
@@ -29,23 +28,6 @@ def posted(message_id: int):
         return chat.MessagePosted(channel_id=1, seq=seq, occurred_at=now(), message=message)
 
     return build
-
-
-@pytest.fixture
-async def logs(cassandra_session, cassandra_keyspace):
-    """Makes logs on one keyspace, as separate processes would have them; closes them after."""
-    for statement in event_log_tables("t"):
-        cassandra_session.execute(qualified(cassandra_keyspace)(statement))
-    made: list[CassandraEventLog] = []
-
-    def make(terms: LeaseTerms) -> CassandraEventLog:
-        made.append(CassandraEventLog(cassandra_session, cassandra_keyspace, "t", TypeAdapter(chat.ChannelEvent),
-                                      terms=terms))  # fmt: skip
-        return made[-1]
-
-    yield make
-    for log in made:
-        await log.close()
 
 
 def pause(log: CassandraEventLog) -> None:
@@ -111,7 +93,7 @@ async def test_a_key_row_pointing_at_an_event_with_another_key_is_no_duplicate(l
 
 async def test_a_write_completing_after_the_deadline_is_not_acknowledged(logs, monkeypatch):
     log = logs(SHORT)
-    real_execute = event_log_cassandra.execute
+    real_execute = cassandra.execute
     delayed = {"left": 1}
 
     async def slow_execute(session, statement, params=None):
@@ -124,7 +106,7 @@ async def test_a_write_completing_after_the_deadline_is_not_acknowledged(logs, m
             await asyncio.sleep(max(0.0, lease.left_us() / 1_000_000) + 0.05)  # the answer comes too late
         return rows
 
-    monkeypatch.setattr(event_log_cassandra, "execute", slow_execute)
+    monkeypatch.setattr(cassandra, "execute", slow_execute)
     with pytest.raises(LeaseLost):
         await log.append("s", posted(1), key="c-1")
     # The client retries with the same key: the write did land, so it is the original.

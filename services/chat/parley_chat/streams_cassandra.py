@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from parley_contracts import chat
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
 from parley_storage.buckets import BucketedRows, bucket_of
-from parley_storage.cassandra import create_tables, execute, execute_together
+from parley_storage.cassandra import create_tables, execute
 from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 from parley_storage.leases import DEFAULT_TERMS, LeaseTerms
 
@@ -122,7 +122,7 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         if isinstance(event, MessagePosted):
             # A new message needs no read: its row's write timestamp (below) keeps a later edit's row.
             index = (self._index_message, (message_id, event.channel_id, event.seq))
-            await execute_together(self._session, [index, self._write(event.message, event.seq)])
+            await self._together.write([index, self._write(event.message, event.seq)])
             if event.message.reply_to is not None:
                 await self._settle_reply(event.message)
             return

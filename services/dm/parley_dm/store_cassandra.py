@@ -6,6 +6,7 @@ write timestamp, so settling an event again, or an older one late, never undoes 
 newer state.
 """
 
+import asyncio
 from typing import Any
 
 from cassandra.cluster import Session
@@ -20,7 +21,7 @@ from parley_contracts.dm import (
     participants,
 )
 from parley_storage.buckets import BucketedRows, bucket_of
-from parley_storage.cassandra import create_tables, execute, execute_together
+from parley_storage.cassandra import PerTurn, create_tables, execute, in_reads
 from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 from parley_storage.leases import DEFAULT_TERMS, LeaseTerms
 
@@ -72,7 +73,10 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
         )
         self._block = prepare("INSERT INTO dm_blocks (blocker_id, blocked_id) VALUES (?, ?)")
         self._unblock = prepare("DELETE FROM dm_blocks WHERE blocker_id = ? AND blocked_id = ?")
-        self._blocked = prepare("SELECT blocked_id FROM dm_blocks WHERE blocker_id = ? AND blocked_id = ?")
+        self._blocked = prepare(
+            "SELECT blocker_id, blocked_id FROM dm_blocks WHERE blocker_id IN ? AND blocked_id IN ?"
+        )
+        self._blocks: PerTurn[tuple[int, int], bool] = PerTurn(self._read_blocks)
         self._ids_now = prepare("SELECT last FROM dm_id_blocks WHERE name = 'messages'")
         self._ids_first = prepare("INSERT INTO dm_id_blocks (name, last) VALUES ('messages', ?) IF NOT EXISTS")
         self._ids_next = prepare("UPDATE dm_id_blocks SET last = ? WHERE name = 'messages' IF last = ?")
@@ -93,7 +97,7 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
         ]
         for user_id, other_id in ((message.sender_id, message.recipient_id), (message.recipient_id, message.sender_id)):
             writes.append((self._inbox_last, (event.seq, other_id, message.created_at, body, user_id, conv)))
-        await execute_together(self._session, writes)
+        await self._together.write(writes)
 
     async def _settle_change(self, event: Change) -> None:
         message = await self.message(event.message_id)
@@ -151,7 +155,14 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
         await execute(self._session, self._block if blocked else self._unblock, (blocker_id, blocked_id))
 
     async def is_blocked(self, blocker_id: int, blocked_id: int) -> bool:
-        return bool(await execute(self._session, self._blocked, (blocker_id, blocked_id)))
+        """Read with the other sends' of the loop turn: one read, not one each."""
+        return await self._blocks((blocker_id, blocked_id))
+
+    async def _read_blocks(self, asks: list[tuple[int, int]]) -> list[bool | BaseException]:
+        reads = in_reads(asks, lambda ask: ([ask[0]], [ask[1]]))
+        found = await asyncio.gather(*(execute(self._session, self._blocked, columns) for _, columns in reads))
+        blocks = {(row.blocker_id, row.blocked_id) for rows in found for row in rows}
+        return [ask in blocks for ask in asks]
 
     async def reserve_ids(self, count: int) -> int:
         while True:

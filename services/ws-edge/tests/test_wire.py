@@ -71,20 +71,22 @@ def wires(loop: FakeLoop, count: int) -> list[tuple[Wire, FakeProtocol]]:
     return [(Wire(protocol), protocol) for protocol in protocols]
 
 
-def test_frames_of_one_turn_leave_in_one_write_per_socket_in_order():
+def test_the_first_frame_of_a_turn_leaves_at_once_and_the_rest_together_in_order():
     loop = FakeLoop()
     (a, a_end), (b, b_end) = wires(loop, 2)
     a.write(b"1")
     b.write(b"x")
     a.write(b"2")
     a.write(b"3")
-    assert a_end.transport.writes == b_end.transport.writes == []  # nothing until the turn ends
+    assert a_end.transport.writes == [b"1"]  # the fan-out's next socket does not wait for it
+    assert b_end.transport.writes == [b"x"]
     loop.turn()
-    assert a_end.transport.writes == [b"123"]
+    assert a_end.transport.writes == [b"1", b"23"]
     assert b_end.transport.writes == [b"x"]
     a.write(b"4")
+    assert a_end.transport.writes == [b"1", b"23", b"4"]  # a new turn: at once again
     loop.turn()
-    assert a_end.transport.writes == [b"123", b"4"]
+    assert a_end.transport.writes == [b"1", b"23", b"4"]
 
 
 def test_one_callback_per_turn_serves_every_socket():
@@ -93,23 +95,29 @@ def test_one_callback_per_turn_serves_every_socket():
     for wire, _ in pairs:
         wire.write(b"event")
         wire.write(b"more")
+        wire.write(b"again")
     assert len(loop.scheduled) == 1
     loop.turn()
-    assert all(end.transport.writes == [b"eventmore"] for _, end in pairs)
+    assert all(end.transport.writes == [b"event", b"moreagain"] for _, end in pairs)
 
 
 def test_nothing_is_written_once_the_close_frame_went_or_the_client_left():
     loop = FakeLoop()
-    (closing, closing_end), (gone, gone_end) = wires(loop, 2)
+    (closing, closing_end), (gone, gone_end), (leaving, leaving_end) = wires(loop, 3)
+    closing.write(b"first")
     closing.write(b"before")
     closing.flush()  # as a close does: its frames go first
     closing_end.close_sent = True
     closing.write(b"after")
-    gone.write(b"late")
     gone_end.disconnected = True
+    gone.write(b"late")
+    leaving.write(b"sent")
+    leaving.write(b"queued")
+    leaving_end.disconnected = True
     loop.turn()
-    assert closing_end.transport.writes == [b"before"]
+    assert closing_end.transport.writes == [b"first", b"before"]
     assert gone_end.transport.writes == []
+    assert leaving_end.transport.writes == [b"sent"]
 
 
 def test_a_loop_that_is_gone_takes_its_flusher_with_it():

@@ -2,11 +2,12 @@
 
 A server's WebSocket frames are not masked, so the bytes of one text frame are the same
 for every socket: `encode` builds them once per event and `Wire.write` hands them to
-each socket's transport as they are. Frames written to a socket in one turn of the
-event loop leave in one system call at the end of it: a busy edge sends fewer, fuller
-packets instead of one per frame. One `Flusher` per event loop sends them for every
-socket that has any, from one callback: a fan-out to a thousand sockets schedules one
-callback, not a thousand.
+each socket's transport as they are. A socket's first frame in a turn of the event loop
+leaves at once; what else it is written in that turn leaves in one system call at the
+end of the turn. So a fan-out reaches its first sockets without waiting for the last to
+be queued, and a busy socket gets fewer, fuller packets instead of one per frame. One
+`Flusher` per event loop ends the turn for every socket written to, from one callback:
+a fan-out to a thousand sockets schedules one callback, not a thousand.
 
 uvicorn's own WebSocket protocol would frame the text again for every socket and wait
 on its flow control; `WireProtocol` is that protocol plus an ASGI extension
@@ -47,8 +48,8 @@ def encode(payload: bytes) -> bytes:
 
 
 class Flusher:
-    """The wires with frames written in this turn of their loop, sent at its end. It keeps
-    no reference to the loop: `flusher_of` keys flushers weakly by loop."""
+    """The wires written to in this turn of their loop, flushed at its end. It keeps no
+    reference to the loop: `flusher_of` keys flushers weakly by loop."""
 
     def __init__(self) -> None:
         self._waiting: list[Wire] = []
@@ -83,7 +84,8 @@ class Wire:
         self._transport = protocol.transport
         self._loop = protocol.loop
         self._flusher = flusher_of(protocol.loop)
-        self._pending: list[bytes] = []
+        self._pending: list[bytes] | None = None
+        """Frames waiting for the end of this turn; None until the socket is written to in it."""
 
     def buffered(self) -> int:
         """Bytes written but not yet taken by the kernel: how far behind the client is."""
@@ -91,22 +93,26 @@ class Wire:
 
     def write(self, frame: bytes) -> None:
         pending = self._pending
-        if not pending:
+        if pending is None:
+            self._pending = []
             self._flusher.add(self, self._loop)
-        pending.append(frame)
+            if self._open():
+                self._transport.write(frame)
+        else:
+            pending.append(frame)
 
     def flush(self) -> None:
-        """Send what was written; before anything uvicorn writes itself (a close frame)."""
-        frames = self._pending
-        if not frames:
-            return  # flushed already, by a close
-        self._pending = []
-        protocol = self._protocol
-        if protocol.handshake_complete and not (protocol.close_sent or protocol.disconnected):
+        """Send what waits and end the socket's turn; before anything uvicorn writes itself (a close frame)."""
+        frames, self._pending = self._pending, None
+        if frames and self._open():
             if len(frames) == 1:
-                self._transport.write(frames[0])  # the usual case: no list for the transport to walk
+                self._transport.write(frames[0])  # no list for the transport to walk
             else:
                 self._transport.writelines(frames)
+
+    def _open(self) -> bool:
+        protocol = self._protocol
+        return protocol.handshake_complete and not (protocol.close_sent or protocol.disconnected)
 
     def abort(self) -> None:
         """Drop the connection without a close handshake: for a client that reads nothing."""

@@ -1,0 +1,26 @@
+"""What posts into many channels at once cost Cassandra: a few requests for all of them
+(the turn's key read, marks, log rows, projection rows, unmarks), not a few each."""
+
+import asyncio
+
+from parley_testkit.cassandra_requests import requests
+
+from .test_streams_conformance import posted
+
+CHANNELS = range(1, 21)
+
+
+async def test_posts_into_many_channels_in_one_turn_take_a_few_requests(cassandra_streams, cassandra_session):
+    streams = cassandra_streams
+
+    async def post(channel_id: int, message_id: int) -> None:
+        appended = await streams.append(channel_id, posted(channel_id, message_id), key=f"k{message_id}")
+        await streams.settle(appended.event)
+        await streams.mark_published(channel_id, appended.event.seq)
+
+    await asyncio.gather(*(post(channel, channel) for channel in CHANNELS))  # the leases taken
+    with requests(cassandra_session) as sent:
+        await asyncio.gather(*(post(channel, 100 + channel) for channel in CHANNELS))
+    assert sent == {"statement": 1, "batch": 4}
+    assert [m.id for m in await streams.history(7, None, None, 10)] == [7, 107]
+    assert (await streams.message_by_id(107)).seq == 2

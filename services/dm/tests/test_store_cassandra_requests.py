@@ -1,0 +1,34 @@
+"""What sends into many conversations at once cost Cassandra: a few requests for all of
+them (the turn's block read, key read, marks, log rows, projection rows, unmarks), not a
+few each."""
+
+import asyncio
+
+from parley_testkit.cassandra_requests import requests
+
+from .test_store_conformance import sent
+
+SENDERS = range(10, 30)
+ADA = 1
+
+
+async def test_sends_into_many_conversations_in_one_turn_take_a_few_requests(cassandra_store, cassandra_session):
+    store = cassandra_store
+    await store.set_blocked(ADA, 11, True)
+
+    async def send(sender: int, message_id: int) -> bool:
+        if await store.is_blocked(ADA, sender):
+            return False
+        conv, build = sent(sender, ADA, message_id, client_msg_id=f"c{message_id}")
+        appended = await store.append(conv, build, key=f"{sender}:c{message_id}")
+        await store.settle(appended.event)
+        await store.mark_published(conv, appended.event.seq)
+        return True
+
+    await asyncio.gather(*(send(sender, sender) for sender in SENDERS))  # the leases taken
+    with requests(cassandra_session) as counted:
+        delivered = await asyncio.gather(*(send(sender, 100 + sender) for sender in SENDERS))
+    assert delivered == [sender != 11 for sender in SENDERS]
+    assert counted == {"statement": 2, "batch": 4}
+    assert [m.id for m in await store.history("conv_1_12", None, None, 10)] == [12, 112]
+    assert [entry.other_user_id for entry in await store.inbox(12)] == [ADA]

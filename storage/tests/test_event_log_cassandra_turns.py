@@ -1,0 +1,94 @@
+"""The Cassandra log asks together what its streams ask within one loop turn: the appends
+of many streams take a few requests, not a few each; a batch too big for Cassandra is cut;
+and a stream whose lease ran out while the turn's batch was in flight is not acknowledged,
+while the others in it are. Real Cassandra."""
+
+import asyncio
+
+import pytest
+
+from parley_contracts import chat
+from parley_storage import cassandra, event_log_cassandra
+from parley_storage.leases import LeaseLost
+from parley_testkit.cassandra_requests import requests
+
+from .test_event_log_cassandra_leases import LONG, SHORT, pause, posted
+
+STREAMS = [f"s{n}" for n in range(20)]
+
+
+async def test_the_appends_of_many_streams_in_one_turn_take_a_few_requests(logs, cassandra_session):
+    log = logs(LONG)
+    await asyncio.gather(*(log.append(stream, posted(1), key=f"{stream}-1") for stream in STREAMS))  # leases held
+
+    async def post(stream: str) -> int:
+        appended = await log.append(stream, posted(2), key=f"{stream}-2")
+        await log.mark_published(stream, appended.event.seq)
+        return appended.event.seq
+
+    with requests(cassandra_session) as sent:
+        assert await asyncio.gather(*(post(stream) for stream in STREAMS)) == [2] * len(STREAMS)
+    # One read of the turn's keys, one batch of its outbox marks, one of its rows, one of its unmarks.
+    assert sent == {"statement": 1, "batch": 3}
+    assert [event.seq for event in await logs(LONG).events("s7", 0, 10)] == [1, 2]
+
+
+async def test_a_turn_too_big_for_one_batch_goes_out_in_several(logs, cassandra_session):
+    log = logs(LONG)
+    await asyncio.gather(*(log.append(stream, posted(1)) for stream in STREAMS))
+    big = "x" * 4000  # 20 streams of it: past Cassandra's 50 KiB limit on one batch
+
+    def big_post(seq: int) -> chat.MessagePosted:
+        event = posted(2)(seq)
+        return event.model_copy(update={"message": event.message.model_copy(update={"content": big})})
+
+    with requests(cassandra_session) as sent:
+        appended = await asyncio.gather(*(log.append(stream, big_post) for stream in STREAMS))
+    assert [a.event.seq for a in appended] == [2] * len(STREAMS)
+    assert 3 <= sent["batch"] <= 8  # the marks, and the rows cut in a few batches
+    assert (await logs(LONG).events("s3", 1, 10))[0].message.content == big
+
+
+async def test_a_stream_whose_lease_ran_out_during_the_turns_batch_is_not_acknowledged(logs, monkeypatch):
+    log = logs(SHORT)
+    await asyncio.gather(log.append("a", posted(1)), log.append("b", posted(1)))
+    real_execute = cassandra.execute
+    delayed = {"left": 1}
+
+    async def slow_execute(session, statement, params=None):
+        rows = await real_execute(session, statement, params)
+        streams = {bytes(part[2][0]).decode() for part in getattr(statement, "_statements_and_parameters", [])
+                   if part[1] == log._write_event.query_id}  # fmt: skip
+        if delayed["left"] and streams == {"a", "b"}:  # both streams' rows in one batch
+            delayed["left"] -= 1
+            pause(log)  # no renewals but the one below
+            b, a = log.leases.held["b"], log.leases.held["a"]
+            assert await log.leases.renew("b", b)  # b's holder renewed in time, a's did not
+            assert a.deadline < b.deadline
+            # The answer comes when a's lease has run out, b's not.
+            monkeypatch.setattr(event_log_cassandra, "now_us", lambda: a.deadline)
+        return rows
+
+    monkeypatch.setattr(cassandra, "execute", slow_execute)
+    late, in_time = await asyncio.gather(
+        log.append("a", posted(2), key="a-2"), log.append("b", posted(2), key="b-2"), return_exceptions=True
+    )
+    monkeypatch.undo()
+    assert delayed["left"] == 0
+    assert isinstance(late, LeaseLost)
+    assert not isinstance(in_time, BaseException) and in_time.event.seq == 2
+    # a's write did land: its client's retry finds it, and the stream goes on after it.
+    retried = await log.append("a", posted(3), key="a-2")
+    assert retried.duplicate and retried.event.seq == 2
+    assert (await log.append("a", posted(4))).event.seq == 3
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_in_reads_cut_where_the_product_of_the_lists_grows_too_big(size):
+    asks = [(f"s{n}", list(range(n * size, (n + 1) * size))) for n in range(300)]
+    reads = cassandra.in_reads(asks, lambda ask: ([ask[0]], [0, 1], ask[1]))
+    assert [ask for read, _ in reads for ask in read] == asks
+    for read, (streams, buckets, positions) in reads:
+        assert len(streams) * len(buckets) * len(positions) <= cassandra.IN_PRODUCT
+        assert set(streams) == {ask[0] for ask in read} and buckets == [0, 1]
+    assert len(reads) < len(asks) / 5
