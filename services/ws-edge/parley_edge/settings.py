@@ -42,7 +42,7 @@ class EdgeSettings(ServiceSettings):
     trusted_proxies: str = ""
     """Comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` names the
     client; empty: nobody's, the client is whoever connected."""
-    keep_alive_s: float = Field(default=75.0, gt=0)
+    keep_alive_s: int = Field(default=75, gt=0)
     """How long an idle HTTP connection is kept open for the client's next request.
     Longer than clients keep theirs (httpx: 5 s), so that a client never sends a request
     on a connection the edge is closing at that moment: with uvicorn's 5 s, a busy
