@@ -115,6 +115,33 @@ async def test_oversized_headers_are_431(edge):
         assert (await client.get("/api/users/me", headers={"X-Pad": "p" * 4000})).status_code == 401
 
 
+async def test_a_malformed_request_is_400_in_json_and_the_connection_closes(edge):
+    status, headers, body = await raw_request(edge, b"GET /api/users/me HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+    refusal(status, body, 400, "bad_request")
+    assert headers["connection"] == "close"
+    # The edge goes on serving everyone else.
+    status, _, body = await raw_request(edge, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
+async def test_an_idle_connection_outlives_a_clients_keep_alive(edge):
+    """httpx keeps an idle connection for 5 s: were the edge to close it at that moment too,
+    a request sent on it then would fail with a read error."""
+    address = urlsplit(edge)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        for _ in range(2):
+            writer.write(request)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            assert head.startswith(b"HTTP/1.1 200"), head
+            await asyncio.wait_for(reader.readuntil(b"}"), 10)
+            with pytest.raises(TimeoutError):  # idle past the client's 5 s, the edge does not hang up
+                await asyncio.wait_for(reader.read(1), 6)
+    finally:
+        writer.close()
+
+
 async def failed_logins_from(base_url: str, forwarded_for: list[str]) -> list[int]:
     """One failed login per address, each for another username; their status codes."""
     codes = []

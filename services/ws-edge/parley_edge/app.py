@@ -55,8 +55,10 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     app.add_middleware(
         RequestLimits, max_header_bytes=settings.max_header_bytes, max_body_bytes=settings.max_body_bytes
     )
-    app.include_router(routes_auth.router)
+    # Chat's router first, the most used: its paths are no other router's, so the order
+    # does not change which route answers.
     app.include_router(routes_chat.router)
+    app.include_router(routes_auth.router)
     app.include_router(routes_messagepal.router)
     app.include_router(routes_message_changes.router)
     app.include_router(routes_threads.router)

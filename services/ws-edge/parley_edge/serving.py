@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from parley_runtime import collector
 
 from .app import SocketPaths, create_app
-from .http.protocol import EdgeHttpProtocol
+from .http.protocol import http_protocol
 from .settings import EdgeSettings
 from .sockets.wire import WireProtocol
 
@@ -41,8 +41,8 @@ def serve(settings: EdgeSettings) -> None:
         ssl_certfile=settings.tls_certfile,
         ssl_keyfile=settings.tls_keyfile,
         access_log=False,
-        http=EdgeHttpProtocol,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        http=http_protocol(settings.max_header_bytes),
+        timeout_keep_alive=settings.keep_alive_s,
         proxy_headers=bool(settings.proxies),
         forwarded_allow_ips=settings.proxies,
         log_config=None,

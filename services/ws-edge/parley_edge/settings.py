@@ -27,6 +27,9 @@ class EdgeSettings(ServiceSettings):
     session_secret: str = DEFAULT_SECRET
     """HMAC key of the `connect.sid` cookie; production refuses the default and any key
     under `MIN_SECRET_BYTES`."""
+    session_cache_s: float = Field(default=2.0, ge=0)
+    """How long a checked session is believed without asking auth again (0: ask every
+    time); a logout ends it at once, an expiry at most this much later."""
     tls_certfile: str | None = None
     tls_keyfile: str | None = None
     cookie_max_age_s: int = 30 * 24 * 3600
@@ -39,6 +42,11 @@ class EdgeSettings(ServiceSettings):
     trusted_proxies: str = ""
     """Comma-separated addresses or CIDRs of proxies whose `X-Forwarded-For` names the
     client; empty: nobody's, the client is whoever connected."""
+    keep_alive_s: int = Field(default=75, gt=0)
+    """How long an idle HTTP connection is kept open for the client's next request.
+    Longer than clients keep theirs (httpx: 5 s), so that a client never sends a request
+    on a connection the edge is closing at that moment: with uvicorn's 5 s, a busy
+    client saw its posts fail with a read error now and then."""
     max_body_bytes: int = 64 * 1024
     """A larger request body is refused with 413 before it is read whole."""
     max_header_bytes: int = 16 * 1024

@@ -1,5 +1,6 @@
 """The edge's live parts, made once at start-up: bus, channel and conversation feeds,
-presence board and the socket registry; and what happens to sockets when a session ends or the edge stops."""
+presence board, the sessions kept (`http.sessions`) and the socket registry; and what
+happens to sockets when a session ends or the edge stops."""
 
 import asyncio
 import contextlib
@@ -14,6 +15,7 @@ from .fanout.channels import CHANNELS
 from .fanout.conversations import CONVERSATIONS
 from .fanout.feeds import Feeds
 from .fanout.presence import PresenceBoard
+from .http.sessions import Sessions
 from .settings import EdgeSettings
 from .sockets.connection import CLOSE_GOING_AWAY, CLOSE_POLICY
 from .sockets.registry import Registry
@@ -28,6 +30,7 @@ class EdgeState:
     conversations: Feeds[dm.ConversationEvent]
     """DM conversation feeds, by user id, for `/messagepal` sockets."""
     presence: PresenceBoard
+    sessions: Sessions
     registry: Registry
     background: list[asyncio.Task]
 
@@ -41,12 +44,15 @@ class EdgeState:
             settings.presence_ttl_s,
             settings.nats_replicas,
         )
-        state = cls(settings, bus, Feeds(bus, CHANNELS), Feeds(bus, CONVERSATIONS), presence, Registry(), [])
+        sessions = Sessions(bus, settings.session_secret, settings.session_cache_s)
+        channels, conversations = Feeds(bus, CHANNELS), Feeds(bus, CONVERSATIONS)
+        state = cls(settings, bus, channels, conversations, presence, sessions, Registry(), [])
         state.background.append(asyncio.create_task(presence.refresh_forever()))
         await bus.subscribe(subjects.AUTH_SESSION_ENDED.subject(), auth.SessionEnded, state._on_session_ended)
         return state
 
     async def _on_session_ended(self, event: auth.SessionEnded, _msg) -> None:
+        self.sessions.forget(event.session_key)
         for connection in self.registry.of_session(event.session_key):
             await connection.close(CLOSE_POLICY, "session ended")
 

@@ -52,6 +52,7 @@ async def log_out(request: Request, response: Response) -> Ok:
     token = unsign(request.cookies.get(COOKIE_NAME), request.app.state.settings.session_secret)
     if token is not None and 16 <= len(token) <= 256:
         await request.app.state.bus.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token=token))
+        request.app.state.edge.sessions.forget_token(token)
     response.delete_cookie(COOKIE_NAME, path="/")
     return Ok()
 

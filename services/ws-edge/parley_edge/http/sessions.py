@@ -1,4 +1,15 @@
-"""Who is calling: the `connect.sid` cookie checked with the auth service."""
+"""Who is calling: the `connect.sid` cookie checked with the auth service, and the answer
+kept for `session_cache_s`, so that a busy client's requests and sockets do not each cost
+a round trip to auth (at a steady rate of posts that round trip was most of what a post
+waited for, and a share of what it cost).
+
+A kept session is dropped as soon as it ends: logged out through this edge (`forget_token`)
+or anywhere else (auth's `SessionEnded`, `forget`). One that only expires (idle or absolute
+limit) is served at most `session_cache_s` longer. Refusals are never kept: a refused
+cookie is asked about again each time.
+"""
+
+import time
 
 from fastapi import Request
 
@@ -9,16 +20,56 @@ from parley_runtime.errors import ParleyError
 
 from .cookies import COOKIE_NAME, unsign
 
+MAX_KEPT = 10_000
+"""Sessions kept at once; past it the expired go first, then the oldest."""
 
-async def validate_cookie(bus: Bus, cookie: str | None, secret: str) -> auth.SessionValid:
-    """The session behind a cookie, or ParleyError(unauthorized) for a missing, tampered or dead one."""
-    token = unsign(cookie, secret)
-    if token is None or not 16 <= len(token) <= 256:
-        raise ParleyError(ErrorCode.UNAUTHORIZED, "not logged in")
-    return await bus.request(subjects.AUTH_VALIDATE_SESSION, auth.ValidateSession(session_token=token))
+
+class Sessions:
+    def __init__(self, bus: Bus, secret: str, keep_s: float):
+        self.bus = bus
+        self.secret = secret
+        self.keep_s = keep_s
+        self._kept: dict[str, tuple[float, auth.SessionValid]] = {}
+        """By token: until when the session is believed, and the session."""
+        self._endings = 0
+        """Sessions ended so far: an answer asked for before one ended may be about that
+        session, and is not kept."""
+
+    async def of_cookie(self, cookie: str | None) -> auth.SessionValid:
+        """The session behind a cookie, or ParleyError(unauthorized) for a missing, tampered or dead one."""
+        token = unsign(cookie, self.secret)
+        if token is None or not 16 <= len(token) <= 256:
+            raise ParleyError(ErrorCode.UNAUTHORIZED, "not logged in")
+        now = time.monotonic()
+        kept = self._kept.get(token)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        endings = self._endings
+        session = await self.bus.request(subjects.AUTH_VALIDATE_SESSION, auth.ValidateSession(session_token=token))
+        if self.keep_s > 0 and endings == self._endings:
+            self._keep(token, now + self.keep_s, session)
+        return session
+
+    def _keep(self, token: str, until: float, session: auth.SessionValid) -> None:
+        if token not in self._kept and len(self._kept) >= MAX_KEPT:
+            now = time.monotonic()
+            self._kept = {t: kept for t, kept in self._kept.items() if kept[0] > now}
+            if len(self._kept) >= MAX_KEPT:
+                del self._kept[next(iter(self._kept))]
+        self._kept[token] = (until, session)
+
+    def forget(self, session_key: str) -> None:
+        """A session ended (auth's `SessionEnded` names it by its key)."""
+        self._endings += 1
+        for token in [t for t, (_, session) in self._kept.items() if session.session_key == session_key]:
+            del self._kept[token]
+
+    def forget_token(self, token: str) -> None:
+        """A session this edge logged out."""
+        self._endings += 1
+        self._kept.pop(token, None)
 
 
 async def current_session(request: Request) -> auth.SessionValid:
     """FastAPI dependency for routes that need a logged-in user."""
-    state = request.app.state
-    return await validate_cookie(state.bus, request.cookies.get(COOKIE_NAME), state.settings.session_secret)
+    return await request.app.state.edge.sessions.of_cookie(request.cookies.get(COOKIE_NAME))

@@ -10,7 +10,6 @@ from parley_runtime.errors import ParleyError
 
 from ..http.cookies import COOKIE_NAME
 from ..http.origins import origin_allowed
-from ..http.sessions import validate_cookie
 from ..settings import EdgeSettings
 from .connection import CLOSE_POLICY, CLOSE_UNAUTHORIZED
 
@@ -21,9 +20,7 @@ async def admit(websocket: WebSocket, settings: EdgeSettings) -> auth.SessionVal
         return None
     await websocket.accept()
     try:
-        return await validate_cookie(
-            websocket.app.state.bus, websocket.cookies.get(COOKIE_NAME), settings.session_secret
-        )
+        return await websocket.app.state.edge.sessions.of_cookie(websocket.cookies.get(COOKIE_NAME))
     except ParleyError:
         await websocket.close(CLOSE_UNAUTHORIZED, "unauthorized")
         return None
