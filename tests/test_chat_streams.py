@@ -8,6 +8,7 @@ import pytest
 from parley_chat.streams_cassandra import create_schema
 from parley_contracts import chat, subjects
 from parley_contracts.errors import ErrorCode
+from parley_contracts.signals import InstanceAlive
 from parley_runtime.errors import ParleyError
 from parley_stack.processes import service, wait_all
 from parley_testkit.fixtures import cassandra_settings
@@ -53,6 +54,23 @@ async def _published(bus, subject: str, count: int) -> bool:
     return await published_count(bus, subject) == count
 
 
+async def until_both_heard(bus) -> None:
+    """Until each copy has said it is alive once the other listened (both are ready, so
+    both listen): then each knows the other, and the posts below are certain to see a
+    hand-over, however soon they are all answered."""
+    heard: set[str] = set()
+
+    async def alive(signal: InstanceAlive, _) -> None:
+        heard.add(signal.instance)
+
+    await bus.listen(subjects.INSTANCE_ALIVE, alive, service="chat")
+
+    async def both() -> bool:
+        return len(heard) == 2
+
+    await until(both, timeout_s=10)
+
+
 async def test_two_processes_serving_one_channel_get_gap_free_seqs(nats_url, tmp_path, bus, store_settings):
     """Every post is sent twice at once with one clientMsgId. The copy that does not own
     the channel hands its posts to the owner (`parley_runtime.owners`); until they have
@@ -61,6 +79,7 @@ async def test_two_processes_serving_one_channel_get_gap_free_seqs(nats_url, tmp
     copies = [service("chat", nats_url, tmp_path, log_name=f"chat{i}", **store_settings).spawn() for i in range(2)]
     wait_all(*copies)
     try:
+        await until_both_heard(bus)
         channel_id = await new_channel(bus)
         limit = asyncio.Semaphore(128)
 
