@@ -28,46 +28,63 @@ def test_frames_written_back_to_back_stay_apart():
     assert [bytes(frame.data) for frame in client.events_received()] == [b'{"a":1}', b"x" * 300, b"{}"]
 
 
-class FakeTransport:
+class FakeLoop:
     def __init__(self):
+        self.now = 0.0
+        self.scheduled: list = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_soon(self, callback, *args) -> None:
+        self.scheduled.append((self.now, callback, args))
+
+    def call_at(self, when: float, callback, *args) -> None:
+        self.scheduled.append((when, callback, args))
+
+    def turn(self) -> None:
+        """The end of a turn: what it scheduled for now runs."""
+        due = [entry for entry in self.scheduled if entry[0] <= self.now]
+        self.scheduled = [entry for entry in self.scheduled if entry[0] > self.now]
+        for _, callback, args in due:
+            callback(*args)
+
+    def at(self, when: float) -> None:
+        """Time passes until `when`, and what was scheduled until then runs."""
+        self.now = when
+        self.turn()
+
+
+class FakeTransport:
+    def __init__(self, loop: FakeLoop, cost_s: float):
+        self.loop = loop
+        self.cost_s = cost_s
         self.writes: list[bytes] = []
         """What each system call would carry: one entry per write or writelines."""
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
+        self.loop.now += self.cost_s
 
     def writelines(self, frames: list[bytes]) -> None:
-        self.writes.append(b"".join(frames))
+        self.write(b"".join(frames))
 
     def get_write_buffer_size(self) -> int:
         return 0
 
 
-class FakeLoop:
-    def __init__(self):
-        self.scheduled: list = []
-
-    def call_soon(self, callback) -> None:
-        self.scheduled.append(callback)
-
-    def turn(self) -> None:
-        """The end of a turn: what it scheduled runs."""
-        callbacks, self.scheduled = self.scheduled, []
-        for callback in callbacks:
-            callback()
-
-
 class FakeProtocol:
-    def __init__(self, loop: FakeLoop):
+    def __init__(self, loop: FakeLoop, cost_s: float):
         self.loop = loop
-        self.transport = FakeTransport()
+        self.transport = FakeTransport(loop, cost_s)
         self.handshake_complete = True
         self.close_sent = False
         self.disconnected = False
 
 
-def wires(loop: FakeLoop, count: int) -> list[tuple[Wire, FakeProtocol]]:
-    protocols = [FakeProtocol(loop) for _ in range(count)]
+def wires(loop: FakeLoop, count: int, cost_s: float = 0.0) -> list[tuple[Wire, FakeProtocol]]:
+    """`count` sockets on `loop`; each system call to one takes `cost_s` of the loop's time."""
+    protocols = [FakeProtocol(loop, cost_s) for _ in range(count)]
     return [(Wire(protocol), protocol) for protocol in protocols]
 
 
@@ -118,6 +135,36 @@ def test_nothing_is_written_once_the_close_frame_went_or_the_client_left():
     assert closing_end.transport.writes == [b"first", b"before"]
     assert gone_end.transport.writes == []
     assert leaving_end.transport.writes == [b"sent"]
+
+
+def test_events_coming_faster_than_they_are_written_wait_and_leave_together():
+    loop = FakeLoop()
+    pairs = wires(loop, 10, cost_s=0.001)  # writing an event to every socket takes 10 ms
+    for wire, _ in pairs:
+        wire.write(b"a")
+    loop.turn()
+    assert loop.now == pytest.approx(0.010)
+    loop.at(0.012)  # the next events come before as long again has passed: they wait
+    for wire, _ in pairs:
+        wire.write(b"b")
+    loop.at(0.015)
+    for wire, _ in pairs:
+        wire.write(b"c")
+    loop.at(0.019)
+    assert all(end.transport.writes == [b"a"] for _, end in pairs)
+    loop.at(0.021)
+    assert all(end.transport.writes == [b"a", b"bc"] for _, end in pairs)
+
+
+def test_events_written_faster_than_they_come_never_wait():
+    loop = FakeLoop()
+    pairs = wires(loop, 10, cost_s=0.001)
+    for n in range(5):
+        loop.at(0.050 * n)  # 20 events a second, each written to every socket in 10 ms
+        for wire, _ in pairs:
+            wire.write(b"%d" % n)
+        assert all(end.transport.writes[-1] == b"%d" % n for _, end in pairs)  # at once
+        loop.turn()
 
 
 def test_a_loop_that_is_gone_takes_its_flusher_with_it():

@@ -49,20 +49,40 @@ def encode(payload: bytes) -> bytes:
 
 class Flusher:
     """The wires written to in this turn of their loop, flushed at its end. It keeps no
-    reference to the loop: `flusher_of` keys flushers weakly by loop."""
+    reference to the loop: `flusher_of` keys flushers weakly by loop.
+
+    After a turn that spent `d` seconds writing, frames wait until `d` more have passed
+    (`open_at`): an edge that cannot write each event to every socket before the next
+    arrives then writes what arrived meanwhile in one system call per socket, instead of
+    falling further behind one event at a time. One event at a time (1,000 sockets, 20
+    events a second: ~10 ms of writing every 50 ms) never waits."""
 
     def __init__(self) -> None:
         self._waiting: list[Wire] = []
+        self._open_at = 0.0
+        self._started: float | None = None
+        """When this turn's first frame was written at once; None while its frames wait."""
 
-    def add(self, wire: "Wire", loop: asyncio.AbstractEventLoop) -> None:
+    def add(self, wire: "Wire", loop: asyncio.AbstractEventLoop) -> bool:
+        """Takes `wire` into this turn; whether its frame may be written at once."""
         if not self._waiting:
-            loop.call_soon(self.flush)
+            now = loop.time()
+            if now >= self._open_at:
+                self._started = now
+                loop.call_soon(self.flush, loop)
+            else:
+                self._started = None
+                loop.call_at(self._open_at, self.flush, loop)
         self._waiting.append(wire)
+        return self._started is not None
 
-    def flush(self) -> None:
+    def flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        began = loop.time() if self._started is None else self._started
         waiting, self._waiting = self._waiting, []
         for wire in waiting:
             wire.flush()
+        ended = loop.time()
+        self._open_at = ended + (ended - began)
 
 
 _flushers: WeakKeyDictionary[asyncio.AbstractEventLoop, Flusher] = WeakKeyDictionary()
@@ -95,11 +115,12 @@ class Wire:
         pending = self._pending
         if pending is None:
             self._pending = []
-            self._flusher.add(self, self._loop)
-            if self._open():
-                self._transport.write(frame)
-        else:
-            pending.append(frame)
+            if self._flusher.add(self, self._loop):
+                if self._open():
+                    self._transport.write(frame)
+                return
+            pending = self._pending
+        pending.append(frame)
 
     def flush(self) -> None:
         """Send what waits and end the socket's turn; before anything uvicorn writes itself (a close frame)."""
