@@ -59,6 +59,10 @@ class EventLog(Protocol[Event]):
     async def epoch(self, stream: Stream) -> str:
         """The stream's epoch (`new_epoch`); "" when empty."""
 
+    def stored_json(self, event: Event) -> bytes | None:
+        """The JSON this log stored `event` as, handed out once for its publish if the log
+        kept it (`stored_json.StoredJson`); None: encode it."""
+
 
 @dataclass(frozen=True)
 class Since(Generic[Event]):
@@ -119,6 +123,9 @@ class LoggedStore(Generic[Event]):
 
     async def epoch(self, stream: Stream) -> str:
         return await self._log.epoch(stream)
+
+    def stored_json(self, event: Event) -> bytes | None:
+        return self._log.stored_json(event)
 
     def follow_owners(self, mine: Callable[[Stream], bool]) -> None:
         """Nothing to do for a log that any copy may write at any time."""

@@ -50,3 +50,6 @@ class MemoryEventLog(Generic[Event]):
 
     async def epoch(self, stream: Stream) -> str:
         return self._epochs.get(str(stream), "")
+
+    def stored_json(self, event: Event) -> bytes | None:
+        return None  # nothing is serialised to be kept

@@ -22,10 +22,10 @@ from typing import Generic, cast
 
 from pydantic import BaseModel, TypeAdapter
 
-from . import stored_json
 from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
 from .paging import sqlite_page
 from .sqlite import Database, Statements
+from .stored_json import StoredJson
 
 
 def event_log_schema(name: str) -> str:
@@ -61,6 +61,7 @@ class SqliteEventLog(Generic[Event]):
         self._codec = codec
         self._project = project
         self._published: list[tuple[str, int]] = []
+        self._stored_json = StoredJson()
         """Outbox marks to clear in the next shared transaction."""
 
     def _dump(self, event: Event) -> str:
@@ -68,8 +69,11 @@ class SqliteEventLog(Generic[Event]):
         which member the event is, at twice the cost); kept for its publish (`stored_json`)."""
         model = cast(BaseModel, event)
         body = model.__pydantic_serializer__.to_json(model, exclude_none=True, by_alias=True).decode()
-        stored_json.keep(event, body)
+        self._stored_json.keep(event, body)
         return body
+
+    def stored_json(self, event: Event) -> bytes | None:
+        return self._stored_json.take(event)
 
     async def append(self, stream: Stream, build: Callable[[int], Event], key: str | None = None) -> Appended[Event]:
         return await self._db.write(lambda tx: self._append(tx, str(stream), build, key))

@@ -10,7 +10,6 @@ from pydantic import TypeAdapter
 from parley_contracts import chat
 from parley_runtime.bus import encode
 from parley_runtime.clock import now
-from parley_storage import stored_json
 from parley_storage.event_log_sqlite import SqliteEventLog, event_log_schema
 from parley_storage.sqlite import Database, Statements
 
@@ -69,5 +68,5 @@ async def test_an_event_is_published_as_the_json_it_is_stored_as(db):
     event = (await log.append("j", posted(1, 'héllo "there"'))).event
     (body,) = await db.first("SELECT body FROM t_events WHERE stream = 'j' AND seq = 1")
     assert body.encode() == encode(event) == event.model_dump_json(exclude_none=True).encode()
-    assert stored_json.take(event) == encode(event)
-    assert stored_json.take(event) is None  # handed out once; a second publish encodes it again
+    assert log.stored_json(event) == encode(event)
+    assert log.stored_json(event) is None  # handed out once; a second publish encodes it again

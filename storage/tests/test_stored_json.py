@@ -1,7 +1,7 @@
 """The stored JSON kept for an event's publish: handed out once, for that very object,
 and never more than `KEEP` held."""
 
-from parley_storage import stored_json
+from parley_storage.stored_json import KEEP, StoredJson
 
 
 class Event:
@@ -14,6 +14,7 @@ class Event:
 
 
 def test_the_json_kept_for_an_event_is_taken_once_and_only_for_it():
+    stored_json = StoredJson()
     event, equal = Event(), Event()
     stored_json.keep(event, '{"a":"é"}')
     assert stored_json.take(equal) is None
@@ -22,9 +23,10 @@ def test_the_json_kept_for_an_event_is_taken_once_and_only_for_it():
 
 
 def test_the_oldest_go_once_more_than_keep_are_held():
-    events = [Event() for _ in range(stored_json.KEEP + 1)]
+    stored_json = StoredJson()
+    events = [Event() for _ in range(KEEP + 1)]
     for n, event in enumerate(events):
         stored_json.keep(event, str(n))
     assert stored_json.take(events[0]) is None
     assert stored_json.take(events[1]) == b"1"
-    assert stored_json.take(events[-1]) == str(stored_json.KEEP).encode()
+    assert stored_json.take(events[-1]) == str(KEEP).encode()

@@ -8,7 +8,6 @@ from parley_runtime.bus import Bus, EventMessage, encode
 from parley_runtime.lifecycle import Started
 from parley_runtime.outbox_relay import OutboxRelay, Routes, serve_event_sourced
 from parley_runtime.users import user_lookup
-from parley_storage import stored_json
 from parley_storage.cassandra import open_session
 from parley_storage.id_blocks import IdBlocks
 from parley_storage.leases import lease_terms_of
@@ -54,7 +53,7 @@ def relay(bus: Bus, store: DmStore) -> OutboxRelay[dm.ConversationEvent]:
     async def publish(events: list[dm.ConversationEvent]) -> list[BaseException | None]:
         messages = []
         for event in events:
-            payload = stored_json.take(event) or encode(event)
+            payload = store.stored_json(event) or encode(event)
             for user_id in dm.participants(event.conversation_id):
                 msg_id = f"dm:{event.conversation_id}:{event.seq}:{user_id}"
                 messages.append(EventMessage(TOPICS[event.type].subject(user_id=user_id), payload, msg_id))
