@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from parley_contracts import auth, subjects
 from parley_contracts.http import LoginBody, Ok
 
-from .cookies import COOKIE_NAME, sign, unsign
+from .cookies import COOKIE_NAME, sign
 from .sessions import current_session
 
 router = APIRouter()
@@ -49,10 +49,11 @@ async def log_in(body: LoginBody, request: Request, response: Response) -> auth.
 
 @router.post("/api/auth/logout")
 async def log_out(request: Request, response: Response) -> Ok:
-    token = unsign(request.cookies.get(COOKIE_NAME), request.app.state.settings.session_secret)
-    if token is not None and 16 <= len(token) <= 256:
+    sessions = request.app.state.edge.sessions
+    token = sessions.token_of(request.cookies.get(COOKIE_NAME))
+    if token is not None:
         await request.app.state.bus.request(subjects.AUTH_LOGOUT, auth.LogOut(session_token=token))
-        request.app.state.edge.sessions.forget_token(token)
+        sessions.forget_token(token)
     response.delete_cookie(COOKIE_NAME, path="/")
     return Ok()
 

@@ -37,8 +37,8 @@ class Sessions:
 
     async def of_cookie(self, cookie: str | None) -> auth.SessionValid:
         """The session behind a cookie, or ParleyError(unauthorized) for a missing, tampered or dead one."""
-        token = unsign(cookie, self.secret)
-        if token is None or not 16 <= len(token) <= 256:
+        token = self.token_of(cookie)
+        if token is None:
             raise ParleyError(ErrorCode.UNAUTHORIZED, "not logged in")
         now = time.monotonic()
         kept = self._kept.get(token)
@@ -49,6 +49,11 @@ class Sessions:
         if self.keep_s > 0 and endings == self._endings:
             self._keep(token, now + self.keep_s, session)
         return session
+
+    def token_of(self, cookie: str | None) -> str | None:
+        """The session token a cookie carries, if it is signed by this edge and of a token's length."""
+        token = unsign(cookie, self.secret)
+        return token if token is not None and 16 <= len(token) <= 256 else None
 
     def _keep(self, token: str, until: float, session: auth.SessionValid) -> None:
         if token not in self._kept and len(self._kept) >= MAX_KEPT:
