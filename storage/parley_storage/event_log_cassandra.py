@@ -57,7 +57,7 @@ from pydantic import TypeAdapter
 from .breaker import Breaker
 from .buckets import BUCKET_SIZE, BucketedRows
 from .cassandra import PerTurn, StoreUnavailable, Write, WritesPerTurn, execute, in_reads, qualified
-from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
+from .event_log import Appended, Event, LoggedStore, Stream, new_epoch, stored_form
 from .leases import DEFAULT_TERMS, Lease, LeaseLost, Leases, LeaseTerms, lease_table, now_us
 
 log = structlog.get_logger("parley.event_log")
@@ -154,9 +154,6 @@ class CassandraEventLog(Generic[Event]):
         self._mark = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
-
-    def _dump(self, event: Event) -> str:
-        return self._codec.dump_json(event, exclude_none=True, by_alias=True).decode()
 
     # Appending ---------------------------------------------------------------------
 
@@ -283,7 +280,7 @@ class CassandraEventLog(Generic[Event]):
             else (self._set_head, (stamp, new_head, stream, bucket))
         ]
         for (seq, event), key in zip(events, keys, strict=True):
-            rows.append((self._write_event, (stream, bucket, seq, self._dump(event), key, stamp)))
+            rows.append((self._write_event, (stream, bucket, seq, stored_form(event), key, stamp)))
             if key is not None:
                 rows.append((self._write_key, (stream, bucket, key_position(key), key, seq, stamp)))
         try:

@@ -18,11 +18,11 @@ meanwhile are cleared by one unit. The JSON an event is stored as is kept for it
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Generic, cast
+from typing import Generic
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 
-from .event_log import Appended, Event, LoggedStore, Stream, new_epoch
+from .event_log import Appended, Event, LoggedStore, Stream, new_epoch, stored_form
 from .paging import sqlite_page
 from .sqlite import Database, Statements
 from .stored_json import StoredJson
@@ -61,14 +61,12 @@ class SqliteEventLog(Generic[Event]):
         self._codec = codec
         self._project = project
         self._published: list[tuple[str, int]] = []
-        self._stored_json = StoredJson()
         """Outbox marks to clear in the next shared transaction."""
+        self._stored_json = StoredJson()
 
     def _dump(self, event: Event) -> str:
-        """The event's contract JSON, from its own serializer (the union's would first find
-        which member the event is, at twice the cost); kept for its publish (`stored_json`)."""
-        model = cast(BaseModel, event)
-        body = model.__pydantic_serializer__.to_json(model, exclude_none=True, by_alias=True).decode()
+        """The event's stored form, kept for its publish (`stored_json`)."""
+        body = stored_form(event)
         self._stored_json.keep(event, body)
         return body
 
