@@ -46,6 +46,7 @@ from parley_contracts.subjects import EVENTS_STREAM_SUBJECTS, Command, Topic, To
 
 from .errors import ParleyError
 from .jetstream_acks import JetStreamAcks
+from .jetstream_settling import once_settled
 from .lateness import Lateness
 from .metrics import COMMAND_ERRORS, COMMAND_SECONDS
 from .validation import describe, summary
@@ -375,7 +376,8 @@ class Bus:
     ) -> None:
         """Create the EVENTS stream (file storage, `replicas` copies) if it is missing, or
         bring its limits to these: the oldest events go once it is older than `max_age_s`
-        or larger than `max_bytes` (the stores keep the history; the stream only carries it)."""
+        or larger than `max_bytes` (the stores keep the history; the stream only carries it).
+        Tried again while a cluster starting with this service settles (`jetstream_settling`)."""
         wanted = StreamConfig(
             name=name,
             subjects=list(EVENTS_STREAM_SUBJECTS),
@@ -384,10 +386,17 @@ class Bus:
             max_bytes=max_bytes,
             num_replicas=replicas,
         )
-        try:
-            config = (await self.js.stream_info(name)).config
-        except NotFoundError:
-            await self.js.add_stream(wanted)
+
+        async def found_or_made() -> StreamConfig | None:
+            """The stream's config if it exists; None once it has just been made as wanted."""
+            try:
+                return (await self.js.stream_info(name)).config
+            except NotFoundError:
+                await self.js.add_stream(wanted)
+                return None
+
+        config = await once_settled(found_or_made)
+        if config is None:
             return
         limits = ("duplicate_window", "max_age", "max_bytes")
         if any(getattr(config, field) != getattr(wanted, field) for field in limits):

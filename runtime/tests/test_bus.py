@@ -1,6 +1,7 @@
 """The contract bus over a real NATS server."""
 
 import asyncio
+import signal
 from datetime import UTC, datetime
 
 import pytest
@@ -305,3 +306,24 @@ def test_encode_is_the_models_own_json_without_nones():
     for model in models:
         assert encode(model) == model.model_dump_json(exclude_none=True).encode()
     assert b"null" not in encode(user) and b'"createdAt"' in encode(user)  # by alias, without the unset email
+
+
+async def test_the_events_stream_is_made_once_a_cluster_that_cannot_answer_yet_settles(nats_cluster):
+    """Two nodes of three frozen: the third has no quorum, so JetStream answers nothing
+    (as before a new cluster elects its meta leader). The service waits it out instead
+    of exiting at start-up; the freeze outlasts one request's 5 s timeout."""
+    alone = nats_cluster.nodes[0]
+    bus = await Bus.connect(alone.url, "chat")
+    frozen = nats_cluster.nodes[1:]
+    for node in frozen:
+        node.kill(signal.SIGSTOP)
+    try:
+        ensuring = asyncio.create_task(bus.ensure_events_stream("EVENTS", replicas=3))
+        await asyncio.sleep(6)  # the fault's length, not a wait for an effect
+        assert not ensuring.done()
+    finally:
+        for node in frozen:
+            node.kill(signal.SIGCONT)
+    await asyncio.wait_for(ensuring, 20)
+    assert (await bus.js.stream_info("EVENTS")).config.num_replicas == 3
+    await bus.nc.close()
