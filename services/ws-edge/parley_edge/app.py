@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -25,6 +26,7 @@ from parley_runtime.health import HealthServer, ReadinessCheck, run_checks
 from .http import errors as http_errors
 from .http import routes_auth, routes_chat, routes_message_changes, routes_messagepal, routes_threads, routes_unread
 from .http.origins import CrossSiteGuard
+from .http.post_route import PostRoute
 from .http.request_limits import RequestLimits
 from .http.web_app import WebApp
 from .settings import EdgeSettings
@@ -48,9 +50,13 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         await private.stop()
         await app.state.edge.stop()
 
-    app = FastAPI(title="Parley", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # FastAPI's own OpenTelemetry spans and metrics off: the edge configures no provider, so
+    # they only cost every request a look at the environment for one.
+    off = TelemetryConfig(tracing=False, metrics=False, logs=False)
+    app = FastAPI(title="Parley", lifespan=lifespan, docs_url=None, redoc_url=None, telemetry=off)
     app.state.settings = settings
     http_errors.install(app)
+    app.add_middleware(PostRoute)  # first, so innermost: behind the request limits and the guard
     app.add_middleware(CrossSiteGuard, settings=settings)
     app.add_middleware(
         RequestLimits, max_header_bytes=settings.max_header_bytes, max_body_bytes=settings.max_body_bytes

@@ -9,7 +9,7 @@ import pytest
 from parley_contracts import auth
 from parley_contracts.errors import ErrorCode
 from parley_edge.http import sessions
-from parley_edge.http.cookies import sign
+from parley_edge.http.cookies import sign, unsign
 from parley_edge.http.sessions import Sessions
 from parley_runtime.errors import ParleyError
 
@@ -129,3 +129,21 @@ async def test_past_the_limit_the_oldest_session_goes(monkeypatch):
     for cookie in reversed(cookies):
         await store.of_cookie(cookie)
     assert fake.asked == ["1" * 32, "2" * 32, "3" * 32, "1" * 32]
+
+
+async def test_a_kept_cookies_signature_is_not_checked_again(monkeypatch):
+    checked = []
+
+    def counted(cookie, secret):
+        checked.append(cookie)
+        return unsign(cookie, secret)
+
+    monkeypatch.setattr(sessions, "unsign", counted)
+    store, fake = kept()
+    cookie = fake.add("a" * 32, 1)
+    for _ in range(3):
+        assert (await store.of_cookie(cookie)).user.id == 1
+    assert checked == [cookie]
+    store.forget_token("a" * 32)
+    await store.of_cookie(cookie)
+    assert checked == [cookie, cookie]

@@ -43,10 +43,30 @@ def error_response(error: ParleyError, status: int | None = None) -> JSONRespons
     return JSONResponse(error_body(error), status_code=status or STATUS[error.code], headers=headers)
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(ParleyError)
-    async def on_refusal(_request: Request, exc: ParleyError) -> JSONResponse:
+Refusal = ParleyError | ValidationError | HTTPException
+"""What a route may raise to refuse a request: its own refusal, a command its own checks
+refused, or an HTTP status (the body limit's 413)."""
+REFUSALS = (ParleyError, ValidationError, HTTPException)
+
+
+def refusal_response(exc: Refusal) -> JSONResponse:
+    """The answer to a refusal a route raised: the app's exception handlers and the post
+    route (`post_route`, in front of them) both answer through this."""
+    if isinstance(exc, ParleyError):
         return error_response(exc)
+    if isinstance(exc, ValidationError):  # a command that its own checks refused
+        return error_response(ParleyError(ErrorCode.BAD_REQUEST, summary(exc), describe(exc)))
+    code = HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    body = ErrorResponse(error=ErrorBody(code=code, message=str(exc.detail)))
+    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=exc.status_code)
+
+
+def install(app: FastAPI) -> None:
+    async def on_refusal(_request: Request, exc: Refusal) -> JSONResponse:
+        return refusal_response(exc)
+
+    for kind in REFUSALS:
+        app.exception_handler(kind)(on_refusal)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -56,13 +76,3 @@ def install(app: FastAPI) -> None:
         ]
         message = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
         return error_response(ParleyError(ErrorCode.BAD_REQUEST, message, details))
-
-    @app.exception_handler(ValidationError)
-    async def on_invalid_command(_request: Request, exc: ValidationError) -> JSONResponse:
-        return error_response(ParleyError(ErrorCode.BAD_REQUEST, summary(exc), describe(exc)))
-
-    @app.exception_handler(HTTPException)
-    async def on_http(_request: Request, exc: HTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
-        body = ErrorResponse(error=ErrorBody(code=code, message=str(exc.detail)))
-        return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=exc.status_code)

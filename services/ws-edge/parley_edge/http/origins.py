@@ -50,7 +50,8 @@ class CrossSiteGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in STATE_CHANGING:
             request = HTTPConnection(scope)
-            if COOKIE_NAME in request.cookies and not origin_allowed(request_origin(request.headers), self.settings):
+            # The origin first: it is allowed on almost every request, and cheaper to read than the cookies.
+            if not origin_allowed(request_origin(request.headers), self.settings) and COOKIE_NAME in request.cookies:
                 refusal = ParleyError(ErrorCode.FORBIDDEN, "cross-site request refused: its origin is not allowed")
                 await error_response(refusal)(scope, receive, send)
                 return

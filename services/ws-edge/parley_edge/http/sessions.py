@@ -10,8 +10,9 @@ cookie is asked about again each time.
 """
 
 import time
+from collections.abc import Callable
 
-from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from parley_contracts import auth, subjects
 from parley_contracts.errors import ErrorCode
@@ -29,25 +30,27 @@ class Sessions:
         self.bus = bus
         self.secret = secret
         self.keep_s = keep_s
-        self._kept: dict[str, tuple[float, auth.SessionValid]] = {}
-        """By token: until when the session is believed, and the session."""
+        self._kept: dict[str, tuple[float, str, auth.SessionValid]] = {}
+        """By cookie, as the client sends it (kept only once its signature checked out, so a
+        kept cookie's signature is not checked again): until when the session is believed,
+        its token, and the session."""
         self._endings = 0
         """Sessions ended so far: an answer asked for before one ended may be about that
         session, and is not kept."""
 
     async def of_cookie(self, cookie: str | None) -> auth.SessionValid:
         """The session behind a cookie, or ParleyError(unauthorized) for a missing, tampered or dead one."""
-        token = self.token_of(cookie)
-        if token is None:
-            raise ParleyError(ErrorCode.UNAUTHORIZED, "not logged in")
         now = time.monotonic()
-        kept = self._kept.get(token)
+        kept = self._kept.get(cookie) if cookie else None
         if kept is not None and kept[0] > now:
-            return kept[1]
+            return kept[2]
+        token = self.token_of(cookie)
+        if cookie is None or token is None:
+            raise ParleyError(ErrorCode.UNAUTHORIZED, "not logged in")
         endings = self._endings
         session = await self.bus.request(subjects.AUTH_VALIDATE_SESSION, auth.ValidateSession(session_token=token))
         if self.keep_s > 0 and endings == self._endings:
-            self._keep(token, now + self.keep_s, session)
+            self._keep(cookie, (now + self.keep_s, token, session))
         return session
 
     def token_of(self, cookie: str | None) -> str | None:
@@ -55,26 +58,29 @@ class Sessions:
         token = unsign(cookie, self.secret)
         return token if token is not None and 16 <= len(token) <= 256 else None
 
-    def _keep(self, token: str, until: float, session: auth.SessionValid) -> None:
-        if token not in self._kept and len(self._kept) >= MAX_KEPT:
+    def _keep(self, cookie: str, kept: tuple[float, str, auth.SessionValid]) -> None:
+        if cookie not in self._kept and len(self._kept) >= MAX_KEPT:
             now = time.monotonic()
-            self._kept = {t: kept for t, kept in self._kept.items() if kept[0] > now}
+            self._kept = {c: k for c, k in self._kept.items() if k[0] > now}
             if len(self._kept) >= MAX_KEPT:
                 del self._kept[next(iter(self._kept))]
-        self._kept[token] = (until, session)
+        self._kept[cookie] = kept
 
     def forget(self, session_key: str) -> None:
         """A session ended (auth's `SessionEnded` names it by its key)."""
-        self._endings += 1
-        for token in [t for t, (_, session) in self._kept.items() if session.session_key == session_key]:
-            del self._kept[token]
+        self._forget_where(lambda _token, session: session.session_key == session_key)
 
     def forget_token(self, token: str) -> None:
         """A session this edge logged out."""
+        self._forget_where(lambda kept_token, _session: kept_token == token)
+
+    def _forget_where(self, ended: Callable[[str, auth.SessionValid], bool]) -> None:
         self._endings += 1
-        self._kept.pop(token, None)
+        for cookie in [c for c, (_, token, session) in self._kept.items() if ended(token, session)]:
+            del self._kept[cookie]
 
 
-async def current_session(request: Request) -> auth.SessionValid:
-    """FastAPI dependency for routes that need a logged-in user."""
-    return await request.app.state.edge.sessions.of_cookie(request.cookies.get(COOKIE_NAME))
+async def current_session(connection: HTTPConnection) -> auth.SessionValid:
+    """The caller's session: the FastAPI dependency of routes that need a logged-in user,
+    and the post route's check (`post_route`)."""
+    return await connection.app.state.edge.sessions.of_cookie(connection.cookies.get(COOKIE_NAME))

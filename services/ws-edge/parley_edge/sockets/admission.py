@@ -8,8 +8,8 @@ from starlette.websockets import WebSocket
 from parley_contracts import auth
 from parley_runtime.errors import ParleyError
 
-from ..http.cookies import COOKIE_NAME
 from ..http.origins import origin_allowed
+from ..http.sessions import current_session
 from ..settings import EdgeSettings
 from .connection import CLOSE_POLICY, CLOSE_UNAUTHORIZED
 
@@ -20,7 +20,7 @@ async def admit(websocket: WebSocket, settings: EdgeSettings) -> auth.SessionVal
         return None
     await websocket.accept()
     try:
-        return await websocket.app.state.edge.sessions.of_cookie(websocket.cookies.get(COOKIE_NAME))
+        return await current_session(websocket)
     except ParleyError:
         await websocket.close(CLOSE_UNAUTHORIZED, "unauthorized")
         return None
