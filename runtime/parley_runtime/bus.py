@@ -66,6 +66,10 @@ MAX_PAUSE_S = 0.25
 heard from at most this long after it subscribes."""
 PING_INTERVAL_S = 2
 _reply_envelope = TypeAdapter(OkReply | ErrorReply)
+OK_PREFIX = b'{"ok":true,"data":'
+"""How every success reply begins: a responder splices the result's JSON in after it (and
+a `}`), and a requester takes it out the same way, so the result is validated once, from
+its own bytes, rather than as the envelope's dictionary first and as the reply model then."""
 
 
 def encode(model: BaseModel) -> bytes:
@@ -170,7 +174,9 @@ class Bus:
         except (NoRespondersError, NatsTimeout, OutboundBufferLimitError) as exc:
             # The last: NATS has been away so long that the buffer of what waits for it is full.
             raise ParleyError(ErrorCode.UNAVAILABLE, f"{command.service} did not answer") from exc
-        envelope = _reply_envelope.validate_json(msg.data)
+        if msg.data.startswith(OK_PREFIX):
+            return command.reply.model_validate_json(msg.data[len(OK_PREFIX) : -1], strict=False)
+        envelope = _reply_envelope.validate_json(msg.data)  # a refusal, or an envelope written otherwise
         if isinstance(envelope, ErrorReply):
             raise ParleyError.from_body(envelope.error)
         return command.reply.model_validate(envelope.data, strict=False)
@@ -306,7 +312,7 @@ class Bus:
             return encode(ErrorReply(error=error.body()))
         self._log.debug("handled", subject=command.subject)
         # Spliced rather than re-validated: the handler's model is already checked.
-        return b'{"ok":true,"data":' + encode(result) + b"}"
+        return OK_PREFIX + encode(result) + b"}"
 
     # Publish/subscribe -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The contract bus over a real NATS server."""
 
 import asyncio
+import json
 import signal
 from datetime import UTC, datetime
 
@@ -42,6 +43,21 @@ async def test_invalid_payload_becomes_a_bad_request_reply_naming_the_field(bus:
     assert b'"ok":false' in reply.data
     assert b'"code":"bad_request"' in reply.data
     assert b"username" in reply.data
+
+
+async def test_a_reply_enveloped_otherwise_than_a_responders_splice_is_decoded_too(bus: Bus):
+    """A responder splices its result in after `{"ok":true,"data":` and a requester takes it
+    out again; any other form of the envelope is read whole."""
+    user = json.dumps(USER).encode()
+    replies = [b'{"data": ' + user + b', "ok": true}', b'{ "ok": true, "data": ' + user + b" }"]
+
+    async def answer(msg) -> None:
+        await msg.respond(replies.pop(0))
+
+    await bus.nc.subscribe(FIND.subject, cb=answer)
+    for _ in range(2):
+        found = await bus.request(FIND, auth.FindUser(username="ada"))
+        assert (found.id, found.created_at) == (7, datetime(2026, 11, 25, 10, tzinfo=UTC))
 
 
 async def test_refusal_and_crash_are_replies_and_the_responder_keeps_serving(bus: Bus):
