@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import structlog
 import uvloop
 
-from . import collector
+from . import collector, gil
 from .bus import Bus
 from .health import HealthServer, ReadinessCheck, run_checks
 from .logs import configure_logging
@@ -137,6 +137,7 @@ async def _nats_ready(bus: Bus) -> bool:
 def run_service(name: str, settings: ServiceSettings, startup: Startup) -> None:
     configure_logging(settings.effective_log_format, settings.log_level, scrub=settings.scrub)
     collector.tune()
+    gil.hand_over_quickly()
     try:
         uvloop.run(serve_until_stopped(name, settings, startup))  # its loop is the faster for NATS traffic
     except SystemExit:
