@@ -151,7 +151,7 @@ class CassandraEventLog(Generic[Event]):
         self._rows = BucketedRows(session, keyspace, f"{name}_log", "stream", "seq, body", bucket_size)
         self.together = WritesPerTurn(session)
         """This log's writes and its store's projection's, each loop turn's together."""
-        self._mark = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
+        self._mark_seq = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
         self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
         self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
 
@@ -189,13 +189,19 @@ class CassandraEventLog(Generic[Event]):
 
     async def _lease(self, stream: str) -> Lease:
         """The stream's lease with time left for a write: held, renewed, or taken (reading
-        the head and fencing out the previous holder's late writes)."""
-        if stream in self._renewing:
-            await asyncio.shield(self._renewing[stream])
+        the head and fencing out the previous holder's late writes). A renewal under way
+        holds up no append while the lease has time left: until its deadline no other
+        process can take the stream, renewed or not (a renewal's round trip is a Paxos
+        round, tens of milliseconds under load, and every stream renews every half length)."""
         lease = self.leases.held.get(stream)
         if lease is not None and lease.left_us() > self.leases.terms.margin_us:
             lease.active = True
             return lease
+        if stream in self._renewing:
+            await asyncio.shield(self._renewing[stream])
+            lease = self.leases.held.get(stream)
+            if lease is not None and lease.left_us() > self.leases.terms.margin_us:
+                return lease
         if lease is not None and await self.leases.renew(stream, lease):
             return lease
         lease = await self.leases.take(stream, self.leases.terms.patience_s, lambda: self.mine(stream))
@@ -224,11 +230,22 @@ class CassandraEventLog(Generic[Event]):
             bucket = self._rows.bucket(head + 1)
             room = (bucket + 1) * self._bucket_size - head
             batch, group = group[:room], group[room:]
-            batch = await self._drop_known_keys(stream, head, bucket, batch)
+            # The marks go out while the keys are read, a round trip less: both must be in
+            # before the rows. A seq a duplicate leaves unused gets its mark cleared.
+            marked = range(head + 1, head + len(batch) + 1)
+            marking, known = await asyncio.gather(
+                self._mark(stream, marked), self._drop_known_keys(stream, head, bucket, batch), return_exceptions=True
+            )
+            for outcome in (marking, known):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            assert isinstance(known, list)
+            batch, spare = known, marked[len(known) :]
             if not batch:
+                await self.together.write(self._unmarks(stream, spare))
                 continue
             events = [(head + n, pending.build(head + n)) for n, pending in enumerate(batch, start=1)]
-            await self._write(stream, lease, head, events, [pending.key for pending in batch])
+            await self._write(stream, lease, head, events, [pending.key for pending in batch], spare)
             self._heads[stream] = head = head + len(batch)
             for pending, (_, event) in zip(batch, events, strict=True):
                 pending.settle(Appended(event, duplicate=False))
@@ -262,14 +279,28 @@ class CassandraEventLog(Generic[Event]):
             for ask in asks
         ]
 
-    async def _write(
-        self, stream: str, lease: Lease, head: int, events: list[tuple[int, Event]], keys: list[str | None]
-    ) -> None:
-        """The group's rows on the bucket's partition, in the turn's batch; `LeaseLost` if
-        it completed past the lease's deadline."""
+    async def _mark(self, stream: str, seqs: range) -> None:
+        """The outbox marks of the seqs about to be written: each event is published, or
+        found by the republisher, even if its writer dies right after the write."""
         marked_at, shard = datetime.now(UTC), shard_of(stream)
-        await self.together.write([(self._mark, (shard, stream, seq, marked_at)) for seq, _ in events])
+        await self.together.write([(self._mark_seq, (shard, stream, seq, marked_at)) for seq in seqs])
 
+    def _unmarks(self, stream: str, seqs: range) -> list[Write]:
+        shard = shard_of(stream)
+        return [(self._unmark, (shard, stream, seq)) for seq in seqs]
+
+    async def _write(
+        self,
+        stream: str,
+        lease: Lease,
+        head: int,
+        events: list[tuple[int, Event]],
+        keys: list[str | None],
+        spare: range = range(0),
+    ) -> None:
+        """The group's rows on the bucket's partition, and the clearing of the `spare` marks
+        no event took, in the turn's batch; `LeaseLost` if it completed past the lease's
+        deadline."""
         stamp = lease.timestamp()
         bucket = self._rows.bucket(head + 1)
         new_head = head + len(events)
@@ -277,7 +308,8 @@ class CassandraEventLog(Generic[Event]):
             # the stream's first bucket holds its epoch
             (self._open_stream, (stamp, new_head, new_epoch(), stream))
             if head == 0
-            else (self._set_head, (stamp, new_head, stream, bucket))
+            else (self._set_head, (stamp, new_head, stream, bucket)),
+            *self._unmarks(stream, spare),
         ]
         for (seq, event), key in zip(events, keys, strict=True):
             rows.append((self._write_event, (stream, bucket, seq, stored_form(event), key, stamp)))

@@ -173,10 +173,11 @@ class Leases:
         """Extends a held lease; False when it was lost (it had lapsed and another took it)."""
         sent, term = now_us(), lease.term + 1
         params = (self.me, term, sent + self.terms.length_us, stream, lease.term)
+        lease.active = False  # appends while the renewal is under way count for the next one
         if not await self._cas(self._move, params, stream, term):
             self.forget(stream)
             return False
-        lease.term, lease.until, lease.active = term, sent + self.terms.length_us, False
+        lease.term, lease.until = term, sent + self.terms.length_us
         lease.deadline = lease.until - self.terms.margin_us
         return True
 

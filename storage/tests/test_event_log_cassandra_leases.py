@@ -15,6 +15,7 @@ from parley_storage import cassandra, event_log_cassandra, leases
 from parley_storage.cassandra import execute
 from parley_storage.event_log_cassandra import CassandraEventLog, key_position
 from parley_storage.leases import LeaseLost, LeaseTerms
+from parley_testkit.waiting import until
 
 SHORT = LeaseTerms(length_s=1.5, margin_s=0.2)
 LONG = LeaseTerms(length_s=60.0, margin_s=0.5)
@@ -152,3 +153,29 @@ async def test_a_renewal_whose_answer_was_lost_does_not_lock_the_holder_out(logs
     await execute(cassandra_session, applied)
     assert not await log.leases.renew("s", lease)  # the next renewal finds the term moved on
     assert (await log.append("s", posted(2))).event.seq == 2
+
+
+async def test_appends_do_not_wait_for_a_renewal_under_way_while_the_lease_has_time(logs):
+    log = logs(LeaseTerms(length_s=4.0, margin_s=0.2))
+    await log.append("s", posted(1))
+    real_cas, answer_renewal = log.leases._cas, asyncio.Event()
+
+    async def held_up_cas(*args):
+        await answer_renewal.wait()  # a Paxos round slow to answer
+        return await real_cas(*args)
+
+    async def renewing() -> bool:
+        return "s" in log._renewing
+
+    async def renewed() -> bool:
+        return "s" not in log._renewing
+
+    log.leases._cas = held_up_cas
+    await until(renewing, timeout_s=10)  # the keeper renews at half the length
+    try:
+        assert (await asyncio.wait_for(log.append("s", posted(2)), 1.5)).event.seq == 2  # the lease has ~2 s left
+    finally:
+        answer_renewal.set()
+    await until(renewed, timeout_s=10)
+    assert log.leases.held["s"].active  # used while the renewal was under way: the next one is due too
+    assert (await log.append("s", posted(3))).event.seq == 3

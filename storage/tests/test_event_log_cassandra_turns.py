@@ -6,11 +6,13 @@ while the others in it are. Real Cassandra."""
 import asyncio
 
 import pytest
+from cassandra.query import BatchStatement
 
 from parley_contracts import chat
 from parley_storage import cassandra, event_log_cassandra
 from parley_storage.leases import LeaseLost
 from parley_testkit.cassandra_requests import requests
+from parley_testkit.waiting import until
 
 from .test_event_log_cassandra_leases import LONG, SHORT, pause, posted
 
@@ -92,3 +94,41 @@ def test_in_reads_cut_where_the_product_of_the_lists_grows_too_big(size):
         assert len(streams) * len(buckets) * len(positions) <= cassandra.IN_PRODUCT
         assert set(streams) == {ask[0] for ask in read} and buckets == [0, 1]
     assert len(reads) < len(asks) / 5
+
+
+async def test_the_marks_go_out_with_the_key_read_and_a_seq_a_duplicate_left_unused_keeps_none(
+    logs, cassandra_session, cassandra_keyspace, monkeypatch
+):
+    log = logs(LONG)
+    await log.append("s", posted(1), key="k1")
+    await log.mark_published("s", 1)
+    real_execute, order = cassandra.execute, []
+
+    async def ordered_execute(session, statement, params=None, timeout_s=None):
+        kind = "batch" if isinstance(statement, BatchStatement) else "read"
+        order.append(f"{kind} sent")
+        rows = await real_execute(session, statement, params, timeout_s)
+        order.append(f"{kind} answered")
+        return rows
+
+    monkeypatch.setattr(cassandra, "execute", ordered_execute)
+    monkeypatch.setattr(event_log_cassandra, "execute", ordered_execute)
+    first, second = await asyncio.gather(log.append("s", posted(2), key="k1"), log.append("s", posted(3), key="k2"))
+    assert (first.duplicate, first.event.seq, second.event.seq) == (True, 1, 2)
+    # The key read and the marks of seqs 2 and 3 at once; then the rows (clearing 3's mark),
+    # and the original event read for the duplicate.
+    assert sorted(order[:2]) == ["batch sent", "read sent"] and order.count("batch sent") == 2, order
+    monkeypatch.undo()
+
+    alone = await log.append("s", posted(4), key="k2")  # every append of the batch a duplicate
+    assert (alone.duplicate, alone.event.seq) == (True, 2)
+
+    async def only_the_event_to_publish_is_marked() -> bool:
+        marks = await cassandra.execute(
+            cassandra_session,
+            f"SELECT seq FROM {cassandra_keyspace}.t_outbox WHERE shard = %s AND stream = 's'",
+            (event_log_cassandra.shard_of("s"),),
+        )
+        return [row.seq for row in marks] == [2]
+
+    await until(only_the_event_to_publish_is_marked, timeout_s=5)  # the duplicate is answered first
