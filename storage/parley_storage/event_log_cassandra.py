@@ -56,7 +56,7 @@ from pydantic import TypeAdapter
 
 from .breaker import Breaker
 from .buckets import BUCKET_SIZE, BucketedRows
-from .cassandra import PerTurn, StoreUnavailable, Write, WritesPerTurn, execute, in_reads, qualified
+from .cassandra import PerTurn, StoreUnavailable, Write, WritesPerTurn, all_of, execute, in_reads, qualified
 from .event_log import Appended, Event, LoggedStore, Stream, new_epoch, stored_form
 from .leases import DEFAULT_TERMS, Lease, LeaseLost, Leases, LeaseTerms, lease_table, now_us
 
@@ -233,12 +233,7 @@ class CassandraEventLog(Generic[Event]):
             # The marks go out while the keys are read, a round trip less: both must be in
             # before the rows. A seq a duplicate leaves unused gets its mark cleared.
             marked = range(head + 1, head + len(batch) + 1)
-            marking, known = await asyncio.gather(
-                self._mark(stream, marked), self._drop_known_keys(stream, head, bucket, batch), return_exceptions=True
-            )
-            for outcome in (marking, known):
-                if isinstance(outcome, BaseException):
-                    raise outcome
+            _, known = await all_of([self._mark(stream, marked), self._drop_known_keys(stream, head, bucket, batch)])
             assert isinstance(known, list)
             batch, spare = known, marked[len(known) :]
             if not batch:
@@ -269,7 +264,7 @@ class CassandraEventLog(Generic[Event]):
     async def _read_keys(self, asks: list["_KeyAsk"]) -> list[list[Any] | BaseException]:
         """The key rows each ask names, read for the asks of a turn together."""
         reads = in_reads(asks, lambda ask: ([ask.stream], ask.buckets, ask.positions))
-        found = await asyncio.gather(*(execute(self._session, self._keys_in, columns) for _, columns in reads))
+        found = await all_of([execute(self._session, self._keys_in, columns) for _, columns in reads])
         rows_of: defaultdict[tuple[str, int], list[Any]] = defaultdict(list)
         for rows in found:
             for row in rows:

@@ -6,7 +6,6 @@ write timestamp, so settling an event again, or an older one late, never undoes 
 newer state.
 """
 
-import asyncio
 from typing import Any
 
 from cassandra.cluster import Session
@@ -21,7 +20,7 @@ from parley_contracts.dm import (
     participants,
 )
 from parley_storage.buckets import BucketedRows, bucket_of
-from parley_storage.cassandra import PerTurn, create_tables, execute, in_reads
+from parley_storage.cassandra import PerTurn, all_of, create_tables, execute, in_reads
 from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
 from parley_storage.leases import DEFAULT_TERMS, LeaseTerms
 
@@ -160,7 +159,7 @@ class CassandraDmStore(CassandraEventStore[ConversationEvent]):
 
     async def _read_blocks(self, asks: list[tuple[int, int]]) -> list[bool | BaseException]:
         reads = in_reads(asks, lambda ask: ([ask[0]], [ask[1]]))
-        found = await asyncio.gather(*(execute(self._session, self._blocked, columns) for _, columns in reads))
+        found = await all_of([execute(self._session, self._blocked, columns) for _, columns in reads])
         blocks = {(row.blocker_id, row.blocked_id) for rows in found for row in rows}
         return [ask in blocks for ask in asks]
 
