@@ -205,6 +205,8 @@ class CassandraEventLog(Generic[Event]):
         if lease is not None and await self.leases.renew(stream, lease):
             return lease
         lease = await self.leases.take(stream, self.leases.terms.patience_s, lambda: self.mine(stream))
+        if lease.unbroken and stream in self._heads:  # no other holder since this process's last write
+            return lease
         self._heads.pop(stream, None)
         try:
             await self._fence(stream, lease, await self.head(stream))

@@ -96,6 +96,9 @@ class Lease:
     last: int = 0
     active: bool = field(default=True)
     """An append used it since the last renewal: worth renewing."""
+    unbroken: bool = False
+    """Taken back by the process that held it last, with no other holder in between:
+    what that process knew of the stream (its head) still holds."""
 
     def timestamp(self) -> int:
         """The next write's timestamp, above every earlier one of this holder; raises
@@ -118,6 +121,9 @@ class Leases:
         self.terms = terms
         self.held: dict[str, Lease] = {}
         self._last: dict[str, int] = {}
+        self._terms: dict[str, int] = {}
+        """The term of each stream's lease given up here: if the row still has it, no other
+        process changed the lease since, so it is taken back with one conditional write."""
         """The last write timestamp of each stream's leases given up here: a lease this
         process takes back from itself writes above it."""
         self._session = session
@@ -136,6 +142,8 @@ class Leases:
         """Takes the stream's lease, waiting up to `wait_s` for another holder's to lapse
         or be released; `LeaseLost` past that, and `HeldByOwner` rather than waiting for
         a stream that is not `mine`."""
+        if (lease := await self._take_back(stream)) is not None:
+            return lease
         give_up = time.monotonic() + wait_s
         while True:
             rows = await execute(self._session, self._read, (stream,))
@@ -162,6 +170,22 @@ class Leases:
                 raise LeaseLost(f"another process holds stream {stream}")
             await asyncio.sleep(min(POLL_S, left_s, (lapses_at - sent) / 1_000_000 + 0.001))
 
+    async def _take_back(self, stream: str) -> Lease | None:
+        """The lease this process gave up last (it lapsed while the stream was idle), taken
+        back at the term it left it at: no read first, and no other holder in between if it
+        applies (a chat channel is idle for seconds all the time, and a take that reads the
+        row, writes it and then reads and fences the head cost its post four round trips)."""
+        term = self._terms.pop(stream, None)
+        if term is None:
+            return None
+        sent = now_us()
+        params = (self.me, term + 1, sent + self.terms.length_us, stream, term)
+        if not await self._cas(self._move, params, stream, term + 1):
+            return None
+        lease = self._hold(stream, term + 1, sent, floor=self._last.get(stream, 0) + 1)
+        lease.unbroken = True
+        return lease
+
     def _hold(self, stream: str, term: int, sent: int, floor: int) -> Lease:
         until = sent + self.terms.length_us
         lease = Lease(term, until, until - self.terms.margin_us, floor)
@@ -184,9 +208,10 @@ class Leases:
     async def release(self, stream: str, lease: Lease) -> None:
         """Gives the lease up at once: the next holder's writes start above this one's last."""
         self.forget(stream)
-        until = max(now_us(), lease.last)
+        until, term = max(now_us(), lease.last), lease.term + 1
         try:
-            await self._cas(self._move, (self.me, lease.term + 1, until, stream, lease.term), stream, lease.term + 1)
+            if await self._cas(self._move, (self.me, term, until, stream, lease.term), stream, term):
+                self._terms[stream] = term
         except Exception as exc:  # the lease then lapses on its own
             log.warning("lease_not_released", stream=stream, error=str(exc))
 
@@ -196,6 +221,7 @@ class Leases:
         lease = self.held.pop(stream, None)
         if lease is not None:
             self._last[stream] = max(self._last.get(stream, 0), lease.last, lease.floor - 1)
+            self._terms[stream] = lease.term
 
     async def _cas(self, statement: Any, params: tuple[Any, ...], stream: str, term: int) -> bool:
         """Whether the conditional write applied; one that timed out is resolved by a

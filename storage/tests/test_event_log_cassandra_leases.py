@@ -15,6 +15,7 @@ from parley_storage import cassandra, event_log_cassandra, leases
 from parley_storage.cassandra import execute
 from parley_storage.event_log_cassandra import CassandraEventLog, key_position
 from parley_storage.leases import LeaseLost, LeaseTerms
+from parley_testkit.cassandra_requests import requests
 from parley_testkit.waiting import until
 
 SHORT = LeaseTerms(length_s=1.5, margin_s=0.2)
@@ -179,3 +180,31 @@ async def test_appends_do_not_wait_for_a_renewal_under_way_while_the_lease_has_t
     await until(renewed, timeout_s=10)
     assert log.leases.held["s"].active  # used while the renewal was under way: the next one is due too
     assert (await log.append("s", posted(3))).event.seq == 3
+
+
+async def lapsed(log: CassandraEventLog, stream: str) -> None:
+    async def given_up() -> bool:
+        return stream not in log.leases.held
+
+    await until(given_up, timeout_s=10)
+
+
+async def test_a_lease_that_lapsed_while_the_stream_was_idle_is_taken_back_with_one_request(logs, cassandra_session):
+    log = logs(SHORT)
+    await log.append("s", posted(1))
+    await lapsed(log, "s")
+    with requests(cassandra_session) as sent:
+        assert (await log.append("s", posted(2))).event.seq == 2
+    # The conditional write taking it back, then the marks and the rows: no read of the
+    # lease row, nor of the head and its fence (four requests before the rows, before).
+    assert sent == {"statement": 1, "batch": 2}
+
+
+async def test_a_lease_another_log_held_meanwhile_is_not_taken_back_blind(logs):
+    first, second = logs(SHORT), logs(SHORT)
+    await first.append("s", posted(1))
+    await lapsed(first, "s")
+    assert (await second.append("s", posted(2))).event.seq == 2
+    await lapsed(second, "s")
+    assert (await first.append("s", posted(3))).event.seq == 3  # its own head (1) no longer holds
+    assert [event.seq for event in await logs(SHORT).events("s", 0, 10)] == [1, 2, 3]
