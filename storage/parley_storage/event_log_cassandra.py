@@ -178,6 +178,7 @@ class CassandraEventLog(Generic[Event]):
                     await self._commit(stream, await self._lease(stream), group)
                 except Exception as exc:  # the store failed: every append of the group hears it
                     self._heads.pop(stream, None)  # the write may land or not: read the head again
+                    self.leases.written_unsure(stream)
                     if isinstance(exc, StoreUnavailable):
                         self.breaker.trip()
                     for pending in group:

@@ -8,6 +8,7 @@ import dataclasses
 import time
 
 import pytest
+from cassandra.query import BatchStatement
 
 from parley_contracts import chat
 from parley_runtime.clock import now
@@ -208,3 +209,31 @@ async def test_a_lease_another_log_held_meanwhile_is_not_taken_back_blind(logs):
     await lapsed(second, "s")
     assert (await first.append("s", posted(3))).event.seq == 3  # its own head (1) no longer holds
     assert [event.seq for event in await logs(SHORT).events("s", 0, 10)] == [1, 2, 3]
+
+
+async def test_after_a_failed_write_the_lease_is_taken_back_with_the_head_read_and_fenced(
+    logs, cassandra_session, monkeypatch
+):
+    log = logs(SHORT)
+    await log.append("s", posted(1))
+    real_execute = cassandra.execute
+
+    async def failing_rows(session, statement, params=None, timeout_s=None):
+        if isinstance(statement, BatchStatement) and len(statement) > 1:  # the rows' batch: it may land later
+            raise cassandra.StoreUnavailable("Cassandra did not answer")
+        return await real_execute(session, statement, params, timeout_s)
+
+    monkeypatch.setattr(cassandra, "execute", failing_rows)
+    with pytest.raises(cassandra.StoreUnavailable):
+        await log.append("s", posted(2))
+    monkeypatch.undo()
+
+    async def answering() -> bool:
+        return not log.breaker.open
+
+    await until(answering, timeout_s=10)
+    assert await log.head("s") == 1  # a reader on this process sees the head again
+    await lapsed(log, "s")
+    with requests(cassandra_session) as sent:
+        assert (await log.append("s", posted(3))).event.seq == 2
+    assert sent["statement"] == 4  # the lease row read, the conditional write, the head read, the fence
