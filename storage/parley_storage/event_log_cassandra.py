@@ -406,7 +406,7 @@ class CassandraEventLog(Generic[Event]):
         raised: the event is out, and a mark left behind only means one harmless re-publish."""
         stream = str(stream)
         try:
-            await self.together.write([(self._unmark, (shard_of(stream), stream, seq))])
+            await self.together.write(self._unmarks(stream, range(seq, seq + 1)))
         except Exception as exc:  # the event is published: a mark left behind costs one re-publish
             log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
 

@@ -124,11 +124,11 @@ class Leases:
         self.terms = terms
         self.held: dict[str, Lease] = {}
         self._last: dict[str, int] = {}
+        """The last write timestamp of each stream's leases given up here: a lease this
+        process takes back from itself writes above it."""
         self._terms: dict[str, int] = {}
         """The term of each stream's lease given up here: if the row still has it, no other
         process changed the lease since, so it is taken back with one conditional write."""
-        """The last write timestamp of each stream's leases given up here: a lease this
-        process takes back from itself writes above it."""
         self._session = session
 
         def prepare(cql: str, consistency: int = ConsistencyLevel.LOCAL_QUORUM) -> Any:
