@@ -4,7 +4,8 @@
 every edge, and records each send: when it went, when (if ever) it was acknowledged.
 `check` then reads every stream's history and counts what was acknowledged, lost (an
 acknowledged send missing from its stream or never delivered to the listening client)
-and duplicated (one clientMsgId stored twice), and how long sends stopped flowing.
+and duplicated (one clientMsgId stored twice), and how long sends stopped flowing; it
+names each lost message, with what the history and the listener hold around its seq.
 """
 
 import asyncio
@@ -33,13 +34,17 @@ class Send:
     acked_at: float | None = None
     failed_at: float | None = None
     client_msg_id: str | None = None
+    seq: int | None = None
+    """The seq its acknowledgement carried."""
 
 
 @dataclass
 class Acked:
     stream: str
     client_msg_id: str
+    sent_at: float
     acked_at: float
+    seq: int
 
 
 @dataclass
@@ -60,6 +65,11 @@ class Outcome:
     """Sends never acknowledged (the client gave up waiting): not owed, so not lost."""
     given_up: str = ""
     """Why and when sends were given up on, for a failing test's message."""
+    losses: str = ""
+    """Each lost message: its stream, seq and clientMsgId, whether it is missing from the
+    history, was not heard by the listener, or both, when it was sent and acknowledged
+    (seconds from the fault), what the history holds at its seq if not it, and which of
+    its neighbours the listener heard."""
 
     def record(self) -> None:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +176,7 @@ class Traffic:
             send.failed_at = time.monotonic()
             return
         send.acked_at = time.monotonic()
-        send.client_msg_id = message["clientMsgId"]
+        send.client_msg_id, send.seq = message["clientMsgId"], message["seq"]
 
     async def stop(self) -> None:
         """Stop sending and wait for every send under way to be acknowledged or given up."""
@@ -184,33 +194,59 @@ class Traffic:
         return f"{dict(self.failures)}, sent from {went[0]:+.1f}s to {went[-1]:+.1f}s"
 
     async def check(self, fault: str, fault_at: float) -> Outcome:
-        acked = [Acked(s.stream, s.client_msg_id, s.acked_at) for s in self.sends if s.client_msg_id and s.acked_at]
-        stored: dict[str, list[str]] = {}
+        acked = [
+            Acked(s.stream, s.client_msg_id, s.sent_at, s.acked_at, s.seq)
+            for s in self.sends
+            if s.client_msg_id and s.acked_at and s.seq is not None
+        ]
+        stored: dict[str, dict[int, str | None]] = {}
+        """Each stream's history: seq to clientMsgId."""
+        ids: list[str | None] = []
         reader = await self.cast.reader()
         try:
             for channel_id in self.cast.channels:
                 url = f"/api/channels/{channel_id}/messages"
-                stored[f"channel:{channel_id}"] = await _client_msg_ids(reader, url)
+                stored[f"channel:{channel_id}"] = await _history(reader, url, ids)
             conversation = "conv_" + "_".join(str(i) for i in sorted((self.cast.owner.id, self.cast.peer.id)))
             url = f"/api/messagepal/conversations/{conversation}/messages"
-            stored[f"dm:{self.cast.peer.id}"] = await _client_msg_ids(reader, url)
+            stored[f"dm:{self.cast.peer.id}"] = await _history(reader, url, ids)
         finally:
             await reader.aclose()
-        ids = [client_msg_id for found in stored.values() for client_msg_id in found]
         heard = await self._heard_by_listener({s.client_msg_id for s in acked if s.stream.startswith("channel")})
-        lost = {s.client_msg_id for s in acked if s.client_msg_id not in set(stored[s.stream])}
-        lost |= {s.client_msg_id for s in acked if s.stream.startswith("channel") and s.client_msg_id not in heard}
+        heard_ids = {client_msg_id for seqs in heard.values() for client_msg_id in seqs.values()}
+        losses = []
+        for s in acked:
+            missing = s.client_msg_id not in stored[s.stream].values()
+            unheard = s.stream.startswith("channel") and s.client_msg_id not in heard_ids
+            if missing or unheard:
+                losses.append(self._loss(s, missing, unheard, stored[s.stream], heard.get(s.stream, {}), fault_at))
         return Outcome(
             fault=fault,
             recovery_s=round(self.recovery(fault_at), 2),
             waited_s=round(self.longest_wait(fault_at), 2),
             resumed_s=round(min([s.acked_at for s in acked if s.acked_at >= fault_at], default=fault_at) - fault_at, 2),
             acknowledged=len(acked),
-            lost=len(lost),
+            lost=len(losses),
             duplicated=len(ids) - len(set(ids)),
             refused=len(self.sends) - len(acked),
             given_up=self.given_up(fault_at),
+            losses=f"{'; '.join(losses)} (the listener connected {self.listener.connects} times)" if losses else "none",
         )
+
+    @staticmethod
+    def _loss(
+        s: Acked, missing: bool, unheard: bool, stored: dict[int, str | None], heard: dict[int, str], since: float
+    ) -> str:
+        """One lost message, in a line: see `Outcome.losses`."""
+        how = " and ".join(what for what, found in (("missing", missing), ("not heard", unheard)) if found)
+        line = f"{s.stream}#{s.seq} {s.client_msg_id[:8]} {how}, sent {s.sent_at - since:+.2f}s"
+        line += f" acked {s.acked_at - since:+.2f}s"
+        if missing:
+            line += f", history has {str(stored[s.seq])[:8] if s.seq in stored else 'nothing'} at #{s.seq}"
+        if s.stream.startswith("channel"):
+            line += f", listener heard #{s.seq - 1} {s.seq - 1 in heard}, #{s.seq + 1} {s.seq + 1 in heard}"
+            line += f", up to #{max(heard, default=None)}"
+        return line
 
     def _acked_since(self, fault_at: float) -> list[tuple[float, float]]:
         """(sent, acknowledged) of each send acknowledged from the fault on."""
@@ -223,28 +259,34 @@ class Traffic:
     def longest_wait(self, fault_at: float) -> float:
         return max([0.0, *(acked_at - max(sent_at, fault_at) for sent_at, acked_at in self._acked_since(fault_at))])
 
-    async def _heard_by_listener(self, wanted: set[str], timeout_s: float = 15.0) -> set[str]:
-        """The acknowledged posts the listening client was delivered, once it has them all or stops hearing more."""
-        heard: set[str] = set()
+    async def _heard_by_listener(self, wanted: set[str], timeout_s: float = 15.0) -> dict[str, dict[int, str]]:
+        """The posts the listening client was delivered, per stream by seq, once it has
+        every acknowledged one or stops hearing more."""
+        heard: dict[str, dict[int, str]] = {}
+        heard_ids: set[str] = set()
         deadline = time.monotonic() + timeout_s
-        while not wanted <= heard and time.monotonic() < deadline:
+        while not wanted <= heard_ids and time.monotonic() < deadline:
             try:
                 frame = await asyncio.wait_for(self.listener.events.get(), max(0.01, deadline - time.monotonic()))
             except TimeoutError:
                 break
             if frame.get("type") == "new_message":
-                heard.add(frame["message"].get("clientMsgId"))
+                message = frame["message"]
+                heard.setdefault(f"channel:{frame['channelId']}", {})[frame["seq"]] = message.get("clientMsgId")
+                heard_ids.add(message.get("clientMsgId"))
         return heard
 
 
-async def _client_msg_ids(client: httpx.AsyncClient, url: str) -> list[str]:
-    """The clientMsgId of every message in a stream's history, paging back from the newest."""
-    found: list[str] = []
+async def _history(client: httpx.AsyncClient, url: str, ids: list[str | None]) -> dict[int, str | None]:
+    """A stream's history, seq to clientMsgId, paging back from the newest; every
+    clientMsgId read is also added to `ids`, where one stored twice shows."""
+    found: dict[int, str | None] = {}
     before = None
     while True:
         params = {"limit": 100, **({"before": before} if before else {})}
         page = (await client.get(url, params=params)).raise_for_status().json()
-        found += [m.get("clientMsgId") for m in page]
+        found.update((m["seq"], m.get("clientMsgId")) for m in page)
+        ids += [m.get("clientMsgId") for m in page]
         if len(page) < 100:
             return found
         before = min(m["seq"] for m in page)
