@@ -90,15 +90,15 @@ async def under_traffic(cast: Cast, fault: str, act, heal=None) -> Outcome:
 
 
 def assert_nothing_lost_or_doubled(outcome: Outcome) -> None:
-    assert outcome.acknowledged >= RATE * (BEFORE_S + AFTER_S) * 0.5, outcome
-    assert (outcome.lost, outcome.duplicated) == (0, 0), outcome
+    assert outcome.acknowledged >= RATE * (BEFORE_S + AFTER_S) * 0.5, str(outcome)
+    assert (outcome.lost, outcome.duplicated) == (0, 0), str(outcome)  # in full, not cut short
 
 
 def assert_survived(outcome: Outcome, recovery_bound_s: float) -> None:
     """Nothing lost or doubled, and acknowledgements flowing again in time. A send the
     client gave up on after 30 s is not owed; the table counts them."""
     assert_nothing_lost_or_doubled(outcome)
-    assert outcome.recovery_s <= recovery_bound_s, outcome
+    assert outcome.recovery_s <= recovery_bound_s, str(outcome)
 
 
 async def test_a_nats_node_killed_and_restarted(stack, cast):

@@ -30,6 +30,8 @@ RESULTS = Path(".parley/chaos/results.jsonl")
 @dataclass
 class Send:
     stream: str
+    content: str
+    """Unique to the send (`c12`, `d15`: the 12th and 15th sent), so it is found in a history."""
     sent_at: float
     acked_at: float | None = None
     failed_at: float | None = None
@@ -41,10 +43,22 @@ class Send:
 @dataclass
 class Acked:
     stream: str
+    content: str
     client_msg_id: str
     sent_at: float
     acked_at: float
     seq: int
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A message of a stream's history, as a lost one's line names it."""
+
+    content: str
+    client_msg_id: str | None
+
+    def __str__(self) -> str:
+        return f"{self.content} {str(self.client_msg_id)[:8]}"
 
 
 @dataclass
@@ -155,12 +169,12 @@ class Traffic:
         channels = itertools.cycle(self.cast.channels)
         for n in itertools.count():
             if dm_every and n % dm_every == 0:
-                send = Send(f"dm:{self.cast.peer.id}", time.monotonic())
-                sending = self.direct.send_message(self.cast.peer.id, f"d{n}", self.ack_timeout_s)
+                send = Send(f"dm:{self.cast.peer.id}", f"d{n}", time.monotonic())
+                sending = self.direct.send_message(self.cast.peer.id, send.content, self.ack_timeout_s)
             else:
                 channel_id = next(channels)
-                send = Send(f"channel:{channel_id}", time.monotonic())
-                sending = self.poster.send_message(channel_id, f"c{n}", self.ack_timeout_s)
+                send = Send(f"channel:{channel_id}", f"c{n}", time.monotonic())
+                sending = self.poster.send_message(channel_id, send.content, self.ack_timeout_s)
             self.sends.append(send)
             task = asyncio.create_task(self._track(send, sending))
             self._tasks.add(task)
@@ -191,16 +205,17 @@ class Traffic:
         if not failed:
             return "none"
         went = sorted(s.sent_at - since for s in failed)
-        return f"{dict(self.failures)}, sent from {went[0]:+.1f}s to {went[-1]:+.1f}s"
+        which = f": {' '.join(s.content for s in failed)}" if len(failed) <= 5 else ""
+        return f"{dict(self.failures)}, sent from {went[0]:+.1f}s to {went[-1]:+.1f}s{which}"
 
     async def check(self, fault: str, fault_at: float) -> Outcome:
         acked = [
-            Acked(s.stream, s.client_msg_id, s.sent_at, s.acked_at, s.seq)
+            Acked(s.stream, s.content, s.client_msg_id, s.sent_at, s.acked_at, s.seq)
             for s in self.sends
             if s.client_msg_id and s.acked_at and s.seq is not None
         ]
-        stored: dict[str, dict[int, str | None]] = {}
-        """Each stream's history: seq to clientMsgId."""
+        stored: dict[str, dict[int, Stored]] = {}
+        """Each stream's history by seq."""
         ids: list[str | None] = []
         reader = await self.cast.reader()
         try:
@@ -216,7 +231,7 @@ class Traffic:
         heard_ids = {client_msg_id for seqs in heard.values() for client_msg_id in seqs.values()}
         losses = []
         for s in acked:
-            missing = s.client_msg_id not in stored[s.stream].values()
+            missing = s.client_msg_id not in {found.client_msg_id for found in stored[s.stream].values()}
             unheard = s.stream.startswith("channel") and s.client_msg_id not in heard_ids
             if missing or unheard:
                 losses.append(self._loss(s, missing, unheard, stored[s.stream], heard.get(s.stream, {}), fault_at))
@@ -235,14 +250,14 @@ class Traffic:
 
     @staticmethod
     def _loss(
-        s: Acked, missing: bool, unheard: bool, stored: dict[int, str | None], heard: dict[int, str], since: float
+        s: Acked, missing: bool, unheard: bool, stored: dict[int, Stored], heard: dict[int, str], since: float
     ) -> str:
         """One lost message, in a line: see `Outcome.losses`."""
         how = " and ".join(what for what, found in (("missing", missing), ("not heard", unheard)) if found)
-        line = f"{s.stream}#{s.seq} {s.client_msg_id[:8]} {how}, sent {s.sent_at - since:+.2f}s"
+        line = f"{s.stream}#{s.seq} {s.content} {s.client_msg_id[:8]} {how}, sent {s.sent_at - since:+.2f}s"
         line += f" acked {s.acked_at - since:+.2f}s"
         if missing:
-            line += f", history has {str(stored[s.seq])[:8] if s.seq in stored else 'nothing'} at #{s.seq}"
+            line += f", history has {stored[s.seq] if s.seq in stored else 'nothing'} at #{s.seq}"
         if s.stream.startswith("channel"):
             line += f", listener heard #{s.seq - 1} {s.seq - 1 in heard}, #{s.seq + 1} {s.seq + 1 in heard}"
             line += f", up to #{max(heard, default=None)}"
@@ -277,15 +292,15 @@ class Traffic:
         return heard
 
 
-async def _history(client: httpx.AsyncClient, url: str, ids: list[str | None]) -> dict[int, str | None]:
-    """A stream's history, seq to clientMsgId, paging back from the newest; every
-    clientMsgId read is also added to `ids`, where one stored twice shows."""
-    found: dict[int, str | None] = {}
+async def _history(client: httpx.AsyncClient, url: str, ids: list[str | None]) -> dict[int, Stored]:
+    """A stream's history by seq, paging back from the newest; every clientMsgId read is
+    also added to `ids`, where one stored twice shows."""
+    found: dict[int, Stored] = {}
     before = None
     while True:
         params = {"limit": 100, **({"before": before} if before else {})}
         page = (await client.get(url, params=params)).raise_for_status().json()
-        found.update((m["seq"], m.get("clientMsgId")) for m in page)
+        found.update((m["seq"], Stored(m.get("content"), m.get("clientMsgId"))) for m in page)
         ids += [m.get("clientMsgId") for m in page]
         if len(page) < 100:
             return found
