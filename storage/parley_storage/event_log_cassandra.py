@@ -389,7 +389,10 @@ class CassandraEventLog(Generic[Event]):
             if head < (bucket + 1) * self._bucket_size:
                 break
             bucket += 1
-        self._heads[stream] = head
+        # The holder's appends may have moved the head on while the read was out, and its
+        # next group is numbered from `_heads`: an answer read before them must not set it
+        # back, or that group takes their seqs and writes over them.
+        head = self._heads[stream] = max(head, self._heads.get(stream, 0))
         return head
 
     async def epoch(self, stream: Stream) -> str:

@@ -1,7 +1,8 @@
 """The Cassandra log's leases on the real server: a paused old holder's late write loses
 to the new holder's, a stale key row is no duplicate, a write that completes past the
 lease is not acknowledged, and a stream moves to another log once the first's lease
-lapses, is released, or is handed over."""
+lapses, is released, or is handed over; a read answered late never sets the holder's
+head back."""
 
 import asyncio
 import dataclasses
@@ -116,6 +117,33 @@ async def test_a_write_completing_after_the_deadline_is_not_acknowledged(logs, m
     retried = await log.append("s", posted(2), key="c-1")
     assert retried.duplicate and (retried.event.seq, retried.event.message.id) == (1, 1)
     assert (await log.append("s", posted(3))).event.seq == 2
+
+
+async def test_a_read_of_the_head_answered_late_does_not_set_the_holders_head_back(logs, monkeypatch):
+    """A read of the head that Cassandra answered before the holder's last appends reaches
+    the holder after them: its next append still takes the seq after them. (Under a NATS
+    node kill the edges' gap fills and the republisher read busy streams, and a stale head
+    had the holder write over two acknowledged messages.)"""
+    log = logs(LONG)
+    await log.append("s", posted(1))
+    real_execute = event_log_cassandra.execute
+    answered, delivered = asyncio.Event(), asyncio.Event()
+
+    async def late_head(session, statement, params=None, timeout_s=None):
+        rows = await real_execute(session, statement, params, timeout_s)
+        if statement is log._head_of and not answered.is_set():
+            answered.set()
+            await delivered.wait()  # the answer reaches the reader only now
+        return rows
+
+    monkeypatch.setattr(event_log_cassandra, "execute", late_head)
+    reading = asyncio.create_task(log.head("s"))
+    await answered.wait()
+    assert [(await log.append("s", posted(n))).event.seq for n in (2, 3)] == [2, 3]
+    delivered.set()
+    await reading
+    assert (await log.append("s", posted(4))).event.seq == 4
+    assert [event.message.id for event in await logs(LONG).events("s", 0, 10)] == [1, 2, 3, 4]
 
 
 async def test_a_second_log_takes_over_after_the_first_ones_lease_lapses(logs):
