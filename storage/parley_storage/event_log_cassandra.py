@@ -328,11 +328,12 @@ class CassandraEventLog(Generic[Event]):
         self.mine = mine
 
     async def _keep_leases(self) -> None:
-        """While any lease is held or wanted: renews busy streams' leases at half their
-        length, releases those another copy owns now, and forgets idle ones that lapsed."""
+        """While any lease is held or wanted: renews busy streams' leases at about half their
+        length (`renewed_at_left_us`), releases those another copy owns now, and forgets idle
+        ones that lapsed. It looks often enough for renewals due apart to go out apart."""
         terms = self.leases.terms
         while self.leases.held or self._committers:
-            await asyncio.sleep(min(terms.margin_s, terms.length_s / 4))
+            await asyncio.sleep(min(terms.margin_s, terms.length_s / 40))
             for stream, lease in list(self.leases.held.items()):
                 if self.leases.held.get(stream) is not lease or stream in self._renewing:
                     continue  # released, or taken again, while this pass awaited a release
@@ -341,7 +342,7 @@ class CassandraEventLog(Generic[Event]):
                         await self.leases.release(stream, lease)
                 elif lease.left_us() <= 0:
                     self.leases.forget(stream)
-                elif lease.active and lease.left_us() < terms.length_us // 2:
+                elif lease.active and lease.left_us() < terms.renewed_at_left_us(stream):
                     self._renewing[stream] = asyncio.create_task(self._renew(stream, lease))
 
     async def _renew(self, stream: str, lease: Lease) -> bool:

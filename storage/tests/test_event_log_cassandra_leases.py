@@ -237,3 +237,26 @@ async def test_after_a_failed_write_the_lease_is_taken_back_with_the_head_read_a
     with requests(cassandra_session) as sent:
         assert (await log.append("s", posted(3))).event.seq == 2
     assert sent["statement"] == 4  # the lease row read, the conditional write, the head read, the fence
+
+
+async def test_leases_taken_together_are_renewed_apart(logs):
+    """Idle streams woken by one burst take their leases at once. Each renewal is a Paxos
+    round, so they must not all be renewed in the same moment, every half length after."""
+    log = logs(SHORT)
+    streams = [f"s{n}" for n in range(24)]
+    renewed_at: dict[str, float] = {}
+    real_renew = log.leases.renew
+
+    async def renew(stream, lease) -> bool:
+        renewed_at.setdefault(stream, time.monotonic())
+        return await real_renew(stream, lease)
+
+    async def all_renewed() -> bool:
+        return len(renewed_at) == len(streams)
+
+    log.leases.renew = renew
+    await asyncio.gather(*(log.append(stream, posted(1)) for stream in streams))
+    await until(all_renewed, timeout_s=10)
+    moments = sorted(renewed_at.values())
+    together = max(sum(1 for t in moments if first <= t < first + 0.02) for first in moments)
+    assert together <= len(streams) // 2, moments
