@@ -198,6 +198,11 @@ class Leases:
         lease.unbroken = True
         return lease
 
+    def taking_back(self, stream: str) -> bool:
+        """Whether the stream's next take starts as a take-back (`_take_back`): no lease is
+        held, and this process gave up the last one, after no failed write."""
+        return stream in self._terms and stream not in self.held
+
     def _hold(self, stream: str, term: int, sent: int, floor: int) -> Lease:
         until = sent + self.terms.length_us
         lease = Lease(term, until, until - self.terms.margin_us, floor)

@@ -201,13 +201,38 @@ async def test_a_lease_that_lapsed_while_the_stream_was_idle_is_taken_back_with_
     assert sent == {"statement": 1, "batch": 2}
 
 
+async def test_the_take_back_goes_out_with_the_marks_and_the_key_read(logs, monkeypatch):
+    log = logs(SHORT)
+    await log.append("s", posted(1), key="k1")
+    await lapsed(log, "s")
+    real_execute, order = cassandra.execute, []
+
+    async def ordered_execute(session, statement, params=None, timeout_s=None):
+        kind = "batch" if isinstance(statement, BatchStatement) else statement.query_string.split()[0].lower()
+        order.append(f"{kind} sent")
+        rows = await real_execute(session, statement, params, timeout_s)
+        order.append(f"{kind} answered")
+        return rows
+
+    for module in (cassandra, event_log_cassandra, leases):
+        monkeypatch.setattr(module, "execute", ordered_execute)
+    assert (await log.append("s", posted(2), key="k2")).event.seq == 2
+    # The conditional write, the marks and the key read at once; then the rows.
+    assert sorted(order[:3]) == ["batch sent", "select sent", "update sent"], order
+    assert order[-2:] == ["batch sent", "batch answered"], order
+
+
 async def test_a_lease_another_log_held_meanwhile_is_not_taken_back_blind(logs):
     first, second = logs(SHORT), logs(SHORT)
     await first.append("s", posted(1))
     await lapsed(first, "s")
-    assert (await second.append("s", posted(2))).event.seq == 2
+    assert (await second.append("s", posted(2), key="k2")).event.seq == 2
     await lapsed(second, "s")
-    assert (await first.append("s", posted(3))).event.seq == 3  # its own head (1) no longer holds
+    # Its own head (1) no longer holds: the key read that went out with the take, by that
+    # head, is made again, and finds k2 at seq 2.
+    retried = await first.append("s", posted(20), key="k2")
+    assert (retried.duplicate, retried.event.seq) == (True, 2)
+    assert (await first.append("s", posted(3))).event.seq == 3
     assert [event.seq for event in await logs(SHORT).events("s", 0, 10)] == [1, 2, 3]
 
 
