@@ -175,7 +175,7 @@ class CassandraEventLog(Generic[Event]):
                 group, self._waiting[stream] = _next_group(self._waiting[stream])
                 try:
                     self.breaker.check()
-                    await self._commit(stream, await self._lease(stream), group)
+                    await self._commit(stream, group)
                 except Exception as exc:  # the store failed: every append of the group hears it
                     self._heads.pop(stream, None)  # the write may land or not: read the head again
                     self.leases.written_unsure(stream)
@@ -227,26 +227,54 @@ class CassandraEventLog(Generic[Event]):
         opened = head > bucket * self._bucket_size
         await execute(self._session, self._set_head, (lease.timestamp(), head if opened else None, stream, bucket))
 
-    async def _commit(self, stream: str, lease: Lease, group: list[_Pending]) -> None:
-        head = self._heads[stream] if stream in self._heads else await self.head(stream)
+    async def _commit(self, stream: str, group: list[_Pending]) -> None:
+        lease, head, looked_up = await self._leased(stream, group)
         while group:
-            bucket = self._rows.bucket(head + 1)
-            room = (bucket + 1) * self._bucket_size - head
-            batch, group = group[:room], group[room:]
-            # The marks go out while the keys are read, a round trip less: both must be in
-            # before the rows. A seq a duplicate leaves unused gets its mark cleared.
-            marked = range(head + 1, head + len(batch) + 1)
-            _, known = await all_of([self._mark(stream, marked), self._drop_known_keys(stream, head, bucket, batch)])
-            assert isinstance(known, list)
-            batch, spare = known, marked[len(known) :]
-            if not batch:
+            batch, group = group[: self._room(head)], group[self._room(head) :]
+            if looked_up is None:
+                looked_up = await self._look_up(stream, head, batch)
+            known, spare, looked_up = looked_up.known, looked_up.spare, None
+            if not known:
                 await self.together.write(self._unmarks(stream, spare))
                 continue
-            events = [(head + n, pending.build(head + n)) for n, pending in enumerate(batch, start=1)]
-            await self._write(stream, lease, head, events, [pending.key for pending in batch], spare)
-            self._heads[stream] = head = head + len(batch)
-            for pending, (_, event) in zip(batch, events, strict=True):
+            events = [(head + n, pending.build(head + n)) for n, pending in enumerate(known, start=1)]
+            await self._write(stream, lease, head, events, [pending.key for pending in known], spare)
+            self._heads[stream] = head = head + len(known)
+            for pending, (_, event) in zip(known, events, strict=True):
                 pending.settle(Appended(event, duplicate=False))
+
+    async def _leased(self, stream: str, group: list[_Pending]) -> tuple[Lease, int, "_LookedUp | None"]:
+        """The stream's lease and head, and the first batch's look-up if it could go out
+        alongside the take: when this process held the stream last and takes it back
+        (`Leases.taking_back`), the head it remembers holds unless another process held the
+        stream in between, and a post into a channel idle for seconds, the usual post,
+        saves a round trip. If another did, the look-up went by a stale head and is made
+        again (the duplicates it found are duplicates still); its marks are cleared by the
+        republisher (no event there) or name another's event (one harmless re-publish)."""
+        head = self._heads.get(stream)
+        if head is None or not self.leases.taking_back(stream):
+            lease = await self._lease(stream)
+            return lease, self._heads[stream] if stream in self._heads else await self.head(stream), None
+        batch = group[: self._room(head)]
+        lease, looked_up = await all_of([self._lease(stream), self._look_up(stream, head, batch)])
+        assert isinstance(lease, Lease) and isinstance(looked_up, _LookedUp)
+        if self._heads.get(stream) == head:
+            return lease, head, looked_up
+        return lease, await self.head(stream), None
+
+    def _room(self, head: int) -> int:
+        """How many events the bucket after `head` still takes."""
+        return (self._rows.bucket(head + 1) + 1) * self._bucket_size - head
+
+    async def _look_up(self, stream: str, head: int, batch: list[_Pending]) -> "_LookedUp":
+        """The batch's marks and the read of its keys, which go out together, a round trip
+        less: both must be in before the rows. A seq a duplicate leaves unused (`spare`)
+        gets its mark cleared."""
+        marked = range(head + 1, head + len(batch) + 1)
+        bucket = self._rows.bucket(head + 1)
+        _, known = await all_of([self._mark(stream, marked), self._drop_known_keys(stream, head, bucket, batch)])
+        assert isinstance(known, list)
+        return _LookedUp(known, marked[len(known) :])
 
     async def _drop_known_keys(self, stream: str, head: int, bucket: int, batch: list[_Pending]) -> list[_Pending]:
         """Answers the appends whose key is in the bucket written or the one before it with
@@ -328,11 +356,12 @@ class CassandraEventLog(Generic[Event]):
         self.mine = mine
 
     async def _keep_leases(self) -> None:
-        """While any lease is held or wanted: renews busy streams' leases at half their
-        length, releases those another copy owns now, and forgets idle ones that lapsed."""
+        """While any lease is held or wanted: renews busy streams' leases at about half their
+        length (`renewed_at_left_us`), releases those another copy owns now, and forgets idle
+        ones that lapsed. It looks often enough for renewals due apart to go out apart."""
         terms = self.leases.terms
         while self.leases.held or self._committers:
-            await asyncio.sleep(min(terms.margin_s, terms.length_s / 4))
+            await asyncio.sleep(min(terms.margin_s, terms.length_s / 40))
             for stream, lease in list(self.leases.held.items()):
                 if self.leases.held.get(stream) is not lease or stream in self._renewing:
                     continue  # released, or taken again, while this pass awaited a release
@@ -341,7 +370,7 @@ class CassandraEventLog(Generic[Event]):
                         await self.leases.release(stream, lease)
                 elif lease.left_us() <= 0:
                     self.leases.forget(stream)
-                elif lease.active and lease.left_us() < terms.length_us // 2:
+                elif lease.active and lease.left_us() < terms.renewed_at_left_us(stream):
                     self._renewing[stream] = asyncio.create_task(self._renew(stream, lease))
 
     async def _renew(self, stream: str, lease: Lease) -> bool:
@@ -429,6 +458,14 @@ class CassandraEventLog(Generic[Event]):
                 if len(found) >= limit:
                     return found
         return found
+
+
+@dataclass(frozen=True)
+class _LookedUp:
+    """A batch looked up: the appends still to write, and the seqs marked beyond them."""
+
+    known: list[_Pending]
+    spare: range
 
 
 @dataclass(frozen=True)

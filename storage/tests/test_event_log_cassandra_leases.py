@@ -229,13 +229,38 @@ async def test_a_lease_that_lapsed_while_the_stream_was_idle_is_taken_back_with_
     assert sent == {"statement": 1, "batch": 2}
 
 
+async def test_the_take_back_goes_out_with_the_marks_and_the_key_read(logs, monkeypatch):
+    log = logs(SHORT)
+    await log.append("s", posted(1), key="k1")
+    await lapsed(log, "s")
+    real_execute, order = cassandra.execute, []
+
+    async def ordered_execute(session, statement, params=None, timeout_s=None):
+        kind = "batch" if isinstance(statement, BatchStatement) else statement.query_string.split()[0].lower()
+        order.append(f"{kind} sent")
+        rows = await real_execute(session, statement, params, timeout_s)
+        order.append(f"{kind} answered")
+        return rows
+
+    for module in (cassandra, event_log_cassandra, leases):
+        monkeypatch.setattr(module, "execute", ordered_execute)
+    assert (await log.append("s", posted(2), key="k2")).event.seq == 2
+    # The conditional write, the marks and the key read at once; then the rows.
+    assert sorted(order[:3]) == ["batch sent", "select sent", "update sent"], order
+    assert order[-2:] == ["batch sent", "batch answered"], order
+
+
 async def test_a_lease_another_log_held_meanwhile_is_not_taken_back_blind(logs):
     first, second = logs(SHORT), logs(SHORT)
     await first.append("s", posted(1))
     await lapsed(first, "s")
-    assert (await second.append("s", posted(2))).event.seq == 2
+    assert (await second.append("s", posted(2), key="k2")).event.seq == 2
     await lapsed(second, "s")
-    assert (await first.append("s", posted(3))).event.seq == 3  # its own head (1) no longer holds
+    # Its own head (1) no longer holds: the key read that went out with the take, by that
+    # head, is made again, and finds k2 at seq 2.
+    retried = await first.append("s", posted(20), key="k2")
+    assert (retried.duplicate, retried.event.seq) == (True, 2)
+    assert (await first.append("s", posted(3))).event.seq == 3
     assert [event.seq for event in await logs(SHORT).events("s", 0, 10)] == [1, 2, 3]
 
 
@@ -265,3 +290,26 @@ async def test_after_a_failed_write_the_lease_is_taken_back_with_the_head_read_a
     with requests(cassandra_session) as sent:
         assert (await log.append("s", posted(3))).event.seq == 2
     assert sent["statement"] == 4  # the lease row read, the conditional write, the head read, the fence
+
+
+async def test_leases_taken_together_are_renewed_apart(logs):
+    """Idle streams woken by one burst take their leases at once. Each renewal is a Paxos
+    round, so they must not all be renewed in the same moment, every half length after."""
+    log = logs(SHORT)
+    streams = [f"s{n}" for n in range(24)]
+    renewed_at: dict[str, float] = {}
+    real_renew = log.leases.renew
+
+    async def renew(stream, lease) -> bool:
+        renewed_at.setdefault(stream, time.monotonic())
+        return await real_renew(stream, lease)
+
+    async def all_renewed() -> bool:
+        return len(renewed_at) == len(streams)
+
+    log.leases.renew = renew
+    await asyncio.gather(*(log.append(stream, posted(1)) for stream in streams))
+    await until(all_renewed, timeout_s=10)
+    moments = sorted(renewed_at.values())
+    together = max(sum(1 for t in moments if first <= t < first + 0.02) for first in moments)
+    assert together <= len(streams) // 2, moments
