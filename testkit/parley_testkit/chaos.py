@@ -80,10 +80,10 @@ class Outcome:
     given_up: str = ""
     """Why and when sends were given up on, for a failing test's message."""
     losses: str = ""
-    """Each lost message: its stream, seq and clientMsgId, whether it is missing from the
-    history, was not heard by the listener, or both, when it was sent and acknowledged
-    (seconds from the fault), what the history holds at its seq if not it, and which of
-    its neighbours the listener heard."""
+    """Each lost message: its stream and seq, the send (content, clientMsgId), whether it
+    is missing from the history, was not heard by the listener, or both, when it was sent
+    and acknowledged (seconds from the fault, as in `given_up`), what the history holds
+    at its seq instead, and whether the listener heard its neighbours."""
 
     def record(self) -> None:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -229,9 +229,10 @@ class Traffic:
             await reader.aclose()
         heard = await self._heard_by_listener({s.client_msg_id for s in acked if s.stream.startswith("channel")})
         heard_ids = {client_msg_id for seqs in heard.values() for client_msg_id in seqs.values()}
+        stored_ids = {stream: {found.client_msg_id for found in history.values()} for stream, history in stored.items()}
         losses = []
         for s in acked:
-            missing = s.client_msg_id not in {found.client_msg_id for found in stored[s.stream].values()}
+            missing = s.client_msg_id not in stored_ids[s.stream]
             unheard = s.stream.startswith("channel") and s.client_msg_id not in heard_ids
             if missing or unheard:
                 losses.append(self._loss(s, missing, unheard, stored[s.stream], heard.get(s.stream, {}), fault_at))
