@@ -83,7 +83,7 @@ async def persistence(target: Target, pids: dict[str, int], label: str) -> dict:
     send = _post(bus, channels)
     waking: list[float] = []
     await at_rate(rate, rate, _timed(send, waking), target)
-    latencies: list[float] = []
+    latencies = []
     await at_rate(rate, round(rate * sizes.persist_seconds), _timed(send, latencies), target)
     figures.update({f"channel_at_{rate}_per_s_{k}": v for k, v in latency_figures(latencies).items()})
     figures.update({f"channel_at_{rate}_per_s_waking_{k}": v for k, v in latency_figures(waking).items()})

@@ -256,11 +256,11 @@ class CassandraEventLog(Generic[Event]):
             lease = await self._lease(stream)
             return lease, self._heads[stream] if stream in self._heads else await self.head(stream), None
         batch = group[: self._room(head)]
-        lease, looked_up = await all_of([self._lease(stream), self._look_up(stream, head, batch)])
-        assert isinstance(lease, Lease) and isinstance(looked_up, _LookedUp)
+        taken, looked_up = await all_of([self._lease(stream), self._look_up(stream, head, batch)])
+        assert isinstance(taken, Lease) and isinstance(looked_up, _LookedUp)
         if self._heads.get(stream) == head:
-            return lease, head, looked_up
-        return lease, await self.head(stream), None
+            return taken, head, looked_up
+        return taken, await self.head(stream), None
 
     def _room(self, head: int) -> int:
         """How many events the bucket after `head` still takes."""
