@@ -230,7 +230,8 @@ class CassandraEventLog(Generic[Event]):
     async def _commit(self, stream: str, group: list[_Pending]) -> None:
         lease, head, looked_up = await self._leased(stream, group)
         while group:
-            batch, group = group[: self._room(head)], group[self._room(head) :]
+            room = self._room(head)
+            batch, group = group[:room], group[room:]
             if looked_up is None:
                 looked_up = await self._look_up(stream, head, batch)
             known, spare, looked_up = looked_up.known, looked_up.spare, None
