@@ -216,20 +216,20 @@ class Traffic:
         ]
         stored: dict[str, dict[int, Stored]] = {}
         """Each stream's history by seq."""
-        ids: list[str | None] = []
         reader = await self.cast.reader()
         try:
             for channel_id in self.cast.channels:
                 url = f"/api/channels/{channel_id}/messages"
-                stored[f"channel:{channel_id}"] = await _history(reader, url, ids)
+                stored[f"channel:{channel_id}"] = await _history(reader, url)
             conversation = "conv_" + "_".join(str(i) for i in sorted((self.cast.owner.id, self.cast.peer.id)))
             url = f"/api/messagepal/conversations/{conversation}/messages"
-            stored[f"dm:{self.cast.peer.id}"] = await _history(reader, url, ids)
+            stored[f"dm:{self.cast.peer.id}"] = await _history(reader, url)
         finally:
             await reader.aclose()
         heard = await self._heard_by_listener({s.client_msg_id for s in acked if s.stream.startswith("channel")})
         heard_ids = {client_msg_id for seqs in heard.values() for client_msg_id in seqs.values()}
         stored_ids = {stream: {found.client_msg_id for found in history.values()} for stream, history in stored.items()}
+        ids = [found.client_msg_id for history in stored.values() for found in history.values()]
         losses = []
         for s in acked:
             missing = s.client_msg_id not in stored_ids[s.stream]
@@ -293,16 +293,14 @@ class Traffic:
         return heard
 
 
-async def _history(client: httpx.AsyncClient, url: str, ids: list[str | None]) -> dict[int, Stored]:
-    """A stream's history by seq, paging back from the newest; every clientMsgId read is
-    also added to `ids`, where one stored twice shows."""
+async def _history(client: httpx.AsyncClient, url: str) -> dict[int, Stored]:
+    """A stream's history by seq, paging back from the newest."""
     found: dict[int, Stored] = {}
     before = None
     while True:
         params = {"limit": 100, **({"before": before} if before else {})}
         page = (await client.get(url, params=params)).raise_for_status().json()
         found.update((m["seq"], Stored(m.get("content"), m.get("clientMsgId"))) for m in page)
-        ids += [m.get("clientMsgId") for m in page]
         if len(page) < 100:
             return found
         before = min(m["seq"] for m in page)
