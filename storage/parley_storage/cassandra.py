@@ -25,7 +25,7 @@ from cassandra import ConsistencyLevel, OperationTimedOut
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, ResponseFuture, Session
 from cassandra.policies import RoundRobinPolicy
-from cassandra.query import BatchStatement, BatchType
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from .metrics import timed
 
@@ -37,6 +37,18 @@ class StoreUnavailable(TimeoutError):
 def qualified(keyspace: str) -> Callable[[str], str]:
     """Prefixes table names in a statement with the keyspace."""
     return lambda cql: re.sub(r"\b(FROM|INTO|UPDATE|TABLE IF NOT EXISTS|ALTER TABLE) (\w+)", rf"\1 {keyspace}.\2", cql)
+
+
+def preparer(session: Session, keyspace: str, name: str) -> Callable[..., PreparedStatement]:
+    """Prepares one store's statements: `{t}` names its table prefix; a quorum of
+    replicas by default, so a write acknowledged is seen by the next quorum read."""
+
+    def prepare(cql: str, consistency: int = ConsistencyLevel.LOCAL_QUORUM) -> PreparedStatement:
+        statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
+        statement.consistency_level = consistency
+        return statement
+
+    return prepare
 
 
 async def execute(session: Session, statement: Any, params: Any = None, timeout_s: float | None = None) -> list[Any]:

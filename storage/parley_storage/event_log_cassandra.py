@@ -33,42 +33,38 @@ as JetStream recognises a re-published message id within its duplicate window.
 While Cassandra does not answer, appends fail at once (`breaker`) rather than queue
 behind a stalled node; a probe tells when it answers again.
 
-The outbox marks of a group are written before the group's rows, so a crash after the
-write still leaves every event to be handed back by `unsettled`: not in the same batch,
-which is not atomic across partitions. Marks written, and marks cleared by
-`mark_published`, within one loop turn go out together with the turn's other writes.
+The outbox marks of a group (`outbox_cassandra`) are written before the group's rows,
+so a crash after the write still leaves every event to be handed back by `unsettled`:
+not in the same batch, which is not atomic across partitions. Marks written, and marks
+cleared by `mark_published`, within one loop turn go out together with the turn's other
+writes.
 """
 
 import asyncio
 import hashlib
-import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Generic
 
 import structlog
-from cassandra import ConsistencyLevel, WriteTimeout
+from cassandra import WriteTimeout
 from cassandra.cluster import Session
 from cassandra.query import PreparedStatement
 from pydantic import TypeAdapter
 
 from .breaker import Breaker
 from .buckets import BUCKET_SIZE, BucketedRows
-from .cassandra import PerTurn, StoreUnavailable, Write, WritesPerTurn, all_of, execute, in_reads, qualified
+from .cassandra import PerTurn, StoreUnavailable, Write, WritesPerTurn, all_of, execute, in_reads, preparer, qualified
 from .event_log import Appended, Event, LoggedStore, Stream, new_epoch, stored_form
 from .leases import DEFAULT_TERMS, Lease, LeaseLost, Leases, LeaseTerms, lease_table, now_us
+from .outbox_cassandra import CassandraOutbox, outbox_tables
 
 log = structlog.get_logger("parley.event_log")
-OUTBOX_SHARDS = 16
 MAX_GROUP = 100
 """Events one batch carries at most."""
 PROBE_TIMEOUT_S = 0.5
-
-
-def shard_of(stream: str) -> int:
-    return zlib.crc32(stream.encode()) % OUTBOX_SHARDS
 
 
 def key_position(key: str) -> int:
@@ -81,10 +77,9 @@ def event_log_tables(name: str) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {name}_log (
             stream text, bucket int, seq bigint, head bigint static, epoch text static, body text, key text, ref bigint,
             PRIMARY KEY ((stream, bucket), seq))""",
-        f"""CREATE TABLE IF NOT EXISTS {name}_outbox (
-            shard int, stream text, seq bigint, marked_at timestamp, PRIMARY KEY (shard, stream, seq))""",
         f"ALTER TABLE {name}_log ADD IF NOT EXISTS epoch text static",  # a log made before epochs
         lease_table(name),
+        *outbox_tables(name),
     ]
 
 
@@ -125,12 +120,7 @@ class CassandraEventLog(Generic[Event]):
             lambda: execute(session, "SELECT release_version FROM system.local", timeout_s=PROBE_TIMEOUT_S)
         )
 
-        def prepare(cql: str) -> Any:
-            statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
-            # A write acknowledged by a quorum is seen by the next holder's quorum read.
-            statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM
-            return statement
-
+        prepare = preparer(session, keyspace, name)
         self._open_stream = prepare(
             "UPDATE {t}_log USING TIMESTAMP ? SET head = ?, epoch = ? WHERE stream = ? AND bucket = 0"
         )
@@ -151,9 +141,7 @@ class CassandraEventLog(Generic[Event]):
         self._rows = BucketedRows(session, keyspace, f"{name}_log", "stream", "seq, body", bucket_size)
         self.together = WritesPerTurn(session)
         """This log's writes and its store's projection's, each loop turn's together."""
-        self._mark_seq = prepare("INSERT INTO {t}_outbox (shard, stream, seq, marked_at) VALUES (?, ?, ?, ?)")
-        self._unmark = prepare("DELETE FROM {t}_outbox WHERE shard = ? AND stream = ? AND seq = ?")
-        self._outbox_shard = prepare("SELECT stream, seq, marked_at FROM {t}_outbox WHERE shard = ?")
+        self.outbox: CassandraOutbox[Event] = CassandraOutbox(session, keyspace, name)
 
     # Appending ---------------------------------------------------------------------
 
@@ -309,12 +297,10 @@ class CassandraEventLog(Generic[Event]):
     async def _mark(self, stream: str, seqs: range) -> None:
         """The outbox marks of the seqs about to be written: each event is published, or
         found by the republisher, even if its writer dies right after the write."""
-        marked_at, shard = datetime.now(UTC), shard_of(stream)
-        await self.together.write([(self._mark_seq, (shard, stream, seq, marked_at)) for seq in seqs])
+        await self.together.write(self.outbox.marks(stream, seqs))
 
     def _unmarks(self, stream: str, seqs: range) -> list[Write]:
-        shard = shard_of(stream)
-        return [(self._unmark, (shard, stream, seq)) for seq in seqs]
+        return self.outbox.unmarks(stream, seqs)
 
     async def _write(
         self,
@@ -444,21 +430,9 @@ class CassandraEventLog(Generic[Event]):
             log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
-        found: list[Event] = []
-        for shard in range(OUTBOX_SHARDS):
-            for mark in await execute(self._session, self._outbox_shard, (shard,)):
-                if mark.marked_at.replace(tzinfo=UTC) >= older_than:
-                    continue
-                event = await self._event(mark.stream, mark.seq)
-                if event is None:
-                    # The writer died before its commit, or lost the seq to a writer whose
-                    # own mark this was and who has settled it since: nothing is owed.
-                    await execute(self._session, self._unmark, (shard, mark.stream, mark.seq))
-                    continue
-                found.append(event)
-                if len(found) >= limit:
-                    return found
-        return found
+        # A mark with no event behind it: its writer died before its commit, or lost the
+        # seq to a writer whose own mark this was and who has settled it since.
+        return await self.outbox.owed(older_than, limit, self._event)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import structlog
 from cassandra import ConsistencyLevel, WriteTimeout
 from cassandra.cluster import Session
 
-from .cassandra import execute, qualified
+from .cassandra import execute, preparer
 
 log = structlog.get_logger("parley.lease")
 POLL_S = 0.1
@@ -140,11 +140,7 @@ class Leases:
         process changed the lease since, so it is taken back with one conditional write."""
         self._session = session
 
-        def prepare(cql: str, consistency: int = ConsistencyLevel.LOCAL_QUORUM) -> Any:
-            statement = session.prepare(qualified(keyspace)(cql.replace("{t}", name)))
-            statement.consistency_level = consistency
-            return statement
-
+        prepare = preparer(session, keyspace, name)
         self._read = prepare("SELECT owner, term, until FROM {t}_lease WHERE stream = ?")
         self._read_serial = prepare("SELECT owner, term FROM {t}_lease WHERE stream = ?", ConsistencyLevel.SERIAL)
         self._create = prepare("INSERT INTO {t}_lease (stream, owner, term, until) VALUES (?, ?, 1, ?) IF NOT EXISTS")
