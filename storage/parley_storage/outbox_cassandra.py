@@ -31,7 +31,7 @@ from .cassandra import Write, execute, preparer
 
 SHARDS = 16
 RUN = 128
-SLOT_S = 10
+SLOT_S = 5
 CLOCK_SKEW_S = 10
 
 Event = TypeVar("Event")
