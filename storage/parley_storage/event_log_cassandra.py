@@ -430,8 +430,6 @@ class CassandraEventLog(Generic[Event]):
             log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
-        # A mark with no event behind it: its writer died before its commit, or lost the
-        # seq to a writer whose own mark this was and who has settled it since.
         return await self.outbox.owed(older_than, limit, self._event)
 
 

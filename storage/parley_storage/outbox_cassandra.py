@@ -99,8 +99,9 @@ class CassandraOutbox(Generic[Event]):
     async def owed(
         self, older_than: datetime, limit: int, event_at: Callable[[str, int], Awaitable[Event | None]]
     ) -> list[Event]:
-        """Up to `limit` events whose marks are older than `older_than`; a mark with no
-        event behind it (`event_at` says None: its writer died before the rows) is cleared.
+        """Up to `limit` events whose marks are older than `older_than`. A mark with no
+        event behind it (`event_at` says None) is cleared: its writer died before its rows,
+        or lost the seq to a writer whose own mark this was and who has settled it since.
         Moves each shard's watermark past the slots that are over and hold no mark."""
         now = self._clock()
         watermarks = {row.shard: row.slot for row in await execute(self._session, self._watermarks)}
