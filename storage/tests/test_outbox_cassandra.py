@@ -1,7 +1,8 @@
 """The Cassandra outbox's sweep on the real server, its clock set by the test: a sweep
 moves each shard's watermark past the slots that are over and empty, so their
 tombstones are never read again; a mark holds its slot until it is cleared; a sweep
-stopped by its limit keeps the slots it did not finish."""
+stopped by its limit keeps the slots it did not finish; a sweep after a long stop
+catches up."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -114,6 +115,16 @@ async def test_a_sweep_stopped_by_its_limit_keeps_the_slots_it_did_not_finish(ou
     assert await outbox.owed(clock.now, 1, stored) == ["s#1"]
     assert (await watermarks())[shard_of("s", 1)] <= slot_of(START)
     assert await outbox.owed(clock.now, 10, stored) == ["s#1", "s#2"]
+
+
+async def test_a_sweep_after_a_long_stop_finds_the_marks_left_before_it(outbox, cassandra_session, clock,
+                                                                       watermarks):  # fmt: skip
+    await execute_together(cassandra_session, outbox.marks("s", range(1, 2)))
+    clock.now = START + timedelta(minutes=10)  # every copy down: 120 slots a shard unswept
+    assert await outbox.owed(clock.now, 10, stored) == ["s#1"]
+    caught_up = slot_of(clock.now - timedelta(seconds=CLOCK_SKEW_S))
+    assert (await watermarks()) == {shard: slot_of(START) if shard == shard_of("s", 1) else caught_up for shard in
+                                    range(SHARDS)}  # fmt: skip
 
 
 def test_the_marks_of_one_stream_spread_over_every_shard():
