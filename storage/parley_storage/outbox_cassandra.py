@@ -107,15 +107,23 @@ class CassandraOutbox(Generic[Event]):
         now = self._clock()
         watermarks = {row.shard: row.slot for row in await execute(self._session, self._watermarks)}
         found: list[Event] = []
+        swept_to: dict[int, int] = {}
         for shard in range(SHARDS):
             first = watermarks.get(shard, slot_of(now - timedelta(seconds=CLOCK_SKEW_S + SLOT_S)))
             slots = range(first, slot_of(now) + 1)
-            swept = await self._sweep(shard, slots, now, older_than, limit, event_at, found)
-            if swept != first or shard not in watermarks:
-                await execute(self._session, self._sweep_to, (shard, swept))
+            swept_to[shard] = await self._sweep(shard, slots, now, older_than, limit, event_at, found)
+            if swept_to[shard] != first or shard not in watermarks:
+                await execute(self._session, self._sweep_to, (shard, swept_to[shard]))
             if len(found) >= limit:
                 break
+        self._forget_below(swept_to)
         return found
+
+    def _forget_below(self, watermarks: dict[int, int]) -> None:
+        """Drops the slots remembered for marks below their shard's watermark: the sweep
+        found none there, so the write failed (its group's append with it) or another
+        copy's sweep cleared the mark."""
+        self._slots = {key: slot for key, slot in self._slots.items() if slot >= watermarks.get(shard_of(*key), slot)}
 
     async def _sweep(
         self,

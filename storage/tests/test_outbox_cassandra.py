@@ -2,7 +2,7 @@
 moves each shard's watermark past the slots that are over and empty, so their
 tombstones are never read again; a mark holds its slot until it is cleared; a sweep
 stopped by its limit keeps the slots it did not finish; a sweep after a long stop
-catches up."""
+catches up; what this process remembers of a mark below the watermark is dropped."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -103,6 +103,13 @@ async def test_a_mark_with_no_event_behind_it_is_cleared(outbox, cassandra_sessi
     assert await outbox.owed(clock.now, 10, none_written) == []
     assert await outbox.owed(clock.now, 10, stored) == []
     assert (await watermarks())[shard_of("s", 1)] > slot_of(START)
+
+
+async def test_a_mark_whose_write_failed_is_forgotten_once_its_slot_is_swept(outbox, clock):
+    outbox.marks("s", range(1, 2))  # never written: its group's batch failed
+    clock.now = START + LATER
+    assert await outbox.owed(clock.now, 10, stored) == []
+    assert outbox.unmarks("s", range(1, 2)) == []
 
 
 async def test_a_sweep_stopped_by_its_limit_keeps_the_slots_it_did_not_finish(outbox, cassandra_session, clock,
