@@ -224,7 +224,7 @@ class CassandraEventLog(Generic[Event]):
                 looked_up = await self._look_up(stream, head, batch)
             known, spare, looked_up = looked_up.known, looked_up.spare, None
             if not known:
-                await self.together.write(self._unmarks(stream, spare))
+                await self.together.write(self.outbox.unmarks(stream, spare))
                 continue
             events = [(head + n, pending.build(head + n)) for n, pending in enumerate(known, start=1)]
             await self._write(stream, lease, head, events, [pending.key for pending in known], spare)
@@ -299,9 +299,6 @@ class CassandraEventLog(Generic[Event]):
         found by the republisher, even if its writer dies right after the write."""
         await self.together.write(self.outbox.marks(stream, seqs))
 
-    def _unmarks(self, stream: str, seqs: range) -> list[Write]:
-        return self.outbox.unmarks(stream, seqs)
-
     async def _write(
         self,
         stream: str,
@@ -322,7 +319,7 @@ class CassandraEventLog(Generic[Event]):
             (self._open_stream, (stamp, new_head, new_epoch(), stream))
             if head == 0
             else (self._set_head, (stamp, new_head, stream, bucket)),
-            *self._unmarks(stream, spare),
+            *self.outbox.unmarks(stream, spare),
         ]
         for (seq, event), key in zip(events, keys, strict=True):
             rows.append((self._write_event, (stream, bucket, seq, stored_form(event), key, stamp)))
@@ -425,7 +422,7 @@ class CassandraEventLog(Generic[Event]):
         raised: the event is out, and a mark left behind only means one harmless re-publish."""
         stream = str(stream)
         try:
-            await self.together.write(self._unmarks(stream, range(seq, seq + 1)))
+            await self.together.write(self.outbox.unmarks(stream, range(seq, seq + 1)))
         except Exception as exc:  # the event is published: a mark left behind costs one re-publish
             log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
 
