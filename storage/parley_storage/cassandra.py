@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+import structlog
 from cassandra import ConsistencyLevel, OperationTimedOut
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, ResponseFuture, Session
@@ -28,6 +29,9 @@ from cassandra.policies import RoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
 from .metrics import timed
+
+log = structlog.get_logger("parley.cassandra")
+LAZY_WRITE_S = 0.2
 
 
 class StoreUnavailable(TimeoutError):
@@ -166,19 +170,57 @@ class WritesPerTurn:
     """Writes made within one loop turn, by any caller (a stream's log rows, outbox marks,
     projection rows), go out together: unlogged batches of about `BATCH_BYTES` each, over
     any tables and partitions (`execute_together`). A caller's writes stay in one batch, so
-    its rows of one partition apply at once; each caller hears whether its batch went in."""
+    its rows of one partition apply at once; each caller hears whether its batch went in.
+
+    Writes whose loss costs nothing but a repeat (clearing outbox marks: a mark left behind
+    is one harmless re-publish) need not cost a request of their own, which at a few posts
+    per loop turn was one of a post's five: `write_soon` has them ride with the next turn's
+    writes, or go alone within `LAZY_WRITE_S`."""
 
     def __init__(self, session: Session):
         self._session = session
         self._turn: PerTurn[list[Write], None] = PerTurn(self._write_all)
+        self._soon: list[Write] = []
+        self._lone: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task[None] | None = None
 
     async def write(self, writes: list[Write]) -> None:
         await self._turn(writes)
 
+    def write_soon(self, writes: list[Write]) -> None:
+        """Queues writes for the next turn's batches, at the latest `LAZY_WRITE_S` from now;
+        a failure is logged, not raised."""
+        self._soon.extend(writes)
+        if self._soon and self._lone is None:
+            self._lone = asyncio.get_running_loop().call_later(LAZY_WRITE_S, self._write_alone)
+
+    def _write_alone(self) -> None:
+        self._lone = None
+        if self._soon and (self._flushing is None or self._flushing.done()):
+            self._flushing = asyncio.create_task(self.flush())
+
+    async def flush(self) -> None:
+        """Writes what `write_soon` queued, now."""
+        if self._soon:
+            await self._turn([])
+
     async def _write_all(self, callers: list[list[Write]]) -> list[BaseException | None]:
+        soon, self._soon = self._soon, []
+        if self._lone is not None:  # they ride with this turn's writes
+            self._lone.cancel()
+            self._lone = None
+        answers = await self._write_batches([*callers, *([write] for write in soon)])
+        failed = [answer for answer in answers[len(callers) :] if answer is not None]
+        if failed:
+            log.warning("lazy_writes_failed", count=len(failed), error=type(failed[0]).__name__)
+        return answers[: len(callers)]
+
+    async def _write_batches(self, callers: list[list[Write]]) -> list[BaseException | None]:
         batches: list[list[int]] = []
         size = 0
         for index, writes in enumerate(callers):
+            if not writes:  # nothing to send (a flush with nothing queued): None, as answered
+                continue
             weight = sum(_weight(params) for _, params in writes)
             if not batches or size + weight > BATCH_BYTES:  # a caller's writes heavier than a batch go alone
                 batches.append([])

@@ -35,9 +35,9 @@ behind a stalled node; a probe tells when it answers again.
 
 The outbox marks of a group (`outbox_cassandra`) are written before the group's rows,
 so a crash after the write still leaves every event to be handed back by `unsettled`:
-not in the same batch, which is not atomic across partitions. Marks written, and marks
-cleared by `mark_published`, within one loop turn go out together with the turn's other
-writes.
+not in the same batch, which is not atomic across partitions. Marks written within one loop
+turn go out together with the turn's other writes; marks cleared by `mark_published`
+ride with the next turn's.
 """
 
 import asyncio
@@ -224,7 +224,7 @@ class CassandraEventLog(Generic[Event]):
                 looked_up = await self._look_up(stream, head, batch)
             known, spare, looked_up = looked_up.known, looked_up.spare, None
             if not known:
-                await self.together.write(self.outbox.unmarks(stream, spare))
+                self.together.write_soon(self.outbox.unmarks(stream, spare))
                 continue
             events = [(head + n, pending.build(head + n)) for n, pending in enumerate(known, start=1)]
             await self._write(stream, lease, head, events, [pending.key for pending in known], spare)
@@ -371,6 +371,7 @@ class CassandraEventLog(Generic[Event]):
         if self._keeper is not None:
             self._keeper.cancel()
         await asyncio.gather(*self._committers.values(), *self._renewing.values(), return_exceptions=True)
+        await self.together.flush()
         for stream, lease in list(self.leases.held.items()):
             await self.leases.release(stream, lease)
 
@@ -418,15 +419,12 @@ class CassandraEventLog(Generic[Event]):
     # The outbox --------------------------------------------------------------------
 
     async def mark_published(self, stream: Stream, seq: int) -> None:
-        """Clears the mark, together with the turn's other writes. A failure is logged, not
-        raised: the event is out, and a mark left behind only means one harmless re-publish."""
-        stream = str(stream)
-        try:
-            await self.together.write(self.outbox.unmarks(stream, range(seq, seq + 1)))
-        except Exception as exc:  # the event is published: a mark left behind costs one re-publish
-            log.warning("outbox_marks_not_cleared", stream=stream, seq=seq, error=str(exc))
+        """Clears the mark with the next turn's writes (`WritesPerTurn.write_soon`): the
+        event is out, and a mark left behind, if that write fails, costs one re-publish."""
+        self.together.write_soon(self.outbox.unmarks(str(stream), range(seq, seq + 1)))
 
     async def unsettled(self, older_than: datetime, limit: int) -> list[Event]:
+        await self.together.flush()  # a mark cleared already is not owed
         return await self.outbox.owed(older_than, limit, self._event)
 
 

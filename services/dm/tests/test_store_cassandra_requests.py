@@ -1,9 +1,10 @@
 """What sends into many conversations at once cost Cassandra: a few requests for all of
-them (the turn's block read, key read, marks, log rows, projection rows, unmarks), not a
-few each."""
+them (the turn's block read, key read, marks, log rows, projection rows; the marks
+cleared ride with the next turn's writes), not a few each."""
 
 import asyncio
 
+from parley_storage import cassandra
 from parley_testkit.cassandra_requests import requests
 
 from .test_store_conformance import sent
@@ -12,8 +13,11 @@ SENDERS = range(10, 30)
 ADA = 1
 
 
-async def test_sends_into_many_conversations_in_one_turn_take_a_few_requests(cassandra_store, cassandra_session):
+async def test_sends_into_many_conversations_in_one_turn_take_a_few_requests(
+    cassandra_store, cassandra_session, monkeypatch
+):
     store = cassandra_store
+    monkeypatch.setattr(cassandra, "LAZY_WRITE_S", 60)  # the unmarks wait for the next turn, however slow the test
     await store.set_blocked(ADA, 11, True)
 
     async def send(sender: int, message_id: int) -> bool:
@@ -29,6 +33,6 @@ async def test_sends_into_many_conversations_in_one_turn_take_a_few_requests(cas
     with requests(cassandra_session) as counted:
         delivered = await asyncio.gather(*(send(sender, 100 + sender) for sender in SENDERS))
     assert delivered == [sender != 11 for sender in SENDERS]
-    assert counted == {"statement": 2, "batch": 4}
+    assert counted == {"statement": 2, "batch": 3}  # the earlier sends' unmarks rode with the marks
     assert [m.id for m in await store.history("conv_1_12", None, None, 10)] == [12, 112]
     assert [entry.other_user_id for entry in await store.inbox(12)] == [ADA]
