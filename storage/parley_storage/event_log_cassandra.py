@@ -56,7 +56,18 @@ from pydantic import TypeAdapter
 
 from .breaker import Breaker
 from .buckets import BUCKET_SIZE, BucketedRows
-from .cassandra import PerTurn, StoreUnavailable, Write, WritesPerTurn, all_of, execute, in_reads, preparer, qualified
+from .cassandra import (
+    PerTurn,
+    StoreUnavailable,
+    Write,
+    WritesPerTurn,
+    all_of,
+    execute,
+    in_reads,
+    preparer,
+    qualified,
+    together,
+)
 from .event_log import Appended, Event, LoggedStore, Stream, new_epoch, stored_form
 from .leases import DEFAULT_TERMS, Lease, LeaseLost, Leases, LeaseTerms, lease_table, now_us
 from .outbox_cassandra import CassandraOutbox, outbox_tables
@@ -65,6 +76,25 @@ log = structlog.get_logger("parley.event_log")
 MAX_GROUP = 100
 """Events one batch carries at most."""
 PROBE_TIMEOUT_S = 0.5
+REMEMBERED_PROJECTED = 10_000
+"""Events projected with their log rows and not settled yet, remembered at most: each is
+settled right after its append, and one forgotten is only checked by a read."""
+
+
+TERM_BITS = 24
+"""The low bits of a projection row's write timestamp (`projection_stamp`)."""
+
+
+def projection_stamp(seq: int, term: int | None = None) -> int:
+    """The write timestamp of a projection row for the event at `seq`: seq-major, so a later
+    event's row always wins. A row written with the event's log rows (`project`) carries the
+    lease `term` it was written under in the low bits; one written by `settle` the highest
+    value there, so it wins over both. A row written with log rows that did not land (a
+    *phantom*: the batch failed halfway) was written under a term below that of whoever
+    writes that seq again, since a failed write gives up its lease (`_commit_waiting`).
+    Seqs up to 2**39 fit in a timestamp."""
+    low = (1 << TERM_BITS) - 1 if term is None else min(term, (1 << TERM_BITS) - 2)
+    return (seq << TERM_BITS) + low
 
 
 def key_position(key: str) -> int:
@@ -102,9 +132,12 @@ class _Pending:
 class CassandraEventLog(Generic[Event]):
     def __init__(
         self, session: Session, keyspace: str, name: str, codec: TypeAdapter[Event], bucket_size: int = BUCKET_SIZE,
-        terms: LeaseTerms = DEFAULT_TERMS,
+        terms: LeaseTerms = DEFAULT_TERMS, project: Callable[[Event, int], list[Write]] = lambda event, term: [],
     ):  # fmt: skip
-        """`name` prefixes the tables, created beforehand from `event_log_tables(name)`."""
+        """`name` prefixes the tables, created beforehand from `event_log_tables(name)`.
+        `project` gives the projection's writes of a new event that need no read, written
+        together with its log rows at its lease's term (`projection_stamp`), so a post
+        costs one round trip less; the store's `settle` then skips them (`projected`)."""
         self._session = session
         self._codec = codec
         self._bucket_size = bucket_size
@@ -142,6 +175,8 @@ class CassandraEventLog(Generic[Event]):
         self.together = WritesPerTurn(session)
         """This log's writes and its store's projection's, each loop turn's together."""
         self.outbox: CassandraOutbox[Event] = CassandraOutbox(session, keyspace, name)
+        self._project = project
+        self._projected: set[tuple[str, int]] = set()
 
     # Appending ---------------------------------------------------------------------
 
@@ -166,7 +201,10 @@ class CassandraEventLog(Generic[Event]):
                     await self._commit(stream, group)
                 except Exception as exc:  # the store failed: every append of the group hears it
                     self._heads.pop(stream, None)  # the write may land or not: read the head again
+                    # ... under a new term: its projection rows, if they landed without the
+                    # log's, lose to those of whatever takes their seqs (`projection_stamp`).
                     self.leases.written_unsure(stream)
+                    self.leases.forget(stream)
                     if isinstance(exc, StoreUnavailable):
                         self.breaker.trip()
                     for pending in group:
@@ -321,16 +359,38 @@ class CassandraEventLog(Generic[Event]):
             else (self._set_head, (stamp, new_head, stream, bucket)),
             *self.outbox.unmarks(stream, spare),
         ]
+        projection: list[Write] = []
+        projected_seqs: list[int] = []
         for (seq, event), key in zip(events, keys, strict=True):
             rows.append((self._write_event, (stream, bucket, seq, stored_form(event), key, stamp)))
             if key is not None:
                 rows.append((self._write_key, (stream, bucket, key_position(key), key, seq, stamp)))
-        try:
-            await self.together.write(rows)
-        except WriteTimeout as exc:
-            raise StoreUnavailable("Cassandra did not confirm the write in time") from exc
+            if writes := self._project(event, lease.term):
+                projection.extend(writes)
+                projected_seqs.append(seq)
+        # Two callers of the turn's batches: the projection's rows, of other partitions, may
+        # be cut into another batch, and their failure fails no append (`settle` writes them).
+        calls = [self.together.write(rows), *([self.together.write(projection)] if projection else [])]
+        written, *projected = await together(calls)
+        if isinstance(written, WriteTimeout):
+            raise StoreUnavailable("Cassandra did not confirm the write in time") from written
+        if isinstance(written, BaseException):
+            raise written
         if now_us() >= lease.deadline:
             raise LeaseLost("the write completed after the stream's lease ran out")
+        if projected == [None]:
+            if len(self._projected) > REMEMBERED_PROJECTED:  # settles that never came: settle reads instead
+                self._projected.clear()
+            self._projected.update((stream, seq) for seq in projected_seqs)
+
+    def projected(self, stream: Stream, seq: int) -> bool:
+        """Whether this event's projection went out with its log rows (`project`): asked
+        once, by its `settle`."""
+        try:
+            self._projected.remove((str(stream), seq))
+        except KeyError:
+            return False
+        return True
 
     # Keeping leases ----------------------------------------------------------------
 
@@ -472,12 +532,17 @@ class CassandraEventStore(LoggedStore[Event]):
     ):
         self._session = session
         self._keyspace = keyspace
-        self._log = CassandraEventLog(session, keyspace, name, codec, terms=terms)
+        self._log = CassandraEventLog(session, keyspace, name, codec, terms=terms, project=self._projected_with_log)
         self._together = self._log.together
         """For the projection's writes: they go out with the turn's log rows and marks."""
 
     def follow_owners(self, mine: Callable[[Stream], bool]) -> None:
         self._log.follow_owners(mine)
+
+    def _projected_with_log(self, event: Event, term: int) -> list[Write]:
+        """The projection's writes of a new event that go out with its log rows
+        (`CassandraEventLog` `project`); none by default."""
+        return []
 
     def _prepare(self, cql: str) -> PreparedStatement:
         return self._session.prepare(qualified(self._keyspace)(cql))

@@ -3,10 +3,13 @@
 partition grows without limit, with the members' read positions and each thread's
 replies and figures beside it.
 
-Every projection write carries its event's seq as write timestamp, so a late, older
-event never overwrites a newer one and settling twice changes nothing. Reactions are
-cells of a map on the message's row (`user:emoji` -> seq) and pins rows of their own,
-each written alone: their events commute, and no read-modify-write can lose one."""
+Every projection write carries a write timestamp that grows with its event's seq, so a
+late, older event never overwrites a newer one and settling twice changes nothing: a
+message's row its event's `projection_stamp`, the rest the seq itself. A new message's
+row and index entry go out with its log rows (`_projected_with_log`), a round trip less
+per post. Reactions are cells of a map on the message's row (`user:emoji` -> seq) and
+pins rows of their own, each written alone: their events commute, and no
+read-modify-write can lose one."""
 
 import asyncio
 from datetime import UTC
@@ -18,8 +21,8 @@ from pydantic import TypeAdapter
 from parley_contracts import chat
 from parley_contracts.chat import ChannelEvent, ChannelMessage, MessagePosted
 from parley_storage.buckets import BucketedRows, bucket_of
-from parley_storage.cassandra import create_tables, execute
-from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables
+from parley_storage.cassandra import Write, create_tables, execute
+from parley_storage.event_log_cassandra import CassandraEventStore, event_log_tables, projection_stamp
 from parley_storage.leases import DEFAULT_TERMS, LeaseTerms
 
 from . import projection
@@ -120,9 +123,8 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         if message_id is None:
             return
         if isinstance(event, MessagePosted):
-            # A new message needs no read: its row's write timestamp (below) keeps a later edit's row.
-            index = (self._index_message, (message_id, event.channel_id, event.seq))
-            await self._together.write([index, self._write(event.message, event.seq)])
+            if not self._log.projected(event.channel_id, event.seq):
+                await self._settle_post(event)
             if event.message.reply_to is not None:
                 await self._settle_reply(event.message)
             return
@@ -132,7 +134,27 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         rows = await execute(self._session, self._message_at, (event.channel_id, bucket_of(seq), seq))
         updated = projection.apply(load_message(rows[0].body) if rows and rows[0].body else None, event)
         if updated is not None:
-            await execute(self._session, *self._write(updated, event.seq))
+            await execute(self._session, *self._write(updated, projection_stamp(event.seq)))
+
+    def _projected_with_log(self, event: ChannelEvent, term: int) -> list[Write]:
+        """A new message's row and index entry, which need no read: they go out with its
+        log rows, at its lease's term (`projection_stamp`)."""
+        if not isinstance(event, MessagePosted):
+            return []
+        message = event.message
+        return [self._index(message), self._write(message, projection_stamp(event.seq, term))]
+
+    async def _settle_post(self, event: MessagePosted) -> None:
+        """A new message's row, when it did not go out with its log rows: unless the row
+        holds it already (a later edit's row is kept), written over whatever a write that
+        failed halfway left at its seq."""
+        message = event.message
+        row = await self._message_row(message.channel_id, message.seq)
+        if row is None or row.id != message.id:
+            await self._together.write([self._index(message), self._write(message, projection_stamp(event.seq))])
+
+    def _index(self, message: ChannelMessage) -> Write:
+        return self._index_message, (message.id, message.channel_id, message.seq)
 
     async def _settle_reaction(self, event: chat.ReactionAdded | chat.ReactionRemoved) -> None:
         seq = await self._seq_of(event.channel_id, event.message_id)
@@ -170,10 +192,10 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
         params = (last.seq, count.n, last.created_at, channel_id, bucket_of(parent_seq), parent_seq)
         await execute(self._session, self._write_thread, params)
 
-    def _write(self, message: ChannelMessage, event_seq: int) -> tuple:
-        """The message's row, with the event's seq as write timestamp: a late, older event
-        never overwrites a newer one."""
-        params = (message.channel_id, bucket_of(message.seq), message.seq, dump_message(message), event_seq)
+    def _write(self, message: ChannelMessage, stamp: int) -> Write:
+        """The message's row, at its event's `projection_stamp`: a late, older event never
+        overwrites a newer one."""
+        params = (message.channel_id, bucket_of(message.seq), message.seq, dump_message(message), stamp)
         return self._write_message, params
 
     async def _located(self, message_id: int) -> tuple[int, int] | None:
@@ -194,11 +216,11 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
 
     async def message(self, channel_id: int, message_id: int) -> ChannelMessage | None:
         seq = await self._seq_of(channel_id, message_id)
-        return await self._message_row(channel_id, seq) if seq is not None else None
+        return _if_id(await self._message_row(channel_id, seq), message_id) if seq is not None else None
 
     async def message_by_id(self, message_id: int) -> ChannelMessage | None:
         located = await self._located(message_id)
-        return await self._message_row(*located) if located is not None else None
+        return _if_id(await self._message_row(*located), message_id) if located is not None else None
 
     async def history(
         self, channel_id: int, before_seq: int | None, after_seq: int | None, limit: int
@@ -227,6 +249,12 @@ class CassandraStreams(CassandraEventStore[ChannelEvent]):
                 if row.seq in by_seq:
                     stats[by_seq[row.seq]] = (row.reply_count, row.last_reply_at.replace(tzinfo=UTC))
         return projection.with_threads(messages, stats)
+
+
+def _if_id(message: ChannelMessage | None, message_id: int) -> ChannelMessage | None:
+    """The message if it is the one asked for: an index entry written with log rows that
+    did not land names a seq that another message took since."""
+    return message if message is not None and message.id == message_id else None
 
 
 def _shown(row: Any) -> ChannelMessage:
