@@ -183,6 +183,7 @@ class WritesPerTurn:
         self._soon: list[Write] = []
         self._lone: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
+        """The last lone flush, referenced so that it is not collected while under way."""
 
     async def write(self, writes: list[Write]) -> None:
         await self._turn(writes)
@@ -196,7 +197,7 @@ class WritesPerTurn:
 
     def _write_alone(self) -> None:
         self._lone = None
-        if self._soon and (self._flushing is None or self._flushing.done()):
+        if self._soon:
             self._flushing = asyncio.create_task(self.flush())
 
     async def flush(self) -> None:
