@@ -204,7 +204,6 @@ class CassandraEventLog(Generic[Event]):
                     # ... under a new term: its projection rows, if they landed without the
                     # log's, lose to those of whatever takes their seqs (`projection_stamp`).
                     self.leases.written_unsure(stream)
-                    self.leases.forget(stream)
                     if isinstance(exc, StoreUnavailable):
                         self.breaker.trip()
                     for pending in group:

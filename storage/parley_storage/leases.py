@@ -108,9 +108,6 @@ class Lease:
     unbroken: bool = False
     """Taken back by the process that held it last, with no other holder in between:
     what that process knew of the stream (its head) still holds."""
-    unsure: bool = False
-    """A write under it failed and may still land: whoever takes the stream next, this
-    process too, reads the head and fences it."""
 
     def timestamp(self) -> int:
         """The next write's timestamp, above every earlier one of this holder; raises
@@ -224,16 +221,17 @@ class Leases:
         until, term = max(now_us(), lease.last), lease.term + 1
         try:
             released = await self._cas(self._move, (self.me, term, until, stream, lease.term), stream, term)
-            if released and not lease.unsure:
+            if released:
                 self._terms[stream] = term
         except Exception as exc:  # the lease then lapses on its own
             log.warning("lease_not_released", stream=stream, error=str(exc))
 
     def written_unsure(self, stream: str) -> None:
-        """A write under the stream's lease failed: it is not taken back unbroken."""
-        lease = self.held.get(stream)
-        if lease is not None:
-            lease.unsure = True
+        """A write under the stream's lease failed and may still land: the lease is given up,
+        and not taken back unbroken, so the next take, this process's too, is under a new
+        term and reads the head and fences it."""
+        self.forget(stream)
+        self._terms.pop(stream, None)
 
     def forget(self, stream: str) -> None:
         """Stops using the stream's lease (it lapses or was lost), remembering the timestamp
@@ -241,10 +239,7 @@ class Leases:
         lease = self.held.pop(stream, None)
         if lease is not None:
             self._last[stream] = max(self._last.get(stream, 0), lease.last, lease.floor - 1)
-            if lease.unsure:
-                self._terms.pop(stream, None)
-            else:
-                self._terms[stream] = lease.term
+            self._terms[stream] = lease.term
 
     async def _cas(self, statement: Any, params: tuple[Any, ...], stream: str, term: int) -> bool:
         """Whether the conditional write applied; one that timed out is resolved by a
