@@ -1,6 +1,7 @@
 """Sampling profiles of the edge while a scenario runs (`--profile`): py-spy attaches to
-the edge process from outside, so the edge runs unmodified, and the collapsed stacks it
-writes are summed here into the functions where the edge spends its time."""
+the edge process (and its workers, if it has them) from outside, so the edge runs
+unmodified, and the collapsed stacks it writes are summed here into the functions where
+the edge spends its time."""
 
 import contextlib
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 def recording(pid: int, path: Path):
     """Samples `pid` until the block ends; collapsed stacks land in `path`."""
     command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--rate", "250",
-               "--format", "raw", "--nonblocking", "--output", str(path)]  # fmt: skip
+               "--format", "raw", "--nonblocking", "--subprocesses", "--output", str(path)]  # fmt: skip
     sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield
