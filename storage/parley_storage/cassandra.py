@@ -25,6 +25,7 @@ import structlog
 from cassandra import ConsistencyLevel, OperationTimedOut
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, ResponseFuture, Session
+from cassandra.connection import Timer
 from cassandra.policies import RoundRobinPolicy
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
@@ -69,9 +70,11 @@ async def execute(session: Session, statement: Any, params: Any = None, timeout_
         if future.has_more_pages:
             future.start_fetching_next_page()
         else:
+            _let_go(future)
             loop.call_soon_threadsafe(_settle, done, rows, None)
 
     def on_error(exc: BaseException) -> None:
+        _let_go(future)
         if isinstance(exc, OperationTimedOut | NoHostAvailable):
             exc = StoreUnavailable(f"Cassandra did not answer: {type(exc).__name__}")
         loop.call_soon_threadsafe(_settle, done, None, exc)
@@ -79,6 +82,25 @@ async def execute(session: Session, statement: Any, params: Any = None, timeout_
     future.add_callbacks(on_page, on_error)
     with timed("cassandra", "batch" if isinstance(statement, BatchStatement) else "statement"):
         return await done
+
+
+def _let_go(future: ResponseFuture) -> None:
+    """Lets an answered request be freed at once, by reference counting.
+
+    Two reference cycles would keep it for the cyclic garbage collector: its callbacks
+    (`execute`'s closures) hold it, and so does its cancelled timeout (the timer's callback
+    is a method of the request). Each request holds its statement, values and rows, about
+    150 objects: under load chat then ran a young collection twice a second, each pausing
+    its event loop 10-30 ms (once 107 ms), 1.6 s of pauses in one run of the persistence
+    bench."""
+    future.clear_callbacks()
+    timer = future._timer  # the driver offers no other way to its timer
+    if isinstance(timer, Timer):
+        timer.callback = _nothing  # cancelled: never called, and no longer holding the request
+
+
+def _nothing() -> None:
+    pass
 
 
 async def execute_together(session: Session, statements: list[tuple[Any, Any]]) -> None:
