@@ -1,5 +1,5 @@
-"""An answered request is freed at once by reference counting, not kept for the
-request timeout and then left to the cyclic garbage collector (`cassandra._let_go`)."""
+"""An answered request is freed at once by reference counting, not left to the cyclic
+garbage collector (`cassandra._let_go`)."""
 
 import gc
 import weakref
