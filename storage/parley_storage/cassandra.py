@@ -204,8 +204,8 @@ class WritesPerTurn:
         self._turn: PerTurn[list[Write], None] = PerTurn(self._write_all)
         self._soon: list[Write] = []
         self._lone: asyncio.TimerHandle | None = None
-        self._flushing: asyncio.Task[None] | None = None
-        """The last lone flush, referenced so that it is not collected while under way."""
+        self._flushing: set[asyncio.Task[None]] = set()
+        """Lone flushes under way, referenced so that none is collected before it is done."""
 
     async def write(self, writes: list[Write]) -> None:
         await self._turn(writes)
@@ -220,7 +220,9 @@ class WritesPerTurn:
     def _write_alone(self) -> None:
         self._lone = None
         if self._soon:
-            self._flushing = asyncio.create_task(self.flush())
+            flushing = asyncio.create_task(self.flush())
+            self._flushing.add(flushing)
+            flushing.add_done_callback(self._flushing.discard)
 
     async def flush(self) -> None:
         """Writes what `write_soon` queued, now."""
