@@ -17,7 +17,7 @@ import re
 import socket
 import ssl
 from collections import namedtuple
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
@@ -118,19 +118,24 @@ async def execute_together(session: Session, statements: list[tuple[Any, Any]]) 
 Result = TypeVar("Result")
 
 
-async def together(calls: list[Coroutine[Any, Any, Result]]) -> list[Result | BaseException]:
-    """`asyncio.gather(*calls, return_exceptions=True)`, but a single call is awaited
-    directly: gather's task for it and its own completion cost two loop iterations, which
-    on a busy loop were milliseconds of every post's few round trips."""
-    if len(calls) == 1:
+async def together(calls: Sequence[Awaitable[Result]]) -> list[Result | BaseException]:
+    """Each call's result, or the exception it raised, once all are done. Futures (a
+    `PerTurn`'s answers, under way already) and a single coroutine are awaited in place,
+    one after another; only several coroutines go through `asyncio.gather`. A task of
+    gather's for a call and its own completion each cost a loop iteration: on a busy loop,
+    milliseconds of every post's few round trips."""
+    if len(calls) > 1 and not all(isinstance(call, asyncio.Future) for call in calls):
+        return await asyncio.gather(*calls, return_exceptions=True)
+    outcomes: list[Result | BaseException] = []
+    for call in calls:
         try:
-            return [await calls[0]]
+            outcomes.append(await call)
         except Exception as exc:
-            return [exc]
-    return await asyncio.gather(*calls, return_exceptions=True)
+            outcomes.append(exc)
+    return outcomes
 
 
-async def all_of(calls: list[Coroutine[Any, Any, Result]]) -> list[Result]:
+async def all_of(calls: Sequence[Awaitable[Result]]) -> list[Result]:
     """What each call returns, once all are done; the first failure is raised."""
     outcomes = await together(calls)
     for outcome in outcomes:
@@ -148,7 +153,11 @@ Write = tuple[Any, Any]
 class PerTurn(Generic[Item, Answer]):
     """Calls made within one loop turn, by any caller, served together: one call of
     `serve` over all their items, which answers each item in order (its result, or the
-    error its caller hears)."""
+    error its caller hears).
+
+    A call returns a future to await, not a coroutine: a caller that asks several
+    `PerTurn`s at once (an append's marks and key read) awaits their answers in place
+    (`together`), without a task for each."""
 
     def __init__(self, serve: Callable[[list[Item]], Awaitable[list[Answer | BaseException]]]):
         self._serve = serve
@@ -156,13 +165,13 @@ class PerTurn(Generic[Item, Answer]):
         self._callers: list[asyncio.Future[Answer]] = []
         self._turn: asyncio.Task[None] | None = None
 
-    async def __call__(self, item: Item) -> Answer:
+    def __call__(self, item: Item) -> asyncio.Future[Answer]:
         caller: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._items.append(item)
         self._callers.append(caller)
         if self._turn is None:
             self._turn = asyncio.create_task(self._serve_turn())
-        return await caller
+        return caller
 
     async def _serve_turn(self) -> None:
         await asyncio.sleep(0)  # let this turn's other callers join
@@ -207,8 +216,9 @@ class WritesPerTurn:
         self._flushing: set[asyncio.Task[None]] = set()
         """Lone flushes under way, referenced so that none is collected before it is done."""
 
-    async def write(self, writes: list[Write]) -> None:
-        await self._turn(writes)
+    def write(self, writes: list[Write]) -> asyncio.Future[None]:
+        """Whether the writes went in, to await (a `PerTurn` answer)."""
+        return self._turn(writes)
 
     def write_soon(self, writes: list[Write]) -> None:
         """Queues writes for the next turn's batches, at the latest `LAZY_WRITE_S` from now;

@@ -297,26 +297,27 @@ class CassandraEventLog(Generic[Event]):
         less: both must be in before the rows. A seq a duplicate leaves unused (`spare`)
         gets its mark cleared."""
         marked = range(head + 1, head + len(batch) + 1)
-        bucket = self._rows.bucket(head + 1)
-        _, known = await all_of([self._mark(stream, marked), self._drop_known_keys(stream, head, bucket, batch)])
-        assert isinstance(known, list)
+        keyed = {key_position(p.key): p for p in batch if p.key is not None}
+        asked: list[asyncio.Future[Any]] = [self._mark(stream, marked)]
+        if keyed:
+            bucket = self._rows.bucket(head + 1)
+            asked.append(self._keys_of(_KeyAsk(stream, range(max(bucket - 1, 0), bucket + 1), list(keyed))))
+        _, *found = await all_of(asked)
+        for rows in found:
+            await self._answer_duplicates(stream, head, keyed, rows)
+        known = [pending for pending in batch if not pending.done.done()]
         return _LookedUp(known, marked[len(known) :])
 
-    async def _drop_known_keys(self, stream: str, head: int, bucket: int, batch: list[_Pending]) -> list[_Pending]:
-        """Answers the appends whose key is in the bucket written or the one before it with
-        the original event; returns the others."""
-        positions = [key_position(p.key) for p in batch if p.key is not None]
-        if not positions:
-            return batch
-        keyed = {key_position(p.key): p for p in batch if p.key is not None}
-        for row in await self._keys_of(_KeyAsk(stream, range(max(bucket - 1, 0), bucket + 1), positions)):
+    async def _answer_duplicates(self, stream: str, head: int, keyed: dict[int, _Pending], rows: list[Any]) -> None:
+        """Answers the appends whose key row was found (in the bucket written or the one
+        before it) with the original event."""
+        for row in rows:
             pending = keyed.get(row.seq)
             if pending is None or row.key != pending.key or row.ref is None or row.ref > head:
                 continue
             event = await execute(self._session, self._event_at, (stream, self._rows.bucket(row.ref), row.ref))
             if event and event[0].key == pending.key and event[0].body is not None:
                 pending.settle(Appended(self._codec.validate_json(event[0].body), duplicate=True))
-        return [pending for pending in batch if not pending.done.done()]
 
     async def _read_keys(self, asks: list["_KeyAsk"]) -> list[list[Any] | BaseException]:
         """The key rows each ask names, read for the asks of a turn together."""
@@ -331,10 +332,10 @@ class CassandraEventLog(Generic[Event]):
             for ask in asks
         ]
 
-    async def _mark(self, stream: str, seqs: range) -> None:
+    def _mark(self, stream: str, seqs: range) -> asyncio.Future[None]:
         """The outbox marks of the seqs about to be written: each event is published, or
         found by the republisher, even if its writer dies right after the write."""
-        await self.together.write(self.outbox.marks(stream, seqs))
+        return self.together.write(self.outbox.marks(stream, seqs))
 
     async def _write(
         self,
