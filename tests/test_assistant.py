@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from parley_assistant.consumer import FETCH_WAIT_S
+from parley_assistant.consumer import CAUGHT_UP_PAUSE_S, FETCH_WAIT_S
 from parley_contracts import auth, chat, signals, subjects
 from parley_stack.processes import service, wait_all
 from parley_testkit.model_server import FakeModelServer
@@ -149,6 +149,39 @@ async def test_owners_can_turn_the_assistant_off(bus, room, nats_url, tmp_path):
         await bus.request(subjects.CHAT_SET_ASSISTANT, switch.model_copy(update={"enabled": True}))
         await reply_to(bus, room, await post(bus, ada, channel_id, "@AI help"))
         assert not [m for m in await history(bus, room) if m.reply_to == ignored.id]
+    finally:
+        assistant.stop()
+
+
+async def test_caught_up_it_pulls_a_few_times_a_second_however_busy_the_channel(bus, room, nats_url, tmp_path):
+    """Each pull waits `CAUGHT_UP_PAUSE_S` after one that found little, so it carries what
+    came meanwhile; pulling again at once took a message or two each time."""
+    assistant = start_assistant(nats_url, tmp_path)
+    try:
+        pulls: list[float] = []
+
+        async def asked(_msg) -> None:
+            pulls.append(time.monotonic())
+
+        await bus.nc.subscribe("$JS.API.CONSUMER.MSG.NEXT.EVENTS.assistant", cb=asked)
+
+        async def pulling() -> bool:
+            return bool(pulls)
+
+        await until(pulling, timeout_s=20)
+        ada, channel_id = room["ada"], room["channel"].id
+        began = time.monotonic()
+        posts = [await post(bus, ada, channel_id, f"nothing for the assistant {n}") for n in range(200)]
+        seconds = time.monotonic() - began
+
+        async def all_handled() -> bool:
+            info = await bus.js.consumer_info("EVENTS", "assistant")
+            return info.num_pending == 0 and info.num_ack_pending == 0
+
+        await until(all_handled, timeout_s=20)
+        during = [at for at in pulls if began <= at <= began + seconds]
+        # One pull a pause, and the one that finds nothing and waits (twice for slack).
+        assert len(during) <= 2 * (seconds / CAUGHT_UP_PAUSE_S + 2) < len(posts), (len(during), seconds)
     finally:
         assistant.stop()
 
