@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, sizes: Sizes, profile_dir: Path | None) -> dic
             with embedded_stack() as (stack, base_url):
                 pids = service_pids(stack)
                 target = Target(base_url, stack.nats_url, pids["edge"], sizes, profile_dir)
-                make = lambda t: persistence(t, pids, "cassandra")  # noqa: E731
+                make = lambda t: persistence(t, pids, "cassandra", sizes.cassandra_warmup_s)  # noqa: E731
                 uvloop.run(run_scenario("persistence_cassandra", make, target, results))
             results["cassandra_server"] = server.figures()
     return results

@@ -29,6 +29,7 @@ class Sizes:
     dm_send_every_s: float = 10
     persist_seconds: float = 10
     persist_warmup_s: float = 10
+    cassandra_warmup_s: float = 20
     persist_streams: int = 100
     persist_in_flight: int = 256
     persist_rate: int = 500
@@ -50,6 +51,7 @@ QUICK = Sizes(
     dm_send_every_s=5,
     persist_seconds=3,
     persist_warmup_s=1,
+    cassandra_warmup_s=0,
     persist_streams=10,
     persist_in_flight=64,
     persist_rate=200,
