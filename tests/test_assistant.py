@@ -16,6 +16,9 @@ from parley_stack.processes import service, wait_all
 from parley_testkit.model_server import FakeModelServer
 from parley_testkit.waiting import until
 
+PULLS = "$JS.API.CONSUMER.MSG.NEXT.EVENTS.assistant"
+"""Where the assistant's consumer asks NATS for messages."""
+
 
 async def register(bus, username: str) -> auth.User:
     command = auth.RegisterUser(username=username, password=secrets.token_urlsafe(12), name=username.title())
@@ -58,6 +61,16 @@ async def reply_to(bus, room, question: chat.ChannelMessage, timeout_s: float = 
 
     await until(answered, timeout_s=timeout_s, interval_s=0.2)
     return next(m for m in await history(bus, room) if m.reply_to == question.id)
+
+
+async def all_handled(bus) -> None:
+    """Waits until the assistant's consumer has every message delivered and acknowledged."""
+
+    async def caught_up() -> bool:
+        info = await bus.js.consumer_info("EVENTS", "assistant")
+        return info.num_pending == 0 and info.num_ack_pending == 0
+
+    await until(caught_up, timeout_s=20)
 
 
 def start_assistant(nats_url, tmp_path, name="assistant", **settings):
@@ -140,12 +153,7 @@ async def test_owners_can_turn_the_assistant_off(bus, room, nats_url, tmp_path):
         switch = chat.SetAssistantEnabled(actor_id=ada.id, workspace_id=room["workspace"].id, enabled=False)
         await bus.request(subjects.CHAT_SET_ASSISTANT, switch)
         ignored = await post(bus, ada, channel_id, "@AI help")
-
-        async def all_handled() -> bool:
-            info = await bus.js.consumer_info("EVENTS", "assistant")
-            return info.num_pending == 0 and info.num_ack_pending == 0
-
-        await until(all_handled, timeout_s=20)
+        await all_handled(bus)
         await bus.request(subjects.CHAT_SET_ASSISTANT, switch.model_copy(update={"enabled": True}))
         await reply_to(bus, room, await post(bus, ada, channel_id, "@AI help"))
         assert not [m for m in await history(bus, room) if m.reply_to == ignored.id]
@@ -163,7 +171,7 @@ async def test_caught_up_it_pulls_a_few_times_a_second_however_busy_the_channel(
         async def asked(_msg) -> None:
             pulls.append(time.monotonic())
 
-        await bus.nc.subscribe("$JS.API.CONSUMER.MSG.NEXT.EVENTS.assistant", cb=asked)
+        await bus.nc.subscribe(PULLS, cb=asked)
 
         async def pulling() -> bool:
             return bool(pulls)
@@ -173,12 +181,7 @@ async def test_caught_up_it_pulls_a_few_times_a_second_however_busy_the_channel(
         began = time.monotonic()
         posts = [await post(bus, ada, channel_id, f"nothing for the assistant {n}") for n in range(200)]
         seconds = time.monotonic() - began
-
-        async def all_handled() -> bool:
-            info = await bus.js.consumer_info("EVENTS", "assistant")
-            return info.num_pending == 0 and info.num_ack_pending == 0
-
-        await until(all_handled, timeout_s=20)
+        await all_handled(bus)
         during = [at for at in pulls if began <= at <= began + seconds]
         # One pull a pause, and the one that finds nothing and waits (twice for slack).
         assert len(during) <= 2 * (seconds / CAUGHT_UP_PAUSE_S + 2) < len(posts), (len(during), seconds)
@@ -231,7 +234,7 @@ async def test_a_stall_past_a_pull_deadline_does_not_silence_it(bus, room, nats_
         async def asked(msg) -> None:
             pulls.put_nowait((time.monotonic(), msg.reply))
 
-        await bus.nc.subscribe("$JS.API.CONSUMER.MSG.NEXT.EVENTS.assistant", cb=asked)
+        await bus.nc.subscribe(PULLS, cb=asked)
         for _ in range(3):  # each stall ends the pull this way almost always; three make it certain enough
             await stall_past_a_pull_deadline(bus, assistant, pulls)
         question = await post(bus, room["ada"], room["channel"].id, "@AI help")
