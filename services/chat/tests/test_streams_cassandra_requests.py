@@ -4,7 +4,9 @@ with the next turn's writes), not a few each."""
 
 import asyncio
 
+from parley_chat.streams_cassandra import CassandraStreams, create_schema
 from parley_storage import cassandra
+from parley_storage.leases import LeaseTerms
 from parley_testkit.cassandra_requests import requests
 
 from .test_streams_conformance import posted
@@ -13,9 +15,11 @@ CHANNELS = range(1, 21)
 
 
 async def test_posts_into_many_channels_in_one_turn_take_a_few_requests(
-    cassandra_streams, cassandra_session, monkeypatch
+    cassandra_session, cassandra_keyspace, monkeypatch
 ):
-    streams = cassandra_streams
+    create_schema(cassandra_session, cassandra_keyspace)
+    # Leases long enough that none is renewed inside the counted turn, however slow the host.
+    streams = CassandraStreams(cassandra_session, cassandra_keyspace, LeaseTerms(length_s=60.0))
     monkeypatch.setattr(cassandra, "LAZY_WRITE_S", 60)  # the unmarks wait for the next turn, however slow the test
 
     async def post(channel_id: int, message_id: int) -> None:

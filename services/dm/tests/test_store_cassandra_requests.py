@@ -4,7 +4,9 @@ cleared ride with the next turn's writes), not a few each."""
 
 import asyncio
 
+from parley_dm.store_cassandra import CassandraDmStore, create_schema
 from parley_storage import cassandra
+from parley_storage.leases import LeaseTerms
 from parley_testkit.cassandra_requests import requests
 
 from .test_store_conformance import sent
@@ -14,9 +16,11 @@ ADA = 1
 
 
 async def test_sends_into_many_conversations_in_one_turn_take_a_few_requests(
-    cassandra_store, cassandra_session, monkeypatch
+    cassandra_session, cassandra_keyspace, monkeypatch
 ):
-    store = cassandra_store
+    create_schema(cassandra_session, cassandra_keyspace)
+    # Leases long enough that none is renewed inside the counted turn, however slow the host.
+    store = CassandraDmStore(cassandra_session, cassandra_keyspace, LeaseTerms(length_s=60.0))
     monkeypatch.setattr(cassandra, "LAZY_WRITE_S", 60)  # the unmarks wait for the next turn, however slow the test
     await store.set_blocked(ADA, 11, True)
 
