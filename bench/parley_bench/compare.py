@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-import httpx
+import aiohttp
 import uvloop
 
 from parley_client.frame_socket import socket_url
@@ -23,7 +23,7 @@ FIGURES = ["p50_ms", "p99_ms", f"peak_rate_p99_{PEAK_P99_MS}ms", "deliveries_per
            "user_us_per_delivery", "cpu_pct", "lost", "duplicated"]  # fmt: skip
 
 
-async def centrifugo_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.AsyncClient) -> Audience:
+async def centrifugo_audience(base_url: str, pid: int, sizes: Sizes, http: aiohttp.ClientSession) -> Audience:
     steps = [
         {"send": json.dumps({"id": 1, "connect": {}})},
         {"await": '"id":1'},
@@ -34,13 +34,15 @@ async def centrifugo_audience(base_url: str, pid: int, sizes: Sizes, http: httpx
 
     async def publish(tag: str) -> None:
         body = {"channel": centrifugo.CHANNEL, "data": json.loads(population.stamped(tag))}
-        answer = await http.post(f"{base_url}/api/publish", json=body, headers={"X-API-Key": centrifugo.API_KEY})
-        answer.raise_for_status()
+        headers = {"X-API-Key": centrifugo.API_KEY}
+        async with http.post(f"{base_url}/api/publish", json=body, headers=headers) as answer:
+            answer.raise_for_status()
+            await answer.read()
 
     return Audience(readers, publish, pid)
 
 
-async def parley_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.AsyncClient) -> Audience:
+async def parley_audience(base_url: str, pid: int, sizes: Sizes, http: aiohttp.ClientSession) -> Audience:
     people = await population.users(base_url, "cmp", 10)
     members = [u["id"] for u, _ in people[1:]]
     [channel] = await population.workspace_with_channels(base_url, people[0][1], members, 1)
@@ -50,15 +52,18 @@ async def parley_audience(base_url: str, pid: int, sizes: Sizes, http: httpx.Asy
 
     async def publish(tag: str) -> None:
         body = {"channelId": channel, "content": population.stamped(tag)}
-        answer = await http.post(f"{base_url}/api/messages", json=body, headers={"Cookie": cookie})
-        answer.raise_for_status()
+        async with http.post(f"{base_url}/api/messages", json=body, headers={"Cookie": cookie}) as answer:
+            answer.raise_for_status()
+            await answer.read()
 
     return Audience(readers, publish, pid)
 
 
 async def measure(name: str, base_url: str, pid: int, sizes: Sizes, make) -> dict:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+    # aiohttp, not httpx: at 250 posts/s httpx's pool cost the load most of a core of the two
+    # the servers run on (its pool walks every connection for every request), aiohttp a fraction.
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
         audience = await make(base_url, pid, sizes, http)
         try:
             return await sweep(Target(base_url, "", pid, sizes), audience, name)
