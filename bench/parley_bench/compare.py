@@ -23,6 +23,13 @@ FIGURES = ["p50_ms", "p99_ms", f"peak_rate_p99_{PEAK_P99_MS}ms", "deliveries_per
            "user_us_per_delivery", "cpu_pct", "lost", "duplicated"]  # fmt: skip
 
 
+async def post(http: aiohttp.ClientSession, url: str, body: dict, headers: dict[str, str]) -> None:
+    """One publish over HTTP, its answer read to the end (the connection goes back to the pool)."""
+    async with http.post(url, json=body, headers=headers) as answer:
+        answer.raise_for_status()
+        await answer.read()
+
+
 async def centrifugo_audience(base_url: str, pid: int, sizes: Sizes, http: aiohttp.ClientSession) -> Audience:
     steps = [
         {"send": json.dumps({"id": 1, "connect": {}})},
@@ -34,10 +41,7 @@ async def centrifugo_audience(base_url: str, pid: int, sizes: Sizes, http: aioht
 
     async def publish(tag: str) -> None:
         body = {"channel": centrifugo.CHANNEL, "data": json.loads(population.stamped(tag))}
-        headers = {"X-API-Key": centrifugo.API_KEY}
-        async with http.post(f"{base_url}/api/publish", json=body, headers=headers) as answer:
-            answer.raise_for_status()
-            await answer.read()
+        await post(http, f"{base_url}/api/publish", body, {"X-API-Key": centrifugo.API_KEY})
 
     return Audience(readers, publish, pid)
 
@@ -52,9 +56,7 @@ async def parley_audience(base_url: str, pid: int, sizes: Sizes, http: aiohttp.C
 
     async def publish(tag: str) -> None:
         body = {"channelId": channel, "content": population.stamped(tag)}
-        async with http.post(f"{base_url}/api/messages", json=body, headers={"Cookie": cookie}) as answer:
-            answer.raise_for_status()
-            await answer.read()
+        await post(http, f"{base_url}/api/messages", body, {"Cookie": cookie})
 
     return Audience(readers, publish, pid)
 
