@@ -74,8 +74,8 @@ class Stack:
         for group in ([name for s in SERVICES for name in self.names(s)], [*LATE, *self.names("edge")]):
             for name in group:
                 self.services[name] = self._make(name).spawn()
+            self._write_pids()  # before the wait: whoever sees a service answer finds its pid listed
             wait_all(*(self.services[name] for name in group))
-        self._write_pids()
 
     def nats_name(self, node: int) -> str:
         return "nats" if node == 0 else f"nats-{node + 1}"
