@@ -14,8 +14,8 @@ async def team(edge):
     await made.close()
 
 
-async def chat_socket(team, person, channel_id: int) -> FrameSocket:
-    socket = await FrameSocket.open(team.base_url, "/ws/chat", cookie=person.cookie)
+async def chat_socket(team, person, channel_id: int, lines: bool = False) -> FrameSocket:
+    socket = await FrameSocket.open(team.base_url, "/ws/chat", cookie=person.cookie, lines=lines)
     await socket.next("connected")
     await socket.send({"type": "join_channel", "channelId": channel_id})
     await socket.next("joined_channel", channelId=channel_id)
@@ -73,6 +73,22 @@ async def test_the_seeds_channel_creation_takes_the_workspace_in_the_body(team):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_request"
     channels = (await team.member.client.get(f"/api/workspaces/{team.workspace_id}/channels")).json()
     assert [c["name"] for c in channels] == ["general", "random"]
+
+
+async def test_a_socket_reading_lines_gets_a_message_and_its_unread_count_in_one_message(team):
+    channel = team.channel_id
+    seed = await chat_socket(team, team.member, channel)
+    lines = await chat_socket(team, team.member, channel, lines=True)
+    assert (seed.lines, lines.lines) == (False, True)
+    before = {seed: seed.messages, lines: lines.messages}
+    posted = await team.owner.client.post("/api/messages", json={"channelId": channel, "content": "hi"})
+    assert posted.status_code == 201, posted.text
+    for socket in (seed, lines):
+        await socket.next("unread_updated", channelId=channel)
+        assert [f["type"] for f in socket.received[-2:]] == ["new_message", "unread_updated"]
+    assert (seed.messages - before[seed], lines.messages - before[lines]) == (2, 1)
+    await seed.close()
+    await lines.close()
 
 
 async def test_unread_counts_follow_posts_and_reads_and_reach_the_readers_sockets(team):

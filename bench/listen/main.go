@@ -3,7 +3,8 @@
 // the load reads faster than the servers it measures write (one Python process reads about
 // 100,000 frames a second, less than Centrifugo writes), and it is the same for every server.
 //
-// It opens -sockets sockets to -url (socket i sends cookie i of -cookies, one per line), and
+// It opens -sockets sockets to -url (socket i sends cookie i of -cookies, one per line,
+// offering -subprotocol if given), and
 // on each goes through -steps (a JSON list of {"send": text} and {"await": substring}), then
 // prints "ready". From then on it prints "tick <deliveries> <closed sockets>" every 100 ms,
 // and answers each "report <prefix> <count>" line on stdin with one "report <json>" line: the
@@ -104,15 +105,21 @@ func (r *reader) sort() {
 	r.arrivals = nil
 }
 
-func open(url, cookie string, steps []step) (*reader, error) {
+func open(url, cookie, subprotocol string, steps []step) (*reader, error) {
 	header := http.Header{}
 	if cookie != "" {
 		header.Set("Cookie", cookie)
 	}
 	dialer := websocket.Dialer{HandshakeTimeout: 30 * time.Second}
+	if subprotocol != "" {
+		dialer.Subprotocols = []string{subprotocol}
+	}
 	conn, _, err := dialer.Dial(url, header)
 	if err != nil {
 		return nil, err
+	}
+	if conn.Subprotocol() != subprotocol {
+		return nil, fmt.Errorf("the server did not accept subprotocol %q", subprotocol)
 	}
 	conn.SetReadLimit(1 << 20)
 	for _, s := range steps {
@@ -189,6 +196,7 @@ func main() {
 	sockets := flag.Int("sockets", 1000, "how many sockets")
 	cookiesPath := flag.String("cookies", "", "a file of cookie headers, one per line (optional)")
 	stepsJSON := flag.String("steps", "[]", "what each socket sends and awaits before it counts as ready")
+	subprotocol := flag.String("subprotocol", "", "a subprotocol to offer, which the server must accept (optional)")
 	flag.Parse()
 
 	var steps []step
@@ -213,7 +221,7 @@ func main() {
 		limit <- struct{}{}
 		go func() {
 			defer func() { <-limit; opening.Done() }()
-			r, err := open(*url, cookies[i%len(cookies)], steps)
+			r, err := open(*url, cookies[i%len(cookies)], *subprotocol, steps)
 			if err != nil {
 				failed.Store(err)
 				return

@@ -36,9 +36,14 @@ class Readers:
         self._reading = asyncio.ensure_future(self._read())
 
     @classmethod
-    async def open(cls, url: str, count: int, steps: list[dict], cookies: list[str] | None = None) -> "Readers":
-        """Opens the sockets; each goes through `steps` ({"send": text} or {"await": substring})."""
+    async def open(
+        cls, url: str, count: int, steps: list[dict], cookies: list[str] | None = None, subprotocol: str = ""
+    ) -> "Readers":
+        """Opens the sockets; each goes through `steps` ({"send": text} or {"await": substring})
+        after offering `subprotocol`, if any, which the server must accept."""
         args = [str(binary().resolve()), "-url", url, "-sockets", str(count), "-steps", json.dumps(steps)]
+        if subprotocol:
+            args += ["-subprotocol", subprotocol]
         if cookies:
             path = BINARY.parent / f"cookies-{os.getpid()}"
             path.write_text("\n".join(cookies))

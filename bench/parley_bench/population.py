@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 
 from parley_client import Listener
-from parley_client.frame_socket import socket_url
+from parley_client.frame_socket import LINES, socket_url
 
 from .listen import Readers
 
@@ -60,13 +60,15 @@ async def listeners(base_url: str, cookies: list[str], path: str = "/ws/chat") -
 
 
 async def readers(base_url: str, cookies: list[str], channel_id: int) -> Readers:
-    """A socket per cookie in one channel, read by the load's Go readers (`listen`)."""
+    """A socket per cookie in one channel, read by the load's Go readers (`listen`). They
+    read as Parley's own clients do, several frames per message (`parley.lines`), as
+    Centrifugo's JSON protocol does."""
     steps = [
         {"await": '"type":"connected"'},
         {"send": json.dumps({"type": "join_channel", "channelId": channel_id})},
         {"await": '"type":"joined_channel"'},
     ]
-    return await Readers.open(socket_url(base_url, "/ws/chat"), len(cookies), steps, cookies)
+    return await Readers.open(socket_url(base_url, "/ws/chat"), len(cookies), steps, cookies, LINES)
 
 
 async def join(sockets: list[Listener], channel_ids: list[int]) -> None:

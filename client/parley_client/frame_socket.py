@@ -13,6 +13,9 @@ from websockets.typing import Origin
 
 Frame = dict[str, Any]
 """A JSON frame as decoded."""
+LINES = "parley.lines"
+"""The subprotocol of a client that reads one or more frames per message, one per line
+(`parley_contracts.framing`)."""
 
 
 def socket_url(base_url: str, path: str) -> str:
@@ -25,25 +28,44 @@ class FrameSocket:
         self.received: list[Frame] = []
         self.arrival_times: list[float] = []
         """Wall-clock time each received frame arrived, for latency measurements."""
+        self.messages = 0
+        """WebSocket messages received: fewer than frames when several share one (`lines`)."""
         self._arrived = asyncio.Condition()
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
     async def open(
-        cls, base_url: str, path: str = "/ws/chat", cookie: str | None = None, origin: str | None = None, **options: Any
+        cls,
+        base_url: str,
+        path: str = "/ws/chat",
+        cookie: str | None = None,
+        origin: str | None = None,
+        lines: bool = False,
+        **options: Any,
     ) -> "FrameSocket":
+        """`lines`: offer to read several frames per message (the `parley.lines` subprotocol)."""
         headers = {"Cookie": cookie} if cookie else {}
+        if lines:
+            options["subprotocols"] = [LINES]
         connection = await connect(
             socket_url(base_url, path), additional_headers=headers, origin=Origin(origin) if origin else None, **options
         )
         return cls(connection)
 
+    @property
+    def lines(self) -> bool:
+        """Did the server accept `parley.lines`? Its messages then carry one or more frames."""
+        return self.connection.subprotocol == LINES
+
     async def _read(self) -> None:
         try:
             async for raw in self.connection:
+                text = raw if isinstance(raw, str) else raw.decode()
+                frames = text.split("\n") if self.lines else [text]
                 async with self._arrived:
-                    self.arrival_times.append(time.time())
-                    self.received.append(json.loads(raw))
+                    self.messages += 1
+                    self.arrival_times.extend([time.time()] * len(frames))
+                    self.received.extend(json.loads(frame) for frame in frames)
                     self._arrived.notify_all()
         except ConnectionClosed:
             pass

@@ -56,8 +56,8 @@ export async function signedIn(prefix) {
     visibility: null,
     backoff: { baseMs: 200, maxMs: 2000 },
     // Node's WebSocket (undici) takes headers: the session cookie the browser would send.
-    createSocket: (url) => {
-      const socket = new WebSocket(url, { headers: { cookie: jar.cookie() } });
+    createSocket: (url, protocols) => {
+      const socket = new WebSocket(url, { protocols, headers: { cookie: jar.cookie() } });
       sockets.push(socket);
       return socket;
     },

@@ -51,8 +51,9 @@ class FakeKind:
 
 
 class FakeSocket:
-    def __init__(self, user_id: int = 1):
+    def __init__(self, user_id: int = 1, lines: bool = False):
         self.user_id = user_id
+        self.lines = lines
         self.frames: list[bytes] = []
         self.dropped_if_behind: list[bytes] = []
 

@@ -1,8 +1,11 @@
 """Frames encoded once for every socket: what a standard WebSocket client reads back, and
-how the frames of one loop turn leave (pure logic, over a fake transport)."""
+how the frames of one loop turn leave, a feed's held events among them (pure logic, over
+a fake transport)."""
 
 import gc
 import weakref
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 from websockets.client import ClientProtocol
@@ -10,7 +13,8 @@ from websockets.frames import Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from parley_edge.sockets.wire import Wire, encode
+from parley_edge.fanout.feed import Feed
+from parley_edge.sockets.wire import Wire, as_lines, encode
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 200_000])
@@ -176,3 +180,89 @@ def test_a_loop_that_is_gone_takes_its_flusher_with_it():
     del loop, wire, protocol
     gc.collect()
     assert gone() is None
+
+
+@pytest.mark.parametrize("sizes", [[5], [5, 7, 0], [100, 200], [70_000, 3]])
+def test_frames_as_lines_read_back_as_one_frame_of_their_payloads(sizes):
+    payloads = [b"x" * size for size in sizes]
+    client = ClientProtocol(parse_uri("ws://edge/ws/chat"), state=State.OPEN, max_size=None)
+    client.receive_data(as_lines([encode(p) for p in payloads]))
+    [frame] = client.events_received()
+    assert (frame.opcode, frame.fin, bytes(frame.data)) == (Opcode.TEXT, True, b"\n".join(payloads))
+
+
+@dataclass(frozen=True)
+class Posted:
+    seq: int
+    author: int
+    type: str = "message_posted"
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class OneChannel:
+    """A feed kind whose events are posts, each with its `unread` for all but the author."""
+
+    def stream_of(self, event: Posted) -> str:
+        return "c"
+
+    async def read(self, stream: str, after_seq: int, limit: int) -> list[Posted]:
+        return []
+
+    def frame_of(self, event: Posted) -> bytes:
+        return encode(b"%d" % event.seq)
+
+    def departure(self, event: Posted) -> None:
+        return None
+
+    def others_frame(self, event: Posted) -> tuple[bytes, int]:
+        return encode(b"unread"), event.author
+
+
+@dataclass(eq=False)
+class Member:
+    """A feed's socket: `Connection.push` straight to its wire."""
+
+    wire: Wire
+    user_id: int
+    lines: bool = False
+
+    def push(self, frame: bytes, droppable: bool = False) -> None:
+        self.wire.write(frame)
+
+
+async def test_events_that_come_while_frames_wait_leave_in_one_write_per_socket():
+    loop = FakeLoop()
+    (ann_wire, ann), (bob_wire, bob), (cat_wire, cat) = wires(loop, 3, cost_s=0.001)
+    feed = Feed(OneChannel(), loop_of=lambda: loop)
+    feed.follow("c", 0)
+    for member in (Member(ann_wire, 1), Member(bob_wire, 2), Member(cat_wire, 2, lines=True)):
+        feed.members[member] = 0
+    await feed.receive(Posted(1, author=1))  # not behind: written at once, 3 ms
+    assert [len(end.transport.writes) for end in (ann, bob, cat)] == [1, 1, 1]
+    loop.turn()
+    loop.at(0.004)  # before as long again has passed: held
+    await feed.receive(Posted(2, author=1))
+    await feed.receive(Posted(3, author=2))
+    loop.at(0.0059)
+    assert [len(end.transport.writes) for end in (ann, bob, cat)] == [1, 1, 1]
+    loop.at(0.006)
+    assert ann.transport.writes[1] == encode(b"2") + encode(b"3") + encode(b"unread")  # 2 was ann's
+    assert bob.transport.writes[1] == encode(b"2") + encode(b"unread") + encode(b"3")  # 3 was bob's
+    assert cat.transport.writes[1] == encode(b"2\nunread\n3")  # bob's too, reading lines
+    assert [len(end.transport.writes) for end in (ann, bob, cat)] == [2, 2, 2]
+
+
+async def test_what_else_reaches_a_feeds_sockets_comes_after_the_events_it_holds():
+    loop = FakeLoop()
+    [(wire, end)] = wires(loop, 1, cost_s=0.001)
+    feed = Feed(OneChannel(), loop_of=lambda: loop)
+    feed.follow("c", 0)
+    feed.members[Member(wire, 1)] = 0
+    await feed.receive(Posted(1, author=2))
+    loop.turn()
+    loop.at(0.0015)
+    await feed.receive(Posted(2, author=2))
+    feed.tell(1, encode(b"told"))
+    feed.signal(encode(b"typing"), sender_id=2)
+    loop.at(0.002)
+    assert end.transport.writes[1] == encode(b"2") + encode(b"unread") + encode(b"told") + encode(b"typing")

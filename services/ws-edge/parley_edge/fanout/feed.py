@@ -10,6 +10,12 @@ gap can be filled. A socket that resumes from a position is replayed what it mis
 under the feed's lock, so no live event slips in between. Each event becomes one frame,
 encoded once in the feed's socket dialect and written as the same bytes to every socket.
 
+While the edge is behind (its loop's `Flusher` holds frames for a later turn anyway), a
+feed holds its events too and writes them to each socket in one go when that turn comes:
+the work of a fan-out then grows with the sockets, not with sockets times events. Whatever
+else reaches the feed's sockets (a replay, a departure, a signal, a change of members)
+first lets the held events go, so every socket still sees them in order.
+
 A position in a stream is (epoch, seq): a client resuming from another epoch than the
 stream's (`outdated`) is told to reload its history instead of being replayed events
 that are not the ones it missed.
@@ -19,12 +25,13 @@ Pure logic: NATS is on the other side of `FeedKind.read` and of whoever calls `r
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
 from .. import metrics
 from ..sockets.connection import Connection
+from ..sockets.wire import as_lines, flusher_of
 
 PAGE = 500
 
@@ -86,8 +93,12 @@ async def stored(kind: FeedKind[E], stream: Hashable, after_seq: int, until_seq:
             return
 
 
+Held = tuple[bytes, tuple[bytes, int] | None]
+"""An event held for the end of the turn: its frame, and its frame for all but one user."""
+
+
 class Feed(Generic[E]):
-    def __init__(self, kind: FeedKind[E]):
+    def __init__(self, kind: FeedKind[E], loop_of: Callable[[], asyncio.AbstractEventLoop] = asyncio.get_running_loop):
         self.kind = kind
         self.members: dict[Connection, int] = {}
         """Each socket with the seq it started from in a one-stream feed: events up to there
@@ -98,6 +109,8 @@ class Feed(Generic[E]):
         """Sockets on their way in (their replay under way): the feed stays subscribed for them."""
         self._heads: dict[Hashable, int] = {}
         self._lock = asyncio.Lock()
+        self._loop_of = loop_of
+        self._held: list[Held] = []
 
     def head(self, stream: Hashable) -> int | None:
         return self._heads.get(stream)
@@ -129,15 +142,27 @@ class Feed(Generic[E]):
         """Add a socket that has seen `stream` up to `after_seq` and replay what it missed
         up to the feed's head; returns the seq it starts from."""
         async with self._lock:
+            self.release()
             head = self._heads.get(stream, 0)
             start = min(after_seq, head)
             await self._replay(connection, stream, start, head)
             self.members[connection] = start
             return start
 
+    def attach(self, connection: Connection) -> None:
+        """Add a socket that takes every event from now on (a user's feed)."""
+        self.release()
+        self.members[connection] = 0
+
+    def detach(self, connection: Connection) -> bool:
+        """Take a socket out, once what the feed holds reached it; whether it was in."""
+        self.release()
+        return self.members.pop(connection, None) is not None
+
     async def replay(self, connection: Connection, stream: Hashable, after_seq: int, until_seq: int) -> None:
         """Send one socket of the feed what it missed of `stream`."""
         async with self._lock:
+            self.release()
             await self._replay(connection, stream, after_seq, until_seq)
 
     async def _replay(self, connection: Connection, stream: Hashable, after_seq: int, until_seq: int) -> None:
@@ -154,30 +179,65 @@ class Feed(Generic[E]):
         self._heads[stream] = event.seq
         departure = self.kind.departure(event)
         if departure is not None:
+            self.release()
             self._remove_user(*departure)
             return
         frame = self.kind.frame_of(event)
         if frame is None:
             return
-        others = self.kind.others_frame(event)
-        if others is None:
-            for connection in self.members:
-                connection.push(frame)
-        else:
-            # One write per socket still: the two frames go out together to all but that user.
-            both, user_id = frame + others[0], others[1]
-            for connection in self.members:
-                connection.push(frame if connection.user_id == user_id else both)
+        self._held.append((frame, self.kind.others_frame(event)))
         metrics.FRAMES_OUT.labels(event.type).inc(len(self.members))
         metrics.FANOUT_LATENCY.observe(max(0.0, time.time() - event.occurred_at.timestamp()))
+        loop = self._loop_of()
+        flusher = flusher_of(loop)
+        if not flusher.behind(loop):
+            self.release()
+        elif len(self._held) == 1:
+            flusher.hold(self, loop)
+
+    def release(self) -> None:
+        """Write the held events to every socket, one write per socket. The bytes are the
+        same for every socket of a kind: whose user wrote none of the events (all frames)
+        or which author (without the frames meant for all but them), and whether the
+        socket reads several frames per message (`Connection.lines`)."""
+        held, self._held = self._held, []
+        if not held:
+            return
+        authors = {others[1] for _, others in held if others}
+        cuts: dict[tuple[int | None, bool], bytes] = {}
+        for connection in self.members:
+            user_id = connection.user_id
+            kind = (user_id if user_id in authors else None, connection.lines)
+            cut = cuts.get(kind)
+            if cut is None:
+                cut = cuts[kind] = _cut(held, *kind)
+            connection.push(cut)
 
     def _remove_user(self, user_id: int, left: bytes) -> None:
         for connection in [c for c in self.members if c.user_id == user_id]:
             del self.members[connection]
             connection.push(left)
 
+    def tell(self, user_id: int, frame: bytes) -> None:
+        """A frame for one user's sockets, after what the feed holds."""
+        self.release()
+        for connection in self.members:
+            if connection.user_id == user_id:
+                connection.push(frame)
+
     def signal(self, frame: bytes, sender_id: int) -> None:
         """A typing or presence frame: to every socket but the sender's, and only while it keeps up."""
+        self.release()
         for connection in self.members:
             if connection.user_id != sender_id:
                 connection.push(frame, droppable=True)
+
+
+def _cut(held: list[Held], author: int | None, lines: bool) -> bytes:
+    """The held events' frames for one kind of socket (`Feed.release`)."""
+    frames = []
+    for frame, others in held:
+        frames.append(frame)
+        if others is not None and others[1] != author:
+            frames.append(others[0])
+    return as_lines(frames) if lines else b"".join(frames)

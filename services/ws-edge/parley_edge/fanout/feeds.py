@@ -97,14 +97,14 @@ class Feeds(Generic[E]):
         try:
             if new:
                 await self._subscribe(feed, key)
-            feed.members[connection] = 0
+            feed.attach(connection)
         finally:
             feed.joining -= 1
             await self._close_if_idle(key, feed)
 
     async def leave(self, connection: Connection, key: Hashable) -> bool:
         feed = self._feeds.get(key)
-        if feed is None or feed.members.pop(connection, None) is None:
+        if feed is None or not feed.detach(connection):
             return False
         await self._close_if_idle(key, feed)
         return True

@@ -13,6 +13,4 @@ def tell_reader(channels: Feeds[chat.ChannelEvent], user_id: int, channel_id: in
     if feed is None or marked.delta == 0:
         return
     frame = frames.encode(unread.UnreadUpdated(channel_id=channel_id, delta=marked.delta))
-    for connection in feed.members:
-        if connection.user_id == user_id:
-            connection.push(frame)
+    feed.tell(user_id, frame)

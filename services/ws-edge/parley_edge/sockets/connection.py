@@ -40,7 +40,9 @@ class Person:
 
 
 class Connection:
-    def __init__(self, websocket: WebSocket, wire: Wire, session: auth.SessionValid, buffer_limit: int):
+    def __init__(
+        self, websocket: WebSocket, wire: Wire, session: auth.SessionValid, buffer_limit: int, lines: bool = False
+    ):
         self.id = next(_ids)
         self.websocket = websocket
         user = session.user
@@ -49,6 +51,8 @@ class Connection:
         """An attribute, not a property: fan-out compares it for every socket."""
         self.session_key = session.session_key
         self.closed = False
+        self.lines = lines
+        """Whether the client reads several frames per message (`parley_contracts.framing`)."""
         self._wire = wire
         self._buffer_limit = buffer_limit
 

@@ -19,7 +19,7 @@ from parley_runtime.rate_limit import AbuseMeter, TokenBucket
 from .. import metrics
 from ..state import EdgeState
 from . import frames
-from .admission import admit
+from .admission import admit, reads_lines
 from .connection import CLOSE_POLICY, Connection
 from .ordering import InOrder
 from .wire import wire_of
@@ -115,7 +115,8 @@ async def serve_socket(websocket: WebSocket, path: str, dialect_type: type[Socke
     session = await admit(websocket, state.settings)
     if session is None:
         return
-    connection = Connection(websocket, wire_of(websocket), session, state.settings.send_buffer_kib * 1024)
+    buffer_limit = state.settings.send_buffer_kib * 1024
+    connection = Connection(websocket, wire_of(websocket), session, buffer_limit, reads_lines(websocket))
     del session  # the connection keeps what it needs; this frame lives as long as the socket
     state.registry.add(connection)
     metrics.OPEN_SOCKETS.labels(path).inc()

@@ -19,7 +19,7 @@ log line, where uvicorn would log a traceback or nothing.
 
 import asyncio
 import struct
-from typing import Any
+from typing import Any, Protocol
 from weakref import WeakKeyDictionary
 
 import structlog
@@ -47,6 +47,24 @@ def encode(payload: bytes) -> bytes:
     return header + payload
 
 
+def as_lines(frames: list[bytes]) -> bytes:
+    """Frames made by `encode` as one text frame of their payloads, one per line
+    (`parley_contracts.framing`)."""
+    if len(frames) == 1:
+        return frames[0]
+    payloads = []
+    for frame in frames:
+        size = frame[1]
+        start = 2 if size < 126 else 4 if size == 126 else 10
+        payloads.append(frame[start:])
+    return encode(b"\n".join(payloads))
+
+
+class Releasable(Protocol):
+    def release(self) -> None:
+        """Write what it held back for the end of the turn."""
+
+
 class Flusher:
     """The wires written to in this turn of their loop, flushed at its end. It keeps no
     reference to the loop: `flusher_of` keys flushers weakly by loop.
@@ -55,30 +73,54 @@ class Flusher:
     (`open_at`): an edge that cannot write each event to every socket before the next
     arrives then writes what arrived meanwhile in one system call per socket, instead of
     falling further behind one event at a time. One event at a time (1,000 sockets, 20
-    events a second: ~10 ms of writing every 50 ms) never waits."""
+    events a second: ~10 ms of writing every 50 ms) never waits. While frames wait, a
+    fan-out may hold its events back too (`hold`) and hand each socket all of them at once
+    when the flush comes, before the wires are flushed."""
 
     def __init__(self) -> None:
         self._waiting: list[Wire] = []
+        self._held: list[Releasable] = []
+        self._scheduled = False
         self._open_at = 0.0
         self._started: float | None = None
         """When this turn's first frame was written at once; None while its frames wait."""
 
+    def behind(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Would a frame written now wait for a later flush?"""
+        if self._scheduled:
+            return self._started is None
+        return loop.time() < self._open_at
+
     def add(self, wire: "Wire", loop: asyncio.AbstractEventLoop) -> bool:
         """Takes `wire` into this turn; whether its frame may be written at once."""
-        if not self._waiting:
-            now = loop.time()
-            if now >= self._open_at:
-                self._started = now
-                loop.call_soon(self.flush, loop)
-            else:
-                self._started = None
-                loop.call_at(self._open_at, self.flush, loop)
+        self._schedule(loop)
         self._waiting.append(wire)
         return self._started is not None
 
+    def hold(self, held: Releasable, loop: asyncio.AbstractEventLoop) -> None:
+        """Release `held` at the next flush, before its frames are written."""
+        self._schedule(loop)
+        self._held.append(held)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._scheduled:
+            return
+        self._scheduled = True
+        now = loop.time()
+        if now >= self._open_at:
+            self._started = now
+            loop.call_soon(self.flush, loop)
+        else:
+            self._started = None
+            loop.call_at(self._open_at, self.flush, loop)
+
     def flush(self, loop: asyncio.AbstractEventLoop) -> None:
         began = loop.time() if self._started is None else self._started
+        held, self._held = self._held, []
+        for each in held:
+            each.release()
         waiting, self._waiting = self._waiting, []
+        self._scheduled = False
         for wire in waiting:
             wire.flush()
         ended = loop.time()

@@ -4,6 +4,7 @@ export { ChatSocket, type ChatSocketEvents, type ChatPending, type SendOptions }
 export { MessagePalSocket, type MessagePalSocketEvents, type DirectPending } from './messagePalSocket.js';
 export {
   ReconnectingSocket,
+  LINES_SUBPROTOCOL,
   pageSocketUrl,
   type ConnectionStatus,
   type SocketOptions,

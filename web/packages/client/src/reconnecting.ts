@@ -5,9 +5,15 @@
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 
+/** The subprotocol of a client that reads one or more frames per message, one per line
+ * (`parley_contracts/framing.py`): the sockets offer it, and read lines when the edge accepts. */
+export const LINES_SUBPROTOCOL = 'parley.lines';
+
 /** What the sockets need of a WebSocket (the browser's, Node's, or a test's fake). */
 export interface WebSocketLike {
   readonly readyState: number;
+  /** The subprotocol the server accepted ('' for none). */
+  readonly protocol: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: unknown) => void) | null;
@@ -16,7 +22,7 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null;
 }
 
-export type SocketFactory = (url: string) => WebSocketLike;
+export type SocketFactory = (url: string, protocols: string[]) => WebSocketLike;
 
 export interface EventTargetLike {
   addEventListener(type: string, listener: () => void): void;
@@ -61,9 +67,9 @@ export function pageSocketUrl(path: string): string {
 }
 
 function defaultFactory(): SocketFactory {
-  const Native = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  const Native = (globalThis as { WebSocket?: new (url: string, protocols: string[]) => WebSocketLike }).WebSocket;
   if (!Native) throw new Error('no global WebSocket: pass `createSocket`');
-  return (url) => new Native(url);
+  return (url, protocols) => new Native(url, protocols);
 }
 
 export abstract class ReconnectingSocket<Events extends SocketEvents> extends Emitter<Events> {
@@ -173,7 +179,7 @@ export abstract class ReconnectingSocket<Events extends SocketEvents> extends Em
     if (this.status !== 'reconnecting') this.setStatus('connecting');
     let socket: WebSocketLike;
     try {
-      socket = this.createSocket(this.url);
+      socket = this.createSocket(this.url, [LINES_SUBPROTOCOL]);
     } catch {
       this.down();
       return;
@@ -195,6 +201,15 @@ export abstract class ReconnectingSocket<Events extends SocketEvents> extends Em
 
   private receive(socket: WebSocketLike, data: unknown): void {
     if (this.socket !== socket || typeof data !== 'string') return;
+    if (socket.protocol !== LINES_SUBPROTOCOL) {
+      this.receiveFrame(socket, data);
+      return;
+    }
+    for (const line of data.split('\n')) this.receiveFrame(socket, line);
+  }
+
+  private receiveFrame(socket: WebSocketLike, data: string): void {
+    if (this.socket !== socket) return; // an earlier line of the message closed it
     let frame: { type?: unknown };
     try {
       frame = JSON.parse(data) as { type?: unknown };

@@ -6,6 +6,8 @@ import type { EventTargetLike, SocketOptions, Timers, WebSocketLike } from './re
 
 export class FakeSocket implements WebSocketLike {
   readyState = 0;
+  /** The subprotocol the fake server accepted: '' until `open` is given one. */
+  protocol = '';
   sent: Record<string, unknown>[] = [];
   closedWith: number | undefined;
   onopen: ((event: unknown) => void) | null = null;
@@ -13,7 +15,10 @@ export class FakeSocket implements WebSocketLike {
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
 
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    readonly protocols: string[] = [],
+  ) {}
 
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('send on a socket that is not open');
@@ -25,8 +30,10 @@ export class FakeSocket implements WebSocketLike {
     this.readyState = 3;
   }
 
-  /** The server accepts the line and greets it. */
-  open(greeting: object): void {
+  /** The server accepts the line (with `protocol`, one of those offered) and greets it. */
+  open(greeting: object, protocol = ''): void {
+    if (protocol && !this.protocols.includes(protocol)) throw new Error(`${protocol} was not offered`);
+    this.protocol = protocol;
     this.readyState = 1;
     this.onopen?.({});
     this.receive(greeting);
@@ -34,6 +41,11 @@ export class FakeSocket implements WebSocketLike {
 
   receive(frame: object): void {
     this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+
+  /** Several frames in one message, one per line, as on a `parley.lines` socket. */
+  receiveLines(...frames: object[]): void {
+    this.onmessage?.({ data: frames.map((frame) => JSON.stringify(frame)).join('\n') });
   }
 
   /** The line drops (the server died, the network went). */
@@ -108,8 +120,8 @@ export function rig(random = () => 0.5) {
   const document = new FakeTarget();
   const options: SocketOptions = {
     url: 'ws://test/socket',
-    createSocket: (url) => {
-      const socket = new FakeSocket(url);
+    createSocket: (url, protocols) => {
+      const socket = new FakeSocket(url, protocols);
       sockets.push(socket);
       return socket;
     },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ChatSocket, type ChatServer } from '../src/index.js';
+import { ChatSocket, LINES_SUBPROTOCOL, type ChatServer } from '../src/index.js';
 import { rig } from '../src/testing.js';
 
 const HELLO = { type: 'connected', userId: 1, username: 'ada' };
@@ -261,4 +261,24 @@ test('message changes go out as the lifecycle frames on a live line', () => {
     { type: 'unpin_message', channelId: 7, messageId: 101 },
     { type: 'mark_delivered', channelId: 7, messageId: 101 },
   ]);
+});
+
+test('a line that accepted parley.lines reads every frame of a message, in order', () => {
+  const t = started();
+  assert.deepEqual(t.last().protocols, [LINES_SUBPROTOCOL]);
+  t.last().open(HELLO, LINES_SUBPROTOCOL);
+  t.socket.join(7);
+  t.last().receiveLines({ type: 'joined_channel', channelId: 7, lastSeq: 0, online: [] }, message(7, 1));
+  t.last().receiveLines(message(7, 2), { type: 'unread_updated', channelId: 7, delta: 1 }, message(7, 3));
+  assert.deepEqual(
+    t.frames.map((frame) => [frame.type, 'seq' in frame ? frame.seq : null]),
+    [
+      ['connected', null],
+      ['joined_channel', null],
+      ['new_message', 1],
+      ['new_message', 2],
+      ['unread_updated', null],
+      ['new_message', 3],
+    ],
+  );
 });
