@@ -48,8 +48,8 @@ type seen struct {
 }
 
 type arrival struct {
-	at      float64
-	payload []byte
+	at     float64
+	stamps []byte
 }
 
 type reader struct {
@@ -60,35 +60,66 @@ type reader struct {
 	ended    atomic.Bool
 }
 
-// A stamp's tag key, in a frame's own JSON and escaped inside a JSON string: counting
-// them is cheap enough to do while reading; the stamps are parsed when reported.
+// A stamp's tag key, in a frame's own JSON and escaped inside a JSON string: copying
+// the stamps out is cheap enough to do while reading; they are parsed when reported.
 var tagPlain, tagEscaped = []byte(`tag":`), []byte(`tag\":`)
 
 var delivered atomic.Int64
 
 func (r *reader) run() {
+	var message bytes.Buffer // reused: only the stamps are kept, not the messages
 	for {
-		_, payload, err := r.conn.ReadMessage()
+		_, frame, err := r.conn.NextReader()
+		if err == nil {
+			message.Reset()
+			_, err = message.ReadFrom(frame)
+		}
 		if err != nil {
 			r.ended.Store(true)
 			return
 		}
 		arrived := float64(time.Now().UnixNano()) / 1e9
-		stamps := bytes.Count(payload, tagPlain) + bytes.Count(payload, tagEscaped)
-		if stamps == 0 {
+		kept, count := stamps(message.Bytes())
+		if count == 0 {
 			continue
 		}
 		r.mu.Lock()
-		r.arrivals = append(r.arrivals, arrival{arrived, payload})
+		r.arrivals = append(r.arrivals, arrival{arrived, kept})
 		r.mu.Unlock()
-		delivered.Add(int64(stamps))
+		delivered.Add(int64(count))
 	}
+}
+
+// stamps copies out of a message the stamps it carries (each from its tag key to the end
+// of its object) and counts them: a message of a few hundred bytes leaves a few dozen.
+func stamps(message []byte) ([]byte, int) {
+	var kept []byte
+	count := 0
+	for _, key := range [][]byte{tagPlain, tagEscaped} {
+		rest, offset := message, 0
+		for {
+			at := bytes.Index(rest, key)
+			if at < 0 {
+				break
+			}
+			start := max(0, offset+at-2) // the key's opening quote, escaped or not
+			end := bytes.IndexByte(message[start:], '}')
+			if end < 0 {
+				end = len(message) - start
+			}
+			kept = append(append(kept, message[start:start+end]...), '\n')
+			count++
+			offset += at + len(key)
+			rest = message[offset:]
+		}
+	}
+	return kept, count
 }
 
 // sort files what was read by tag; the caller holds r.mu.
 func (r *reader) sort() {
 	for _, a := range r.arrivals {
-		for _, match := range stamp.FindAllSubmatch(a.payload, -1) {
+		for _, match := range stamp.FindAllSubmatch(a.stamps, -1) {
 			sent, err := strconv.ParseFloat(string(match[2]), 64)
 			if err != nil {
 				continue

@@ -17,7 +17,9 @@ class Sizes:
     fanout_sockets: int = 1000
     fanout_rate: int = 20
     fanout_seconds: float = 15
-    fanout_peak_rates: tuple[int, ...] = (40, 60, 80, 100, 125, 150, 175, 200, 250, 300, 350, 400, 500, 600, 800)
+    fanout_peak_rates: tuple[int, ...] = (
+        40, 60, 80, 100, 125, 150, 175, 200, 250, 300, 350, 400, 500, 600, 800, 1000, 1200,
+    )  # fmt: skip
     fanout_peak_seconds: float = 8
     channels: int = 500
     channel_size: int = 10
