@@ -91,10 +91,10 @@ chaos: install
 
 # The Cassandra persistence scenario needs Cassandra; the rest runs on the embedded stack.
 bench: install
-	$(RUN) parley-infra run --server cassandra -- python -m parley_bench $(BENCH_ARGS)
+	$(RUN) python -m parley_bench $(BENCH_ARGS)
 
 bench-quick: install
-	$(RUN) parley-infra run --server cassandra -- python -m parley_bench --quick $(BENCH_ARGS)
+	$(RUN) python -m parley_bench --quick $(BENCH_ARGS)
 
 bench-compare: install
 	$(RUN) python -m parley_bench.compare $(BENCH_ARGS)

@@ -3,7 +3,8 @@
 Without `--url` it starts the embedded stack in a scratch folder (NATS and every
 service as their own processes) and stops it afterwards; the Cassandra persistence
 scenario starts a second stack whose chat and dm keep their streams in Cassandra (at
-`PARLEY_CHAT_CASSANDRA_HOSTS`; `make bench` starts one). The load runs in this
+`PARLEY_CHAT_CASSANDRA_HOSTS`, started for that scenario unless one runs there or is
+given by `PARLEY_INFRA_CASSANDRA_URL`, and stopped after it). The load runs in this
 process, apart from the edge. Prints a table and writes JSON to `.parley/bench/`, and
 the persistence figures of both stores side by side as a PNG chart beside it.
 """
@@ -13,6 +14,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvloop
@@ -21,6 +23,8 @@ from parley_chat.settings import ChatSettings
 from parley_dm.settings import DmSettings
 from parley_stack.schema import SchemaSettings, create_keyspaces_and_tables
 from parley_storage.cassandra import connect
+from parley_testkit import infra
+from parley_testkit.config import InfraSettings
 
 from . import chart, profile, scenarios
 from .cassandra_stats import CassandraStats
@@ -59,6 +63,18 @@ def fresh_cassandra_schema() -> None:
     create_keyspaces_and_tables(chat, dm, SchemaSettings().replication)
 
 
+@contextlib.contextmanager
+def cassandra_running() -> Iterator[None]:
+    """Cassandra for its own scenario only: a node starting takes the machine's cores for
+    a while, and started before the others it stretched the fan-out's tail."""
+    settings = InfraSettings()
+    started = infra.up(["cassandra"], settings)
+    try:
+        yield
+    finally:
+        infra.down(started, settings)
+
+
 async def run_scenario(name: str, make, target: Target, results: dict) -> None:
     print(f"{name}:", flush=True)
     began = time.monotonic()
@@ -89,7 +105,7 @@ def run(args: argparse.Namespace, sizes: Sizes, profile_dir: Path | None) -> dic
             uvloop.run(run_scenario("fanout_workers", scenarios.fanout, target, results))
             results["fanout_workers"]["workers"] = workers
     if "persistence_cassandra" in wanted:
-        with environment(**CASSANDRA_STREAMS):
+        with cassandra_running(), environment(**CASSANDRA_STREAMS):
             fresh_cassandra_schema()
             server = CassandraStats(ChatSettings().cassandra_hosts)
             with embedded_stack() as (stack, base_url):
