@@ -7,7 +7,9 @@ leaves at once; what else it is written in that turn leaves in one system call a
 end of the turn. So a fan-out reaches its first sockets without waiting for the last to
 be queued, and a busy socket gets fewer, fuller packets instead of one per frame. One
 `Flusher` per event loop ends the turn for every socket written to, from one callback:
-a fan-out to a thousand sockets schedules one callback, not a thousand.
+a fan-out to a thousand sockets schedules one callback, not a thousand. For a client
+that reads several frames per message (`parley.lines`), `as_lines` joins frames into
+one, still built once for every such socket.
 
 uvicorn's own WebSocket protocol would frame the text again for every socket and wait
 on its flow control; `WireProtocol` is that protocol plus an ASGI extension
