@@ -58,6 +58,34 @@ class RunningStack:
         assert not [pid for pid in pids if alive(pid)], "a process outlived the stack"
         return code, self.proc.stdout.read()
 
+    def kill(self) -> None:
+        """End a stack a failed test left running, and every service it started."""
+        if self.proc.poll() is not None:
+            return
+        try:
+            pids = list(stack_pids(self.data_dir).values())
+        except FileNotFoundError:
+            pids = []  # it failed before spawning anything
+        self.proc.kill()
+        self.proc.wait()
+        for pid in pids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def stacks():
+    """Starts stacks for one test; those still running when it ends (it failed) are killed."""
+    started: list[RunningStack] = []
+
+    def start(data_dir, **settings: str) -> RunningStack:
+        started.append(RunningStack(data_dir, **settings))
+        return started[-1]
+
+    yield start
+    for stack in started:
+        stack.kill()
+
 
 async def login(base_url: str, username: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=base_url, timeout=15)  # outlasts the edge's wait on a downed service
@@ -71,8 +99,8 @@ def cookie_of(client: httpx.AsyncClient) -> str:
 
 
 @pytest.mark.timeout(240)
-async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path):
-    stack = RunningStack(tmp_path / "data")
+async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path, stacks):
+    stack = stacks(tmp_path / "data")
     await stack.ready()
     base = stack.base_url
     async with httpx.AsyncClient(base_url=base) as anon:
@@ -111,7 +139,7 @@ async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path)
     assert code == 0
     assert "chat crashed" in output and "chat restarted" in output
 
-    again = RunningStack(tmp_path / "data")
+    again = stacks(tmp_path / "data")
     await again.ready()
     ada = await login(again.base_url, "ada")
     history = (await ada.get(f"/api/channels/{channel['id']}/messages")).json()
@@ -126,10 +154,10 @@ async def test_make_up_runs_everything_survives_a_crash_and_keeps_data(tmp_path)
 
 
 @pytest.mark.timeout(180)
-async def test_a_service_unready_for_too_long_is_restarted(tmp_path):
+async def test_a_service_unready_for_too_long_is_restarted(tmp_path, stacks):
     """Auth and the assistant are frozen: both are replaced. The edge, unready only because
     auth is, keeps running: restarting it would drop every socket and mend nothing."""
-    stack = RunningStack(tmp_path / "data", PARLEY_UNREADY_RESTART_S="2")
+    stack = stacks(tmp_path / "data", PARLEY_UNREADY_RESTART_S="2")
     await stack.ready()
     before = stack_pids(stack.data_dir)
     frozen = [before["auth"], before["assistant"]]
