@@ -96,9 +96,8 @@ func stamps(message []byte) ([]byte, int) {
 	var kept []byte
 	count := 0
 	for _, key := range [][]byte{tagPlain, tagEscaped} {
-		rest, offset := message, 0
-		for {
-			at := bytes.Index(rest, key)
+		for offset := 0; ; {
+			at := bytes.Index(message[offset:], key)
 			if at < 0 {
 				break
 			}
@@ -110,7 +109,6 @@ func stamps(message []byte) ([]byte, int) {
 			kept = append(append(kept, message[start:start+end]...), '\n')
 			count++
 			offset += at + len(key)
-			rest = message[offset:]
 		}
 	}
 	return kept, count

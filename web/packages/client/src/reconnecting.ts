@@ -201,11 +201,8 @@ export abstract class ReconnectingSocket<Events extends SocketEvents> extends Em
 
   private receive(socket: WebSocketLike, data: unknown): void {
     if (this.socket !== socket || typeof data !== 'string') return;
-    if (socket.protocol !== LINES_SUBPROTOCOL) {
-      this.receiveFrame(socket, data);
-      return;
-    }
-    for (const line of data.split('\n')) this.receiveFrame(socket, line);
+    const frames = socket.protocol === LINES_SUBPROTOCOL ? data.split('\n') : [data];
+    for (const frame of frames) this.receiveFrame(socket, frame);
   }
 
   private receiveFrame(socket: WebSocketLike, data: string): void {
