@@ -119,6 +119,9 @@ async def test_offline_commands_work_on_stored_history(bus, room, nats_url, tmp_
         kv = await bus.js.create_key_value(bucket="presence", ttl=60)
         entry = signals.PresenceEntry(username="bob", at=time.time())
         await kv.put(f"{channel_id}.{room['bob'].id}.edge-test", entry.to_json())  # as an edge would
+        gone = signals.PresenceEntry(username="gone", at=time.time())
+        await kv.put(f"{channel_id}.999.edge-test", gone.to_json())
+        await kv.delete(f"{channel_id}.999.edge-test")  # left: its key's last entry is a delete marker
         summary = await reply_to(bus, room, await post(bus, room["ada"], channel_id, "@AI summary"))
         assert "ada (1), bob (1)" in summary.content and "Open questions: bob:" in summary.content
         found = await reply_to(bus, room, await post(bus, room["bob"], channel_id, "@AI search pipeline green"))

@@ -3,7 +3,7 @@
 Each service may subscribe to its own commands, publish only its own events, read
 replies only under its own inbox prefix (`reply_inbox`), and use only the JetStream API
 subjects its work needs: chat and dm keep the `EVENTS` stream (info, create, and update
-for its retention), the assistant reads its one durable consumer and watches presence,
+for its retention), the assistant reads its one durable consumer and the presence bucket,
 auth keeps its login-count bucket and the edge the presence bucket. Nobody may delete
 or purge a stream, list them, or make a consumer of its choosing on `EVENTS`.
 
@@ -53,7 +53,7 @@ STREAMS_KEPT = {"chat": [EVENTS], "dm": [EVENTS]}
 """Streams a service creates if missing and updates to its retention settings."""
 BUCKETS = {"auth": {"login_failures": "keeps"}, "edge": {"presence": "writes"}, "assistant": {"presence": "reads"}}
 """Key-value buckets: `keeps` (creates, updates its TTL, reads, writes), `writes` (creates
-if missing, reads, writes, watches), `reads` (reads and watches only)."""
+if missing, reads, writes, watches), `reads` (a key's entry, and which keys there are)."""
 DURABLES = {"assistant": [(EVENTS, ASSISTANT_DURABLE, s.CHAT_MESSAGE_POSTED.wildcard())]}
 """Durable consumers (stream, name, filter) a service creates, reads and acknowledges."""
 
@@ -68,11 +68,10 @@ def jetstream_api(service: str) -> list[str]:
         verbs = {"keeps": ("INFO", "CREATE", "UPDATE"), "writes": ("INFO", "CREATE"), "reads": ("INFO",)}[use]
         allowed += [f"{API}.STREAM.{verb}.{stream}" for verb in verbs]
         allowed += [f"{API}.DIRECT.GET.{stream}.>", f"{API}.STREAM.MSG.GET.{stream}"]
-        # Watchers are ordered consumers: made without a name, dropped when done.
-        allowed += [f"{API}.CONSUMER.{verb}.{stream}.*" for verb in ("INFO", "DELETE")]
-        allowed.append(f"{API}.CONSUMER.CREATE.{stream}")
         if use != "reads":
-            allowed.append(f"$KV.{bucket}.>")
+            # Watchers are ordered consumers: made without a name, dropped when done.
+            allowed += [f"{API}.CONSUMER.{verb}.{stream}.*" for verb in ("INFO", "DELETE")]
+            allowed += [f"{API}.CONSUMER.CREATE.{stream}", f"$KV.{bucket}.>"]
     for stream, name, filter_subject in DURABLES.get(service, []):
         # The filter is part of the subject and the server holds the request to it, so this
         # consumer can be made on this filter only (never on dm.evt.>, say).

@@ -3,11 +3,12 @@ chat's post command as the assistant. The reply's `clientMsgId` is derived from 
 question's id, so a redelivered question cannot produce a second reply."""
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass
 
 import structlog
-from nats.js.errors import BucketNotFoundError
+from nats.js.errors import KeyNotFoundError, NotFoundError
 
 from parley_contracts import auth, chat, signals, subjects
 from parley_runtime.bus import Bus
@@ -23,8 +24,8 @@ log = structlog.get_logger("parley.assistant")
 FAILURE = "Sorry, I could not come up with an answer just now. Please try again in a moment."
 ONLINE_READ_S = 2.0
 """Who is online is context, not the answer: a presence read still unfinished by then
-answers with what it has. nats-py's KV watcher can miss the marker that ends the
-history it replays (with deletes ignored), and the consumer must not wait forever."""
+answers with what it has. Not a KV watcher: nats-py's can put the marker that ends the
+history it replays before the history itself, and so read an empty channel."""
 
 
 def reply_key(message: chat.ChannelMessage) -> str:
@@ -96,24 +97,28 @@ class Assistant:
         return {user.id: user.username for user in found.users}
 
     async def _online(self, channel_id: int) -> list[str]:
-        """Read from the edges' presence bucket; empty when no edge has made one yet."""
+        """Read from the edges' presence bucket: its stream names the channel's keys, then
+        each key's latest entry is read. Empty when no edge has made the bucket yet."""
+        bucket = self.settings.presence_bucket
         try:
-            kv = await self.bus.js.key_value(self.settings.presence_bucket)
-            watcher = await kv.watch(signals.PresenceKey.pattern(channel_id), ignore_deletes=True)
-        except BucketNotFoundError:
+            kv = await self.bus.js.key_value(bucket)
+            info = await self.bus.js.stream_info(
+                f"KV_{bucket}", subjects_filter=f"$KV.{bucket}.{signals.PresenceKey.pattern(channel_id)}"
+            )
+        except NotFoundError:
             return []
+        keys = [subject.removeprefix(f"$KV.{bucket}.") for subject in info.state.subjects or {}]
+        others = [key for key in keys if signals.PresenceKey.parse(key).user_id != self.user.id]
         names = set()
         try:
             async with asyncio.timeout(ONLINE_READ_S):
-                async for entry in watcher:
-                    if entry is None:
-                        break
-                    if signals.PresenceKey.parse(entry.key).user_id != self.user.id:
-                        names.add(signals.PresenceEntry.model_validate_json(entry.value).username)
+                for key in others:
+                    with contextlib.suppress(KeyNotFoundError):  # left since the stream was asked
+                        entry = await kv.get(key)
+                        if entry.value:
+                            names.add(signals.PresenceEntry.model_validate_json(entry.value).username)
         except TimeoutError:
             log.warning("presence_read_incomplete", channel_id=channel_id)
-        finally:
-            await watcher.stop()
         return sorted(names)
 
     def _limit(self, channel_id: int) -> TokenBucket:
