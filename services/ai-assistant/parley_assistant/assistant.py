@@ -25,7 +25,8 @@ FAILURE = "Sorry, I could not come up with an answer just now. Please try again 
 ONLINE_READ_S = 2.0
 """Who is online is context, not the answer: a presence read still unfinished by then
 answers with what it has. Not a KV watcher: nats-py's can put the marker that ends the
-history it replays before the history itself, and so read an empty channel."""
+history it replays before the history itself (nats-io/nats.py#842), and so read an
+empty channel."""
 
 
 def reply_key(message: chat.ChannelMessage) -> str:
