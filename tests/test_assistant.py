@@ -6,11 +6,15 @@ import os
 import secrets
 import signal
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from parley_assistant.assistant import Assistant
 from parley_assistant.consumer import CAUGHT_UP_PAUSE_S, FETCH_WAIT_S
+from parley_assistant.offline import OfflineProvider
+from parley_assistant.settings import AssistantSettings
 from parley_contracts import auth, chat, signals, subjects
 from parley_stack.processes import service, wait_all
 from parley_testkit.model_server import FakeModelServer
@@ -130,6 +134,18 @@ async def test_offline_commands_work_on_stored_history(bus, room, nats_url, tmp_
         assert who.content == "Online now: bob."
     finally:
         assistant.stop()
+
+
+async def test_who_is_online_is_read_whole_every_time(bus):
+    """A KV watcher read this wrong about once in 300 reads (nats-io/nats.py#842): its
+    end-of-history marker came before the one entry, and the channel read as empty."""
+    kv = await bus.js.create_key_value(bucket="presence", ttl=60)
+    for channel_id in range(1, 30):  # other channels' keys around the one read
+        await kv.put(f"{channel_id}.1.edge-test", signals.PresenceEntry(username="bob", at=time.time()).to_json())
+    me = auth.User(id=99, username="assistant", name="Assistant", created_at=datetime.now(UTC))
+    assistant = Assistant(bus, AssistantSettings(), OfflineProvider(), me)
+    reads = [await assistant._online(7) for _ in range(1000)]
+    assert reads.count(["bob"]) == len(reads)
 
 
 async def test_the_model_server_answers_and_its_failure_is_said_not_silent(bus, room, nats_url, tmp_path):
