@@ -87,6 +87,25 @@ async def test_resilient_client_resends_unacknowledged_sends_once_after_a_drop(t
     await client.stop()
 
 
+async def next_message(client: ChatClient) -> dict:
+    while (frame := await client.events.get())["type"] != "new_message":
+        pass  # presence and the like
+    return frame
+
+
+async def test_a_session_knows_when_its_joins_are_confirmed(team):
+    client = ChatClient(team.base_url, team.member.cookie)
+    await client.start()
+    await post(team, team.owner, "before the join")
+    await client.join(team.channel_id)
+    await client.until_followed()
+    assert client.last_seq[team.channel_id] == 1  # the head the edge read for the join: owed from there
+    await post(team, team.owner, "after the join")
+    heard = await asyncio.wait_for(next_message(client), 10)
+    assert (heard["seq"], heard["message"]["content"]) == (2, "after the join")
+    await client.stop()
+
+
 async def test_two_edges_see_each_others_messages_typing_and_presence(team, nats_url, tmp_path):
     other_edge = service("edge", nats_url, tmp_path, log_name="edge2").start()
     try:

@@ -52,6 +52,8 @@ class ResumingSession:
         """How often each unacknowledged send was refused for now: its pause doubles each time."""
         self._confirmed: set[Hashable] = set()
         """Streams whose follow this connection confirmed."""
+        self._confirming = asyncio.Event()
+        """Set at each confirmation (`until_followed`)."""
         self._refollow: asyncio.TimerHandle | None = None
         self._follow_refusals = 0
 
@@ -93,6 +95,14 @@ class ResumingSession:
         self.last_seq.setdefault(stream, -1)
         if self._socket:
             await self._send_follow(self._socket, stream)
+
+    async def until_followed(self, timeout: float = 10.0) -> None:
+        """Wait until the edge confirmed every stream followed: a follow without a position
+        starts at the head the edge read then, and only what comes after it is owed."""
+        async with asyncio.timeout(timeout):
+            while not self.last_seq.keys() <= self._confirmed:
+                self._confirming.clear()
+                await self._confirming.wait()
 
     async def send_acknowledged(self, frame: Frame, timeout: float) -> Frame:
         """Send a frame under a fresh clientMsgId (`frame` holds `clientMsgId: None` where
@@ -214,6 +224,7 @@ class ResumingSession:
         if confirmed is not None:
             stream, last = confirmed
             self._confirmed.add(stream)
+            self._confirming.set()
             self._follow_refusals = 0
             if self.last_seq.get(stream, -1) < 0:
                 self.last_seq[stream] = last

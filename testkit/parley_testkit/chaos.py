@@ -151,6 +151,9 @@ class Traffic:
         for channel_id in cast.channels:
             await self.poster.join(channel_id)
             await self.listener.join(channel_id)
+        # The listener is owed what is posted after its joins: a post stored before the
+        # edge read the channel's head for it would count as lost without being owed.
+        await self.listener.until_followed()
         self._running = asyncio.create_task(self._run())
 
     @property
