@@ -218,11 +218,13 @@ async def lapsed(log: CassandraEventLog, stream: str) -> None:
     await until(given_up, timeout_s=10)
 
 
-async def test_a_lease_that_lapsed_while_the_stream_was_idle_is_taken_back_with_one_request(logs, cassandra_session):
+async def test_a_lease_that_lapsed_while_the_stream_was_idle_is_taken_back_with_one_request(
+    logs, cassandra_session, cassandra_keyspace
+):
     log = logs(SHORT)
     await log.append("s", posted(1))
     await lapsed(log, "s")
-    with requests(cassandra_session) as sent:
+    with requests(cassandra_session, cassandra_keyspace) as sent:
         assert (await log.append("s", posted(2))).event.seq == 2
     # The conditional write taking it back, then the marks and the rows: no read of the
     # lease row, nor of the head and its fence (four requests before the rows, before).
@@ -265,7 +267,7 @@ async def test_a_lease_another_log_held_meanwhile_is_not_taken_back_blind(logs):
 
 
 async def test_after_a_failed_write_the_lease_is_taken_back_with_the_head_read_and_fenced(
-    logs, cassandra_session, monkeypatch
+    logs, cassandra_session, cassandra_keyspace, monkeypatch
 ):
     log = logs(SHORT)
     await log.append("s", posted(1))
@@ -287,7 +289,7 @@ async def test_after_a_failed_write_the_lease_is_taken_back_with_the_head_read_a
     await until(answering, timeout_s=10)
     assert await log.head("s") == 1  # a reader on this process sees the head again
     await lapsed(log, "s")
-    with requests(cassandra_session) as sent:
+    with requests(cassandra_session, cassandra_keyspace) as sent:
         assert (await log.append("s", posted(3))).event.seq == 2
     assert sent["statement"] == 4  # the lease row read, the conditional write, the head read, the fence
 

@@ -37,7 +37,7 @@ async def test_the_appends_of_many_streams_in_one_turn_take_a_few_requests(
         return {row.seq for row in cassandra_session.execute(f"SELECT seq FROM {cassandra_keyspace}.t_outbox_marks")}
 
     for seq in (2, 3):
-        with requests(cassandra_session) as sent:
+        with requests(cassandra_session, cassandra_keyspace) as sent:
             assert await asyncio.gather(*(post(seq, stream) for stream in STREAMS)) == [seq] * len(STREAMS)
         # One read of the turn's keys, one batch of its outbox marks, one of its rows; the
         # marks cleared after ride with the next turn's marks.
@@ -53,7 +53,7 @@ async def test_the_appends_of_many_streams_in_one_turn_take_a_few_requests(
     assert [event.seq for event in await logs(LONG).events("s7", 0, 10)] == [1, 2, 3, 4]
 
 
-async def test_a_turn_too_big_for_one_batch_goes_out_in_several(logs, cassandra_session):
+async def test_a_turn_too_big_for_one_batch_goes_out_in_several(logs, cassandra_session, cassandra_keyspace):
     log = logs(LONG)
     await asyncio.gather(*(log.append(stream, posted(1)) for stream in STREAMS))
     big = "x" * 4000  # 20 streams of it: past Cassandra's 50 KiB limit on one batch
@@ -62,7 +62,7 @@ async def test_a_turn_too_big_for_one_batch_goes_out_in_several(logs, cassandra_
         event = posted(2)(seq)
         return event.model_copy(update={"message": event.message.model_copy(update={"content": big})})
 
-    with requests(cassandra_session) as sent:
+    with requests(cassandra_session, cassandra_keyspace) as sent:
         appended = await asyncio.gather(*(log.append(stream, big_post) for stream in STREAMS))
     assert [a.event.seq for a in appended] == [2] * len(STREAMS)
     assert 3 <= sent["batch"] <= 8  # the marks, and the rows cut in a few batches

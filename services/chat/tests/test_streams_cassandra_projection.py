@@ -15,15 +15,15 @@ PROJECTION = ("messages", "message_index")
 TERMS = 1 << TERM_BITS
 
 
-async def test_a_post_is_projected_with_its_log_rows(cassandra_streams, cassandra_session):
+async def test_a_post_is_projected_with_its_log_rows(cassandra_streams, cassandra_session, cassandra_keyspace):
     streams = cassandra_streams
     await streams.settle((await streams.append(1, posted(1, 1), key="k1")).event)  # the lease taken
-    with requests(cassandra_session) as sent:
+    with requests(cassandra_session, cassandra_keyspace) as sent:
         appended = await streams.append(1, posted(1, 2), key="k2")
     # The key read beside the marks, then one batch: the log rows and the message's row.
     assert sent == {"statement": 1, "batch": 2}
     assert [m.id for m in await streams.history(1, None, None, 10)] == [1, 2]
-    with requests(cassandra_session) as sent:
+    with requests(cassandra_session, cassandra_keyspace) as sent:
         await streams.settle(appended.event)
     assert sent == {}  # settled already
 

@@ -28,7 +28,7 @@ async def test_posts_into_many_channels_in_one_turn_take_a_few_requests(
         await streams.mark_published(channel_id, appended.event.seq)
 
     await asyncio.gather(*(post(channel, channel) for channel in CHANNELS))  # the leases taken
-    with requests(cassandra_session) as sent:
+    with requests(cassandra_session, cassandra_keyspace) as sent:
         await asyncio.gather(*(post(channel, 100 + channel) for channel in CHANNELS))
     # The key read; the marks, with the earlier posts' unmarks; the log rows with the messages' rows.
     assert sent == {"statement": 1, "batch": 2}

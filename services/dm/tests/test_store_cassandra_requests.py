@@ -34,7 +34,7 @@ async def test_sends_into_many_conversations_in_one_turn_take_a_few_requests(
         return True
 
     await asyncio.gather(*(send(sender, sender) for sender in SENDERS))  # the leases taken
-    with requests(cassandra_session) as counted:
+    with requests(cassandra_session, cassandra_keyspace) as counted:
         delivered = await asyncio.gather(*(send(sender, 100 + sender) for sender in SENDERS))
     assert delivered == [sender != 11 for sender in SENDERS]
     assert counted == {"statement": 2, "batch": 3}  # the earlier sends' unmarks rode with the marks
